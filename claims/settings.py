@@ -1,0 +1,63 @@
+"""Settings of the claims core, read once at the entry point (prefix CLAIMS_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path("~/.local/share/claims")
+
+
+class Settings(BaseSettings):
+    """Every setting of the tool; each is also an environment variable CLAIMS_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
+
+    home: Path = Field(
+        DEFAULT_HOME,
+        description="Data folder for the default database, caches (base models, embeddings), "
+        "retest artifacts, reports and the lock file.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database; default sqlite:///<home>/claims.db. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host/db.",
+    )
+    arxiv_url: str = Field(
+        "https://export.arxiv.org/api/query",
+        description="arXiv API endpoint (a mirror or a loopback server for tests).",
+    )
+    arxiv_categories: list[str] = Field(
+        ["cs.LG", "cs.CL", "cs.AI", "stat.ML"],
+        description="Categories the weekly sweep watches.",
+    )
+    arxiv_delay_seconds: float = Field(3.0, description="Minimum seconds between arXiv requests (API terms: 3).")
+    arxiv_timeout_seconds: float = Field(30.0, description="HTTP timeout of one arXiv request.")
+    arxiv_retries: int = Field(4, description="Retries of a failed arXiv request, with exponential backoff.")
+    search_top_k: int = Field(10, description="Candidates kept per claim.")
+    search_threshold: float = Field(0.25, description="Minimum relevance score for a candidate.")
+    llm_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint of the stance judge, e.g. http://127.0.0.1:8000/v1 "
+        "for `vllm serve` or https://api.openai.com/v1. Unset: rank only, no judging.",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the judge endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr("EMPTY"), description="API key of the judge endpoint (a secret).")
+    llm_timeout_seconds: float = Field(60.0, description="Timeout of one judge request.")
+    llm_concurrency: int = Field(4, description="Judge requests in flight at once.")
+    judge_top_n: int = Field(5, description="Top-ranked candidates per claim that the LLM judges.")
+    reviewers: list[str] = Field(
+        [], description="If set, only these names may approve or reject proposals (UI and CLI)."
+    )
+
+    @property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'claims.db'}"
