@@ -1,0 +1,55 @@
+"""The `claims` command: a thin shell over the library.
+
+Each command group lives in its own module with a `register(app)` function; heavy
+imports (torch, trl, langgraph, streamlit) stay inside the command bodies so that
+`claims --help` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from claims.errors import ClaimsError
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="claims",
+        help="A literature-claims tracker that re-tests its own claims.\n\n"
+        "Example: claims import --bundled && claims list",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    from claims.cli import agent, core, retest, search, ui, weekly
+
+    for module in (core, search, agent, retest, ui, weekly):
+        module.register(app)
+    return app
+
+
+def main() -> None:
+    """Entry point: run the app, turning project errors into one line and an exit code."""
+    app = build_app()
+    try:
+        app(standalone_mode=False)
+    except ClaimsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        raise
