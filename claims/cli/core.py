@@ -1,9 +1,242 @@
-"""CLI commands of the core: init, import, list, show, info, review (being written)."""
+"""CLI commands of the core: init, import, list, show, info, review."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from claims.cli.context import Format, emit_json, load_settings, open_db
+from claims.errors import BadInput
+
+review_app = typer.Typer(help="Decide pending proposals (the only way a claim changes).", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("init")(init)
+    app.command("import")(import_cmd)
+    app.command("list")(list_cmd)
+    app.command("show")(show)
+    app.command("info")(info)
+    app.add_typer(review_app, name="review")
+
+
+def init() -> None:
+    """Create the database or migrate it to the newest schema.
+
+    Example: CLAIMS_HOME=~/claims-data claims init
+    """
+    settings = load_settings()
+    store = open_db(settings, migrate=False)
+    before = store.revision()
+    after = store.init()
+    print(f"database {settings.resolved_database_url}: schema {before or 'empty'} -> {after}")
+
+
+def import_cmd(
+    path: Optional[Path] = typer.Argument(None, help="A document in the shape of the bundled one."),
+    bundled: bool = typer.Option(False, "--bundled", help="Import the bundled document (claims C1..C5)."),
+) -> None:
+    """Import an inquiring-line document; re-importing is a no-op, changes become proposals.
+
+    Example: claims import --bundled
+    """
+    from claims.importer import import_bundled, import_path
+
+    if bool(path) == bundled:
+        raise BadInput("give either a PATH or --bundled")
+    store = open_db()
+    result = import_bundled(store) if bundled else import_path(store, path)  # type: ignore[arg-type]
+    print(result.message())
+    for diff in result.differences:
+        print(f"  - {diff}")
+
+
+def list_cmd(
+    status: Optional[str] = typer.Option(None, help="Only claims with this status."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json (stable: key, text, as_of, status, ...)."),
+) -> None:
+    """List the claims.
+
+    Example: claims list --format json
+    """
+    from claims.queries import claim_summaries
+
+    with open_db().read() as s:
+        rows = claim_summaries(s, status)
+    if fmt is Format.json:
+        emit_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("key", "status", "as of", "last checked", "claim")
+    for r in rows:
+        checked = r["last_checked_at"].strftime("%Y-%m-%d") if r["last_checked_at"] else "never"
+        table.add_row(r["key"], r["status"], r["as_of"], checked, _short(r["text"], 90))
+    Console().print(table if rows else "no claims yet: try `claims import --bundled`")
+
+
+def show(
+    key: str = typer.Argument(..., help="Claim key, e.g. C2."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """Show a claim: revisions, source notes, anchors, evidence, retest runs, pending proposals.
+
+    Example: claims show C2 --format json
+    """
+    from claims.queries import claim_detail
+
+    with open_db().read() as s:
+        d = claim_detail(s, key)
+    if fmt is Format.json:
+        emit_json(d)
+        return
+    _print_detail(d)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _print_detail(d: dict) -> None:
+    from rich.console import Console
+
+    c = Console()
+    c.print(f"[bold]{d['key']}[/bold] [{d['status']}] as of {d['as_of']} (revision {d['revision']}, protocol {d['protocol'] or '-'})")
+    c.print(d["text"])
+    c.print(f"\n[bold]Inquiry[/bold]: {d['inquiry']['question']}")
+    c.print("\n[bold]Revisions[/bold]")
+    for r in d["revisions"]:
+        c.print(f"  r{r['revision']} {r['changed_at']:%Y-%m-%d} {r['status']} by {r['approved_by']}"
+                + (f" (proposal {r['proposal_id']})" if r["proposal_id"] else ""))
+    c.print("\n[bold]Anchors[/bold]")
+    for a in d["inquiry"]["anchors"]:
+        c.print(f"  arXiv:{a['id']} ({a['cited_date']}) {a['cited_label']} -> {a['status']}")
+        for diff in a["differences"]:
+            c.print(f"      ! {diff}")
+    c.print(f"\n[bold]Source notes[/bold]: {len(d['inquiry']['source_notes'])}")
+    for n in d["inquiry"]["source_notes"]:
+        c.print(f"  - {n['question']}")
+    c.print("\n[bold]Evidence[/bold] (by relevance)")
+    for e in d["evidence"][:15]:
+        conf = f" {e['confidence']:.2f}" if e["confidence"] is not None else ""
+        c.print(f"  {e['relevance']:.3f} arXiv:{e['id']} {_short(e['title'] or '', 70)} [{e['stance']}{conf}]")
+    if not d["evidence"]:
+        c.print("  none yet (run `claims search` or `claims agent run`)")
+    c.print("\n[bold]Retest runs[/bold]")
+    for r in d["retest_runs"]:
+        effect = f" effect {r['effect_size']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r["effect_size"] is not None and r["ci_low"] is not None else ""
+        c.print(f"  #{r['id']} {r['protocol']} ({r['preset']}) {r['status']} verdict={r['verdict'] or '-'}{effect}")
+        if r["summary"]:
+            c.print(f"      {r['summary']}")
+    if not d["retest_runs"]:
+        c.print("  none")
+    c.print("\n[bold]Pending proposals[/bold]")
+    for p in d["proposals"]:
+        c.print(f"  #{p['id']} {p['kind']} -> {p['proposed_status'] or _short(p['proposed_text'] or str(p['payload']), 60)}: {_short(p['rationale'], 100)}")
+    if not d["proposals"]:
+        c.print("  none")
+
+
+def info(fmt: Format = typer.Option(Format.table, "--format", help="table or json.")) -> None:
+    """Show where the data lives (database, home folder) and what it holds.
+
+    Example: claims info
+    """
+    from sqlalchemy import func, select
+
+    from claims import __version__
+    from claims.models import Claim, Evidence, Inquiry, Paper, Proposal, RetestRun
+
+    settings = load_settings()
+    store = open_db(settings, migrate=False)
+    data: dict = {"version": __version__, "home": str(settings.resolved_home),
+                  "database_url": _redact(settings.resolved_database_url), "schema": store.revision(),
+                  "llm_base_url": settings.llm_base_url, "arxiv_url": settings.arxiv_url}
+    if data["schema"]:
+        with store.read() as s:
+            for name, model in (("inquiries", Inquiry), ("claims", Claim), ("papers", Paper), ("evidence", Evidence),
+                                ("retest_runs", RetestRun)):
+                data[name] = s.scalar(select(func.count()).select_from(model))
+            data["pending_proposals"] = s.scalar(select(func.count()).select_from(Proposal).where(Proposal.state == "pending"))
+    if fmt is Format.json:
+        emit_json(data)
+        return
+    for k, v in data.items():
+        print(f"{k:18} {v}")
+    if not data["schema"]:
+        print("the database is not initialised yet: run `claims init` or `claims import --bundled`")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+@review_app.command("list")
+def review_list(
+    state: str = typer.Option("pending", help="pending, approved, rejected or all."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json (stable: id, claim, kind, state, ...)."),
+) -> None:
+    """List proposals, oldest first.
+
+    Example: claims review list --format json
+    """
+    from claims.queries import proposal_summaries
+
+    with open_db().read() as s:
+        rows = proposal_summaries(s, None if state == "all" else state)
+    if fmt is Format.json:
+        emit_json(rows)
+        return
+    if not rows:
+        print(f"no {state} proposals")
+    for p in rows:
+        target = p["proposed_status"] or _short(p["proposed_text"] or str(p["payload"]), 50)
+        print(f"#{p['id']:<5} {p['claim'] or '-':5} {p['kind']:9} {p['state']:9} -> {target}  | {_short(p['rationale'], 80)}")
+
+
+@review_app.command("approve")
+def review_approve(
+    proposal_id: int = typer.Argument(..., help="Proposal id (see `claims review list`)."),
+    reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
+    comment: str = typer.Option("", help="Why."),
+    text: Optional[str] = typer.Option(None, help="Approve with this wording instead."),
+    status: Optional[str] = typer.Option(None, help="Approve with this status instead."),
+) -> None:
+    """Approve a proposal (optionally with edits); writes a new claim revision.
+
+    Example: claims review approve 3 --as alice --comment "checked the paper"
+    """
+    from claims.review import approve
+
+    settings = load_settings()
+    with open_db(settings).write() as s:
+        p = approve(s, proposal_id, reviewer, comment, edits={"text": text, "status": status},
+                    allowed_reviewers=settings.reviewers)
+        claim = p.claim.key if p.claim else "-"
+    print(f"approved proposal {proposal_id} ({claim}) as {reviewer}")
+
+
+@review_app.command("reject")
+def review_reject(
+    proposal_id: int = typer.Argument(..., help="Proposal id."),
+    reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
+    comment: str = typer.Option(..., help="Why it is rejected (required)."),
+) -> None:
+    """Reject a proposal; the claim stays as it is.
+
+    Example: claims review reject 4 --as alice --comment "the paper studies a different setting"
+    """
+    from claims.review import reject
+
+    settings = load_settings()
+    with open_db(settings).write() as s:
+        reject(s, proposal_id, reviewer, comment, allowed_reviewers=settings.reviewers)
+    print(f"rejected proposal {proposal_id} as {reviewer}")

@@ -1,0 +1,184 @@
+"""Importing inquiring-line documents into the database.
+
+Importing the same document twice changes nothing; a changed document is never
+silently overwritten: each difference in its claims or anchors becomes a pending
+proposal for a reviewer. Parsing happens before any write, so a malformed document
+leaves the database untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from claims import audit
+from claims.dates import AsOf
+from claims.document import Document, parse_document
+from claims.errors import BadInput
+from claims.models import Anchor, Claim, ClaimRevision, Inquiry, Proposal, SourceNote
+from claims.store import Store
+
+BUNDLED_NAME = "rl-prior-vs-optimizer.txt"
+
+
+@dataclass
+class ImportResult:
+    """What an import did: `created`, `unchanged` or `changed` (proposals written)."""
+
+    outcome: str
+    inquiry_id: int
+    slug: str
+    claim_keys: list[str] = field(default_factory=list)
+    proposals: list[int] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        if self.outcome == "created":
+            return f"imported {self.slug!r}: {len(self.claim_keys)} claims ({', '.join(self.claim_keys)})"
+        if self.outcome == "unchanged":
+            return f"{self.slug!r} is already imported and unchanged: nothing to do"
+        return (
+            f"{self.slug!r} changed since its import: {len(self.proposals)} new proposal(s) "
+            f"for review ({len(self.differences)} difference(s); nothing overwritten)"
+        )
+
+
+def bundled_path() -> Path:
+    return Path(str(resources.files("claims") / "data" / BUNDLED_NAME))
+
+
+def bundled_protocols() -> dict[str, str]:
+    return json.loads((resources.files("claims") / "data" / "bundled-protocols.json").read_text())
+
+
+def read_document(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise BadInput(f"no such file: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def import_path(store: Store, path: Path, actor: str = "import", protocols: dict[str, str] | None = None) -> ImportResult:
+    """Parse and import the document at `path`."""
+    text = read_document(path)
+    doc = parse_document(text, path=str(path))
+    with store.write() as session:
+        return import_document(session, doc, source_path=str(path), actor=actor, protocols=protocols)
+
+
+def import_bundled(store: Store, actor: str = "import") -> ImportResult:
+    """Import the bundled document (claims C1..C5) and name the protocols of C1..C3."""
+    return import_path(store, bundled_path(), actor=actor, protocols=bundled_protocols())
+
+
+def _next_key_number(session: Session) -> int:
+    keys = session.scalars(select(Claim.key)).all()
+    nums = [int(m.group(1)) for k in keys if (m := re.fullmatch(r"C(\d+)", k))]
+    return max(nums, default=0) + 1
+
+
+def _set_as_of(claim: Claim, as_of: AsOf) -> None:
+    claim.as_of, claim.as_of_start, claim.as_of_end, claim.as_of_precision = (
+        as_of.raw, as_of.start, as_of.end, as_of.precision,
+    )
+
+
+def import_document(
+    session: Session, doc: Document, source_path: str = "", actor: str = "import", protocols: dict[str, str] | None = None
+) -> ImportResult:
+    """Write a parsed document in the caller's transaction."""
+    inquiry = session.scalar(select(Inquiry).where(Inquiry.slug == doc.slug))
+    if inquiry is None:
+        return _create(session, doc, source_path, actor, protocols or {})
+    if inquiry.content_hash == doc.content_hash:
+        return ImportResult("unchanged", inquiry.id, inquiry.slug, [c.key for c in inquiry.claims])
+    return _propose_changes(session, inquiry, doc, actor)
+
+
+def _create(session: Session, doc: Document, source_path: str, actor: str, protocols: dict[str, str]) -> ImportResult:
+    inquiry = Inquiry(
+        slug=doc.slug, title=doc.question, question=doc.question, description=doc.description,
+        summary=doc.summary, prompt_role=doc.prompt_role, prompt_tasks=doc.prompt_tasks,
+        source_path=source_path, content_hash=doc.content_hash,
+    )
+    session.add(inquiry)
+    session.flush()
+    for i, note in enumerate(doc.notes):
+        session.add(SourceNote(inquiry_id=inquiry.id, position=i, question=note.question, summary=note.summary))
+    for i, ref in enumerate(doc.anchors):
+        session.add(Anchor(inquiry_id=inquiry.id, position=i, arxiv_id=ref.arxiv_id, cited_label=ref.cited_label, cited_date=ref.cited_date))
+    n = _next_key_number(session)
+    keys = []
+    for i, finding in enumerate(doc.findings):
+        key = f"C{n + i}"
+        claim = Claim(inquiry_id=inquiry.id, key=key, position=i, text=finding.text, protocol=protocols.get(key))
+        _set_as_of(claim, finding.as_of)
+        session.add(claim)
+        session.flush()
+        session.add(ClaimRevision(claim_id=claim.id, revision=1, text=claim.text, as_of=claim.as_of,
+                                  status=claim.status, approved_by=actor, note=f"imported from {source_path or 'a document'}"))
+        keys.append(key)
+    audit.record(session, actor, "import", "inquiry", inquiry.id, slug=doc.slug, claims=keys,
+                 notes=len(doc.notes), anchors=len(doc.anchors), content_hash=doc.content_hash)
+    return ImportResult("created", inquiry.id, inquiry.slug, keys)
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _propose(session: Session, result: ImportResult, actor: str, difference: str, **fields: object) -> None:
+    fp = fingerprint("import", fields.get("kind"), fields.get("claim_id"), fields.get("proposed_text"),
+                     fields.get("proposed_status"), fields.get("payload"))
+    result.differences.append(difference)
+    if session.scalar(select(func.count()).select_from(Proposal).where(Proposal.fingerprint == fp)):
+        return  # the same difference was already proposed (pending or decided)
+    proposal = Proposal(fingerprint=fp, created_by=actor, rationale=f"The imported document changed: {difference}", **fields)
+    session.add(proposal)
+    session.flush()
+    result.proposals.append(proposal.id)
+    audit.record(session, actor, "propose", "proposal", proposal.id, kind=proposal.kind, source="import")
+
+
+def _propose_changes(session: Session, inquiry: Inquiry, doc: Document, actor: str) -> ImportResult:
+    result = ImportResult("changed", inquiry.id, inquiry.slug, [c.key for c in inquiry.claims])
+    claims = list(inquiry.claims)
+    for i, finding in enumerate(doc.findings):
+        if i < len(claims):
+            claim = claims[i]
+            if claim.text != finding.text or claim.as_of != finding.as_of.raw:
+                _propose(session, result, actor, f"{claim.key}: wording or date differs",
+                         kind="text", claim_id=claim.id, inquiry_id=inquiry.id, proposed_text=finding.text,
+                         payload={"as_of": finding.as_of.raw})
+        else:
+            _propose(session, result, actor, f"new finding at position {i + 1}",
+                     kind="new_claim", inquiry_id=inquiry.id, proposed_text=finding.text,
+                     payload={"as_of": finding.as_of.raw, "position": i})
+    for claim in claims[len(doc.findings):]:
+        _propose(session, result, actor, f"{claim.key} is no longer in the document",
+                 kind="retire", claim_id=claim.id, inquiry_id=inquiry.id, proposed_status="superseded")
+    known = {a.arxiv_id: a for a in inquiry.anchors}
+    for ref in doc.anchors:
+        anchor = known.get(ref.arxiv_id)
+        if anchor is None:
+            _propose(session, result, actor, f"new anchor arXiv:{ref.arxiv_id}", kind="anchor", inquiry_id=inquiry.id,
+                     payload={"arxiv_id": ref.arxiv_id, "cited_label": ref.cited_label, "cited_date": ref.cited_date})
+        elif (anchor.cited_label, anchor.cited_date) != (ref.cited_label, ref.cited_date):
+            _propose(session, result, actor, f"anchor arXiv:{ref.arxiv_id} cited differently", kind="anchor",
+                     inquiry_id=inquiry.id, payload={"anchor_id": anchor.id, "cited_label": ref.cited_label,
+                                                     "cited_date": ref.cited_date})
+    if [(n.question, n.summary) for n in inquiry.notes] != [(n.question, n.summary) for n in doc.notes]:
+        result.differences.append("source notes differ (kept as imported; notes are not reviewed claims)")
+    if not result.differences:
+        result.differences.append("only formatting or summary text differs")
+    audit.record(session, actor, "reimport", "inquiry", inquiry.id, differences=result.differences, proposals=result.proposals)
+    return result

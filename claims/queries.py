@@ -1,0 +1,121 @@
+"""Read helpers that return the documented, stable JSON shapes of the CLI.
+
+`claim_summaries` -> `claims list --format json`: objects with key, text, as_of,
+as_of_start, as_of_end, as_of_precision, status, status_since, revision, protocol,
+inquiry, last_checked_at, last_retested_at.
+`claim_detail` -> `claims show KEY --format json`: the claim plus revisions, inquiry
+(question, source notes, anchors), evidence, retest_runs, proposals (pending).
+`proposal_summaries` -> `claims review list --format json`: objects with id, claim,
+kind, state, proposed_status, proposed_text, rationale, created_at, evidence ids, runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from claims.errors import NotFound
+from claims.models import Anchor, Claim, Evidence, Inquiry, Proposal, RetestRun
+
+
+def claim_row(c: Claim) -> dict[str, Any]:
+    return {
+        "key": c.key, "text": c.text, "as_of": c.as_of, "as_of_start": c.as_of_start, "as_of_end": c.as_of_end,
+        "as_of_precision": c.as_of_precision, "status": c.status, "status_since": c.status_since,
+        "revision": c.revision, "protocol": c.protocol, "inquiry": c.inquiry.slug if c.inquiry else None,
+        "last_checked_at": c.last_checked_at, "last_retested_at": c.last_retested_at,
+    }
+
+
+def claim_summaries(session: Session, status: str | None = None) -> list[dict[str, Any]]:
+    q = select(Claim).options(selectinload(Claim.inquiry)).order_by(Claim.inquiry_id, Claim.position, Claim.id)
+    if status:
+        q = q.where(Claim.status == status)
+    return [claim_row(c) for c in session.scalars(q)]
+
+
+def get_claim(session: Session, key: str) -> Claim:
+    claim = session.scalar(select(Claim).where(Claim.key == key))
+    if claim is None:
+        raise NotFound(f"no claim {key!r} (see `claims list`)")
+    return claim
+
+
+def anchor_row(a: Anchor) -> dict[str, Any]:
+    return {
+        "id": a.arxiv_id, "cited_label": a.cited_label, "cited_date": a.cited_date, "status": a.status,
+        "differences": a.differences or [], "verified_title": a.verified_title,
+        "verified_published": a.verified_published, "checked_at": a.checked_at,
+    }
+
+
+def evidence_row(e: Evidence) -> dict[str, Any]:
+    p = e.paper
+    return {
+        "evidence_id": e.id, "id": e.paper_id, "title": p.title if p else None,
+        "published": p.published if p else None, "relevance": e.relevance, "rank": e.rank, "method": e.method,
+        "stance": e.stance, "confidence": e.confidence, "conditions": e.conditions, "rationale": e.rationale,
+        "quote": e.quote, "judged_by": e.judged_by, "prompt_version": e.prompt_version, "judged_at": e.judged_at,
+        "judge_error": e.judge_error, "found_at": e.found_at, "url": f"https://arxiv.org/abs/{e.paper_id}",
+    }
+
+
+def run_row(r: RetestRun) -> dict[str, Any]:
+    return {
+        "id": r.id, "protocol": r.protocol, "protocol_version": r.protocol_version, "preset": r.preset,
+        "status": r.status, "verdict": r.verdict, "effect_size": r.effect_size, "ci_low": r.ci_low,
+        "ci_high": r.ci_high, "decision_rule": r.decision_rule, "summary": r.summary, "reason": r.reason,
+        "started_at": r.started_at, "finished_at": r.finished_at, "environment": r.environment,
+    }
+
+
+def proposal_row(p: Proposal) -> dict[str, Any]:
+    return {
+        "id": p.id, "claim": p.claim.key if p.claim else None, "kind": p.kind, "state": p.state,
+        "proposed_status": p.proposed_status, "proposed_text": p.proposed_text, "payload": p.payload,
+        "rationale": p.rationale, "created_by": p.created_by, "created_at": p.created_at,
+        "reviewer": p.reviewer, "comment": p.comment, "decided_at": p.decided_at,
+        "evidence": [e.id for e in p.evidence], "retest_runs": [r.id for r in p.retest_runs],
+    }
+
+
+def claim_detail(session: Session, key: str, evidence_limit: int = 50) -> dict[str, Any]:
+    claim = get_claim(session, key)
+    inquiry: Inquiry = claim.inquiry
+    evidence = session.scalars(
+        select(Evidence).options(selectinload(Evidence.paper)).where(Evidence.claim_id == claim.id)
+        .order_by(Evidence.relevance.desc()).limit(evidence_limit)
+    ).all()
+    runs = session.scalars(select(RetestRun).where(RetestRun.claim_id == claim.id).order_by(RetestRun.id.desc())).all()
+    proposals = session.scalars(
+        select(Proposal).where(Proposal.claim_id == claim.id, Proposal.state == "pending").order_by(Proposal.created_at)
+    ).all()
+    return {
+        **claim_row(claim),
+        "revisions": [
+            {"revision": r.revision, "text": r.text, "as_of": r.as_of, "status": r.status, "changed_at": r.changed_at,
+             "approved_by": r.approved_by, "proposal_id": r.proposal_id, "note": r.note}
+            for r in claim.revisions
+        ],
+        "inquiry": {
+            "slug": inquiry.slug, "question": inquiry.question,
+            "source_notes": [{"question": n.question, "summary": n.summary} for n in inquiry.notes],
+            "anchors": [anchor_row(a) for a in inquiry.anchors],
+        },
+        "evidence": [evidence_row(e) for e in evidence],
+        "retest_runs": [run_row(r) for r in runs],
+        "proposals": [proposal_row(p) for p in proposals],
+    }
+
+
+def proposal_summaries(session: Session, state: str | None = "pending", limit: int | None = None) -> list[dict[str, Any]]:
+    q = (select(Proposal).options(selectinload(Proposal.claim), selectinload(Proposal.evidence),
+                                  selectinload(Proposal.retest_runs))
+         .order_by(Proposal.created_at, Proposal.id))
+    if state:
+        q = q.where(Proposal.state == state)
+    if limit:
+        q = q.limit(limit)
+    return [proposal_row(p) for p in session.scalars(q)]

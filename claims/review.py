@@ -1,0 +1,178 @@
+"""The review service: the one place that changes a claim.
+
+A proposal is decided once: approved (optionally with edits) or rejected, by a named
+reviewer, in one transaction that writes the claim's new revision and an audit row.
+Two reviewers racing: the decision is a conditional UPDATE (`WHERE state='pending'`),
+so exactly one wins and the other gets AlreadyDecided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from claims import audit
+from claims.dates import parse_as_of
+from claims.errors import AlreadyDecided, BadInput, NotAllowed, NotFound
+from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Proposal, utcnow
+
+CLAIM_KINDS = ("status", "text", "new_claim", "retire")
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """The reviewable state of a claim."""
+
+    text: str
+    as_of: str
+    status: str
+    revision: int
+
+
+def check_reviewer(reviewer: str, allowed: Sequence[str] | None = None) -> str:
+    """A reviewer needs a name, and must be on the allow-list when there is one."""
+    name = (reviewer or "").strip()
+    if not name:
+        raise NotAllowed("a decision needs a reviewer name (--as NAME)")
+    if allowed and name not in allowed:
+        raise NotAllowed(f"{name!r} may not decide proposals (allowed: {', '.join(allowed)})")
+    return name
+
+
+def can_decide(state: str) -> bool:
+    return state == "pending"
+
+
+def resolve_change(kind: str, current: ClaimState, proposed_text: str | None, proposed_status: str | None,
+                   as_of: str | None = None, edits: dict[str, Any] | None = None) -> ClaimState | None:
+    """The claim's state after approving a proposal (None when nothing changes).
+
+    Edits (`text`, `status`, `as_of`) override what the proposal says.
+    """
+    edits = {k: v for k, v in (edits or {}).items() if v not in (None, "")}
+    text = edits.get("text", proposed_text if kind in ("text", "new_claim") else None) or current.text
+    status = edits.get("status", proposed_status) or current.status
+    new_as_of = edits.get("as_of", as_of) or current.as_of
+    if status not in CLAIM_STATUSES:
+        raise BadInput(f"unknown status {status!r}; expected one of {', '.join(CLAIM_STATUSES)}")
+    if not text.strip():
+        raise BadInput("a claim's text cannot be empty")
+    parse_as_of(new_as_of)
+    nxt = replace(current, text=text.strip(), status=status, as_of=new_as_of)
+    if nxt == current:
+        return None
+    return replace(nxt, revision=current.revision + 1)
+
+
+def _claim_state(claim: Claim) -> ClaimState:
+    return ClaimState(claim.text, claim.as_of, claim.status, claim.revision)
+
+
+def _claim_lock(session: Session, proposal_id: int, reviewer: str, state: str, comment: str) -> Proposal:
+    """Atomically move a pending proposal to `state`; raise if someone else decided it."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"no proposal {proposal_id}")
+    done = session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.state == "pending")
+        .values(state=state, reviewer=reviewer, comment=comment, decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        session.refresh(proposal)
+        raise AlreadyDecided(
+            f"proposal {proposal_id} was already {proposal.state} by {proposal.reviewer or 'someone'}"
+            + (f" at {proposal.decided_at:%Y-%m-%d %H:%M} UTC" if proposal.decided_at else "")
+        )
+    session.refresh(proposal)
+    return proposal
+
+
+def approve(session: Session, proposal_id: int, reviewer: str, comment: str = "", edits: dict[str, Any] | None = None,
+            allowed_reviewers: Sequence[str] | None = None) -> Proposal:
+    """Approve a proposal (optionally with edits: text, status, as_of) and apply it."""
+    reviewer = check_reviewer(reviewer, allowed_reviewers)
+    proposal = _claim_lock(session, proposal_id, reviewer, "approved", comment)
+    if proposal.kind == "anchor":
+        _apply_anchor(session, proposal, reviewer, edits)
+    elif proposal.kind == "new_claim":
+        _apply_new_claim(session, proposal, reviewer, comment, edits)
+    elif proposal.kind in CLAIM_KINDS:
+        _apply_claim_change(session, proposal, reviewer, comment, edits)
+    else:
+        raise BadInput(f"proposal {proposal_id} has an unknown kind {proposal.kind!r}")
+    audit.record(session, reviewer, "approve", "proposal", proposal.id, kind=proposal.kind, comment=comment, edits=edits or {})
+    return proposal
+
+
+def reject(session: Session, proposal_id: int, reviewer: str, comment: str,
+           allowed_reviewers: Sequence[str] | None = None) -> Proposal:
+    """Reject a proposal; nothing else changes."""
+    reviewer = check_reviewer(reviewer, allowed_reviewers)
+    if not (comment or "").strip():
+        raise BadInput("a rejection needs a comment saying why")
+    proposal = _claim_lock(session, proposal_id, reviewer, "rejected", comment)
+    audit.record(session, reviewer, "reject", "proposal", proposal.id, kind=proposal.kind, comment=comment)
+    return proposal
+
+
+def _apply_claim_change(session: Session, proposal: Proposal, reviewer: str, comment: str, edits: dict[str, Any] | None) -> None:
+    claim = session.get(Claim, proposal.claim_id)
+    if claim is None:
+        raise NotFound(f"proposal {proposal.id} names no existing claim")
+    nxt = resolve_change(proposal.kind, _claim_state(claim), proposal.proposed_text, proposal.proposed_status,
+                         (proposal.payload or {}).get("as_of"), edits)
+    if nxt is None:
+        return
+    if nxt.status != claim.status:
+        claim.status_since = utcnow()
+    if nxt.as_of != claim.as_of:
+        parsed = parse_as_of(nxt.as_of)
+        claim.as_of_start, claim.as_of_end, claim.as_of_precision = parsed.start, parsed.end, parsed.precision
+    claim.text, claim.as_of, claim.status, claim.revision = nxt.text, nxt.as_of, nxt.status, nxt.revision
+    session.add(ClaimRevision(claim_id=claim.id, revision=nxt.revision, text=nxt.text, as_of=nxt.as_of,
+                              status=nxt.status, approved_by=reviewer, proposal_id=proposal.id, note=comment))
+    audit.record(session, reviewer, "revise", "claim", claim.key, revision=nxt.revision, proposal=proposal.id,
+                 status=nxt.status)
+
+
+def _apply_new_claim(session: Session, proposal: Proposal, reviewer: str, comment: str, edits: dict[str, Any] | None) -> None:
+    from claims.importer import _next_key_number
+
+    payload = proposal.payload or {}
+    text = (edits or {}).get("text") or proposal.proposed_text or ""
+    as_of = parse_as_of((edits or {}).get("as_of") or payload.get("as_of", ""))
+    key = f"C{_next_key_number(session)}"
+    claim = Claim(inquiry_id=proposal.inquiry_id, key=key, position=payload.get("position", 0), text=text,
+                  as_of=as_of.raw, as_of_start=as_of.start, as_of_end=as_of.end, as_of_precision=as_of.precision,
+                  status=(edits or {}).get("status") or "unreviewed")
+    session.add(claim)
+    session.flush()
+    proposal.claim_id = claim.id
+    session.add(ClaimRevision(claim_id=claim.id, revision=1, text=claim.text, as_of=claim.as_of, status=claim.status,
+                              approved_by=reviewer, proposal_id=proposal.id, note=comment))
+    audit.record(session, reviewer, "create", "claim", key, proposal=proposal.id)
+
+
+def _apply_anchor(session: Session, proposal: Proposal, reviewer: str, edits: dict[str, Any] | None) -> None:
+    payload = {**(proposal.payload or {}), **{k: v for k, v in (edits or {}).items() if k in ("cited_label", "cited_date") and v}}
+    anchor = session.get(Anchor, payload["anchor_id"]) if payload.get("anchor_id") else None
+    if anchor is None:
+        if not payload.get("arxiv_id"):
+            raise BadInput(f"anchor proposal {proposal.id} names neither an anchor nor an arXiv id")
+        anchor = Anchor(inquiry_id=proposal.inquiry_id, claim_id=proposal.claim_id, arxiv_id=payload["arxiv_id"],
+                        cited_label=payload.get("cited_label", ""), cited_date=payload.get("cited_date", ""),
+                        position=len(session.scalars(select(Anchor.id).where(Anchor.inquiry_id == proposal.inquiry_id)).all()))
+        session.add(anchor)
+        session.flush()
+    else:
+        anchor.cited_label = payload.get("cited_label", anchor.cited_label)
+        anchor.cited_date = payload.get("cited_date", anchor.cited_date)
+        anchor.status, anchor.differences = "unchecked", []  # re-verified on the next run
+    audit.record(session, reviewer, "correct", "anchor", anchor.id, proposal=proposal.id,
+                 cited_label=anchor.cited_label, cited_date=anchor.cited_date)
