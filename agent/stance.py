@@ -1,0 +1,60 @@
+"""What a stance judgement is: the schema the LLM must answer in, and the stored result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Stance = Literal["supports", "contradicts", "refines", "unrelated"]
+
+
+class Judgement(BaseModel):
+    """The structured answer of the judge (sent as a strict JSON schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stance: Stance = Field(description="How the paper bears on the claim.")
+    confidence: float = Field(ge=0, le=1, description="0-1: how sure the judge is.")
+    conditions: str = Field(
+        description="Conditions under which the stance holds (model scale, domain, "
+        "training setup), as the paper says; empty if it says none."
+    )
+    rationale: str = Field(description="One or two sentences: why this stance.")
+    quote: str = Field(description="The one sentence of the abstract the stance rests on, verbatim.")
+
+
+@dataclass
+class JudgeResult:
+    """A judgement as stored on an Evidence row; stance "failed" carries `judge_error`."""
+
+    stance: str
+    confidence: float | None
+    conditions: str
+    rationale: str
+    quote: str
+    judged_by: str
+    prompt_version: str
+    judge_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.stance == "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def failed_result(error: str, judged_by: str, prompt_version: str, answer: Judgement | None = None) -> JudgeResult:
+    """A failed judgement: keeps what the model said (if anything) but never its stance."""
+    return JudgeResult(
+        stance="failed",
+        confidence=None,
+        conditions=answer.conditions if answer else "",
+        rationale=answer.rationale if answer else "",
+        quote=answer.quote if answer else "",
+        judged_by=judged_by,
+        prompt_version=prompt_version,
+        judge_error=error,
+    )
