@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(60.0, description="Timeout of one judge request.")
     llm_concurrency: int = Field(4, description="Judge requests in flight at once.")
     judge_top_n: int = Field(5, description="Top-ranked candidates per claim that the LLM judges.")
+    retest_budget: int = Field(
+        2, description="Retests the agent may queue in one run (requested first, then contradicted, then overdue)."
+    )
     reviewers: list[str] = Field(
         [], description="If set, only these names may approve or reject proposals (UI and CLI)."
     )
