@@ -54,7 +54,8 @@ def resolve_change(kind: str, current: ClaimState, proposed_text: str | None, pr
     Edits (`text`, `status`, `as_of`) override what the proposal says.
     """
     edits = {k: v for k, v in (edits or {}).items() if v not in (None, "")}
-    text = edits.get("text", proposed_text if kind in ("text", "new_claim") else None) or current.text
+    new_text = edits.get("text", proposed_text if kind in ("text", "new_claim") else None)
+    text = new_text.strip() if new_text and new_text.strip() else current.text
     status = edits.get("status", proposed_status) or current.status
     new_as_of = edits.get("as_of", as_of) or current.as_of
     if status not in CLAIM_STATUSES:
@@ -62,7 +63,7 @@ def resolve_change(kind: str, current: ClaimState, proposed_text: str | None, pr
     if not text.strip():
         raise BadInput("a claim's text cannot be empty")
     parse_as_of(new_as_of)
-    nxt = replace(current, text=text.strip(), status=status, as_of=new_as_of)
+    nxt = replace(current, text=text, status=status, as_of=new_as_of)
     if nxt == current:
         return None
     return replace(nxt, revision=current.revision + 1)

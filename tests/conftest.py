@@ -59,3 +59,32 @@ def bundled_store(store: Store) -> Store:
 
     import_bundled(store)
     return store
+
+
+def _postgres_store(admin_url: str) -> Store:
+    """A fresh database on the PostgreSQL server at `admin_url`, migrated."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"claims_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return open_store(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request: pytest.FixtureRequest, db_url: str) -> Store:
+    """The same store tests on SQLite and, where CLAIMS_TEST_POSTGRES_URL is set, PostgreSQL."""
+    if request.param == "sqlite":
+        s = open_store(db_url)
+    else:
+        url = os.environ.get("CLAIMS_TEST_POSTGRES_URL")
+        if not url:
+            pytest.skip("PostgreSQL store tests need CLAIMS_TEST_POSTGRES_URL (set by .ci/run)")
+        s = _postgres_store(url)
+    yield s
+    s.dispose()

@@ -1,0 +1,330 @@
+"""Proposals from evidence and retest verdicts: pure rules, and the deduplicating writer.
+
+Rules (a claim's current status is never changed here; these only propose):
+
+- A *confident contradiction* is evidence judged "contradicts" with confidence >= 0.7
+  from a paper published after the claim's as-of date (its `as_of_end`).
+- A *failed retest* is a protocol whose latest finished run has verdict "inconsistent".
+- 3 or more confident contradictions (distinct papers) and a failed retest ->
+  propose `overturned`; either one alone -> `weakened`; 1-2 confident
+  contradictions -> `contested`. Proposed only when more severe than the current
+  status (severity: unreviewed/holds < contested < weakened < overturned).
+- Support only: an `unreviewed` claim with no contradicting evidence at all, no failed
+  retest, and either a confident (>= 0.7) "supports" judgement or a latest retest
+  verdict "consistent" -> propose `holds`.
+- An anchor marked `mismatch` with a verified title or date -> an `anchor` proposal
+  whose payload carries `anchor_id` and the corrections (`cited_label` from the
+  verified title, `cited_date` from the verified first-version date, written at the
+  cited date's precision), for the differences the check reported.
+- Unjudged, failed, "refines" and "unrelated" evidence proposes nothing: reviewers see
+  new candidates as evidence. Superseded claims get no proposals.
+
+Every proposal carries a rationale, links to the evidence and retest runs behind it,
+and a fingerprint: sha256 of (kind, target, proposed value, evidence ids, run ids).
+The writer skips a draft whose fingerprint any earlier proposal has (pending,
+approved or rejected: a rejected finding is not proposed again) and a status or
+anchor draft while a pending proposal already proposes the same change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFIDENT = 0.7
+SEVERAL = 3
+SEVERITY = {"unreviewed": 0, "holds": 0, "contested": 1, "weakened": 2, "overturned": 3}
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    key: str
+    status: str
+    as_of_end: dt.date
+
+
+@dataclass(frozen=True)
+class EvidenceFact:
+    id: int
+    paper_id: str
+    stance: str
+    confidence: float | None
+    published: dt.date | None
+
+
+@dataclass(frozen=True)
+class RunFact:
+    id: int
+    protocol: str
+    verdict: str | None
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AnchorFact:
+    id: int
+    arxiv_id: str
+    status: str
+    differences: tuple[Any, ...]
+    cited_label: str
+    cited_date: str
+    verified_title: str | None
+    verified_published: dt.date | None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A proposal not yet written."""
+
+    kind: str  # status | anchor
+    claim_key: str | None
+    proposed_status: str | None
+    rationale: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    evidence_ids: tuple[int, ...] = ()
+    run_ids: tuple[int, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        target = self.claim_key if self.kind != "anchor" else f"anchor:{self.payload.get('anchor_id')}"
+        value = self.proposed_status if self.kind == "status" else {
+            k: v for k, v in sorted(self.payload.items()) if k in ("cited_label", "cited_date")
+        }
+        blob = json.dumps(
+            [self.kind, target, value, sorted(self.evidence_ids), sorted(self.run_ids)], sort_keys=True, default=str
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def confident_contradictions(claim: ClaimFacts, evidence: list[EvidenceFact]) -> list[EvidenceFact]:
+    """Contradictions with confidence >= 0.7 from papers newer than the claim's as-of date."""
+    seen: dict[str, EvidenceFact] = {}
+    for e in evidence:
+        if (
+            e.stance == "contradicts"
+            and (e.confidence or 0) >= CONFIDENT
+            and e.published is not None
+            and e.published > claim.as_of_end
+        ):
+            seen.setdefault(e.paper_id, e)
+    return sorted(seen.values(), key=lambda e: e.id)
+
+
+def latest_runs(runs: list[RunFact]) -> list[RunFact]:
+    """The latest finished run with a verdict, per protocol."""
+    latest: dict[str, RunFact] = {}
+    for r in runs:
+        if r.finished_at is None or r.verdict is None:
+            continue
+        if r.protocol not in latest or (r.finished_at, r.id) > (latest[r.protocol].finished_at, latest[r.protocol].id):
+            latest[r.protocol] = r
+    return sorted(latest.values(), key=lambda r: r.id)
+
+
+def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[RunFact]) -> Draft | None:
+    """The status proposal the evidence and retest verdicts call for, if any (pure)."""
+    if claim.status not in SEVERITY:
+        return None
+    contra = confident_contradictions(claim, evidence)
+    latest = latest_runs(runs)
+    failed = [r for r in latest if r.verdict == "inconsistent"]
+    parts = []
+    if contra:
+        listed = ", ".join(f"{e.paper_id} ({e.confidence:.2f})" for e in contra)
+        parts.append(
+            f"{len(contra)} confident contradiction{'s' if len(contra) != 1 else ''} (confidence >= {CONFIDENT}) "
+            f"from papers newer than the claim's as-of date {claim.as_of_end}: {listed}"
+        )
+    if failed:
+        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict inconsistent" for r in failed))
+    if len(contra) >= SEVERAL and failed:
+        proposed = "overturned"
+    elif len(contra) >= SEVERAL or failed:
+        proposed = "weakened"
+    elif contra:
+        proposed = "contested"
+    else:
+        return _propose_holds(claim, evidence, latest)
+    if SEVERITY[proposed] <= SEVERITY[claim.status]:
+        return None
+    return Draft(
+        kind="status",
+        claim_key=claim.key,
+        proposed_status=proposed,
+        rationale=f"Propose {proposed}: " + "; ".join(parts) + ".",
+        evidence_ids=tuple(e.id for e in contra),
+        run_ids=tuple(r.id for r in failed),
+    )
+
+
+def _propose_holds(claim: ClaimFacts, evidence: list[EvidenceFact], latest: list[RunFact]) -> Draft | None:
+    if claim.status != "unreviewed" or any(e.stance == "contradicts" for e in evidence):
+        return None
+    support = sorted(
+        {e.paper_id: e for e in evidence if e.stance == "supports" and (e.confidence or 0) >= CONFIDENT}.values(),
+        key=lambda e: e.id,
+    )
+    consistent = [r for r in latest if r.verdict == "consistent"]
+    if not support and not consistent:
+        return None
+    parts = []
+    if support:
+        parts.append(f"{len(support)} confident supporting paper(s): " + ", ".join(e.paper_id for e in support))
+    if consistent:
+        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict consistent" for r in consistent))
+    return Draft(
+        kind="status",
+        claim_key=claim.key,
+        proposed_status="holds",
+        rationale="Propose holds: " + "; ".join(parts) + "; no contradicting evidence.",
+        evidence_ids=tuple(e.id for e in support),
+        run_ids=tuple(r.id for r in consistent),
+    )
+
+
+def format_date_like(value: dt.date, cited: str) -> str:
+    """`value` written at the precision of the cited date ("2025", "2025-05" or a day)."""
+    digits = cited.strip().lstrip("~")
+    if len(digits) == 4 and digits.isdigit():
+        return f"{value.year:04d}"
+    if len(digits) == 7 and digits[4] == "-":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+def propose_anchor(anchor: AnchorFact, claim_key: str | None = None) -> Draft | None:
+    """A correction of a mismatched anchor's cited label and/or date (pure)."""
+    if anchor.status != "mismatch":
+        return None
+    said = " ".join(json.dumps(d, default=str) if not isinstance(d, str) else d for d in anchor.differences).lower()
+    about_date = any(w in said for w in ("date", "published", "month", "year"))
+    about_title = any(w in said for w in ("title", "label"))
+    if not about_date and not about_title:  # the check did not say what differs: offer both
+        about_date = about_title = True
+    payload: dict[str, Any] = {"anchor_id": anchor.id, "arxiv_id": anchor.arxiv_id}
+    if about_date and anchor.verified_published is not None:
+        fixed = format_date_like(anchor.verified_published, anchor.cited_date)
+        if fixed != anchor.cited_date:
+            payload["cited_date"] = fixed
+    if about_title and anchor.verified_title and anchor.verified_title.strip() != anchor.cited_label.strip():
+        payload["cited_label"] = anchor.verified_title.strip()
+    if "cited_date" not in payload and "cited_label" not in payload:
+        return None
+    changes = []
+    if "cited_date" in payload:
+        changes.append(f"date {anchor.cited_date!r} -> {payload['cited_date']!r}")
+    if "cited_label" in payload:
+        changes.append(f"label {anchor.cited_label!r} -> {payload['cited_label']!r}")
+    differences = "; ".join(str(d) for d in anchor.differences) or "not stated"
+    payload["differences"] = list(anchor.differences)
+    return Draft(
+        kind="anchor",
+        claim_key=claim_key,
+        proposed_status=None,
+        rationale=f"Correct anchor arXiv:{anchor.arxiv_id}: " + ", ".join(changes) + f" (check found: {differences}).",
+        payload=payload,
+    )
+
+
+# --- reading facts and writing proposals (the database side) -------------------------
+
+
+def claim_facts(session: Any, claim: Any) -> tuple[ClaimFacts, list[EvidenceFact], list[RunFact]]:
+    """The plain facts about one claim (a `claims.models.Claim`) that the rules read."""
+    from sqlalchemy import select
+
+    from claims.models import Evidence, Paper, RetestRun
+
+    rows = session.execute(
+        select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Paper.published)
+        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+        .where(Evidence.claim_id == claim.id)
+    ).all()
+    runs = session.execute(
+        select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at).where(
+            RetestRun.claim_id == claim.id, RetestRun.status == "succeeded"
+        )
+    ).all()
+    return (
+        ClaimFacts(claim.key, claim.status, claim.as_of_end),
+        [EvidenceFact(*r) for r in rows],
+        [RunFact(*r) for r in runs],
+    )
+
+
+def anchor_fact(anchor: Any) -> AnchorFact:
+    """The plain facts of a `claims.models.Anchor`."""
+    return AnchorFact(
+        id=anchor.id,
+        arxiv_id=anchor.arxiv_id,
+        status=anchor.status,
+        differences=tuple(anchor.differences or ()),
+        cited_label=anchor.cited_label,
+        cited_date=anchor.cited_date,
+        verified_title=anchor.verified_title,
+        verified_published=anchor.verified_published,
+    )
+
+
+def write_proposals(session: Any, drafts: list[Draft], actor: str = "agent") -> tuple[list[int], list[str]]:
+    """Write pending proposals for the drafts not seen before; (written ids, skip reasons).
+
+    Each written proposal links its evidence and runs and gets an audit entry.
+    """
+    from sqlalchemy import select
+
+    from claims import audit
+    from claims.models import Anchor, Claim, Evidence, Proposal, RetestRun
+
+    written: list[int] = []
+    skipped: list[str] = []
+    for draft in drafts:
+        fp = draft.fingerprint
+        label = f"{draft.kind} {draft.claim_key or draft.payload.get('arxiv_id')}"
+        if session.scalar(select(Proposal.id).where(Proposal.fingerprint == fp).limit(1)) is not None:
+            skipped.append(f"{label}: same finding already proposed")
+            continue
+        claim = session.scalar(select(Claim).where(Claim.key == draft.claim_key)) if draft.claim_key else None
+        pending = select(Proposal).where(Proposal.state == "pending", Proposal.kind == draft.kind)
+        if draft.kind == "status":
+            pending = pending.where(Proposal.claim_id == claim.id, Proposal.proposed_status == draft.proposed_status)
+            same = session.scalars(pending).first()
+        else:
+            same = next(
+                (p for p in session.scalars(pending) if (p.payload or {}).get("anchor_id") == draft.payload.get("anchor_id")),
+                None,
+            )
+        if same is not None:
+            skipped.append(f"{label}: proposal {same.id} already pending")
+            continue
+        inquiry_id = claim.inquiry_id if claim is not None else None
+        if inquiry_id is None and draft.payload.get("anchor_id"):
+            anchor = session.get(Anchor, draft.payload["anchor_id"])
+            inquiry_id = anchor.inquiry_id if anchor is not None else None
+        proposal = Proposal(
+            claim_id=claim.id if claim is not None else None,
+            inquiry_id=inquiry_id,
+            kind=draft.kind,
+            proposed_status=draft.proposed_status,
+            payload=dict(draft.payload),
+            rationale=draft.rationale,
+            fingerprint=fp,
+            state="pending",
+            created_by=actor,
+        )
+        if draft.evidence_ids:
+            proposal.evidence = list(session.scalars(select(Evidence).where(Evidence.id.in_(draft.evidence_ids))))
+        if draft.run_ids:
+            proposal.retest_runs = list(session.scalars(select(RetestRun).where(RetestRun.id.in_(draft.run_ids))))
+        session.add(proposal)
+        session.flush()
+        audit.record(
+            session, actor, "propose", "proposal", proposal.id,
+            kind=draft.kind, claim=draft.claim_key, proposed_status=draft.proposed_status,
+            evidence=sorted(draft.evidence_ids), runs=sorted(draft.run_ids), fingerprint=fp,
+        )
+        written.append(proposal.id)
+    return written, skipped
