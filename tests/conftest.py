@@ -27,7 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh CLAIMS_HOME; the environment is cleaned of other CLAIMS_ settings."""
     for key in list(os.environ):
-        if key.startswith("CLAIMS_"):
+        if key.startswith("CLAIMS_") and not key.startswith("CLAIMS_TEST_"):
             monkeypatch.delenv(key)
     h = tmp_path / "home"
     monkeypatch.setenv("CLAIMS_HOME", str(h))
