@@ -1,0 +1,342 @@
+"""Evidence search: fetch new papers, rank them against claims, write evidence rows.
+
+One run fetches once for all claims, then ranks every fetched paper against every
+claim in one matrix product, each claim seeing only papers inside its own window:
+
+- claims checked before: the weekly sweep of the watched categories since the
+  earliest of their `last_checked_at` (a one-day overlap; duplicates are merged);
+  its cost grows with the week's papers, not with the number of claims;
+- claims never checked: backfill, one targeted query per claim over its window (from
+  its as-of date to today) plus one id lookup of the inquiry's anchor papers;
+- `--since DATE`: the sweep for every claim from that date;
+- a local corpus (`corpus=`): every paper of the file (from `since` if given).
+
+Papers are upserted (newest version wins), embedded once (cached in the database),
+and the top `search_top_k` per claim above `search_threshold` become Evidence rows
+(stance "unjudged"; a judged stance is never overwritten). Each fetch is recorded as
+a Sweep row, a failed one too, before `SourceUnavailable` propagates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from agent.sources import PaperSource, open_source
+from claims.errors import NotFound, SourceUnavailable
+from claims.models import Anchor, Claim, Evidence, Paper, Sweep, utcnow
+from claims.papers import PaperRecord, upsert_papers
+from claims.settings import Settings
+from claims.store import Store
+
+BACKFILL_RESULTS = 200  # per new claim: one request of the best matches in its window
+
+
+@dataclass
+class Candidate:
+    """A paper ranked for a claim."""
+
+    arxiv_id: str
+    title: str
+    published: dt.date | None
+    score: float  # cosine similarity of claim and paper (the threshold applies to it)
+    rank: int  # 1-based, in the ranking method's order
+    evidence_id: int | None = None
+    method: str = "hybrid"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.arxiv_id,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "score": round(self.score, 4),
+            "rank": self.rank,
+            "evidence_id": self.evidence_id,
+            "method": self.method,
+        }
+
+
+@dataclass
+class SearchReport:
+    """What a search run found, fetched and wrote."""
+
+    candidates: dict[str, list[Candidate]] = field(default_factory=dict)
+    new_evidence: dict[str, list[int]] = field(default_factory=dict)
+    requests: int = 0
+    papers_seen: int = 0
+    source: str = ""
+    window: tuple[dt.date | None, dt.date | None] = (None, None)
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        """The `claims search --format json` shape: claim key -> ranked candidates."""
+        return {key: [c.to_json() for c in cands] for key, cands in self.candidates.items()}
+
+
+@dataclass
+class _ClaimView:
+    id: int
+    key: str
+    text: str
+    start: dt.date | None  # its window's first day
+    backfill: bool
+    anchor_ids: list[str]
+
+
+@dataclass
+class _Fetch:
+    mode: str
+    start: dt.date | None
+    end: dt.date | None
+    papers: list[PaperRecord] = field(default_factory=list)
+    requests: int = 0
+    error: str | None = None
+
+
+def search_claims(
+    store: Store,
+    settings: Settings,
+    claim_keys: list[str] | None = None,
+    corpus: Path | None = None,
+    since: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+    agent_run_id: int | None = None,
+) -> SearchReport:
+    """Search for evidence on the given claims (all by default); see the module doc."""
+    say = progress or (lambda _m: None)
+    today = utcnow().date()
+    claims = _load_claims(store, claim_keys, since, corpus is not None)
+    source = open_source(settings, corpus)
+    report = SearchReport(source=source.name)
+    if not claims:
+        return report
+    fetches = _fetch(source, settings, claims, since, today, corpus is not None, say)
+    report.requests = sum(f.requests for f in fetches)
+    failed = [f for f in fetches if f.error]
+    if failed:
+        _record_sweeps(store, source, fetches)
+        raise SourceUnavailable("; ".join(f"{f.mode}: {f.error}" for f in failed))
+
+    records = {p.arxiv_id: p for f in fetches for p in f.papers}
+    report.papers_seen = len(records)
+    starts = [f.start for f in fetches]
+    report.window = (None if None in starts else min(starts), None if corpus else today)  # type: ignore[type-var]
+    with store.write() as session:
+        upsert_papers(session, list(records.values()), source="corpus" if corpus else "arxiv")
+    ids = sorted(records)
+    vectors, papers = _paper_vectors(store, ids, say)
+    hits = _rank(settings, claims, papers, vectors, say)
+    with store.write() as session:
+        _store_vectors(session, ids, vectors, papers)
+        for claim, claim_hits in zip(claims, hits):
+            window = (claim.start, None if corpus else today)
+            cands, created = _write_evidence(session, claim, claim_hits, papers, window, agent_run_id)
+            report.candidates[claim.key] = cands
+            report.new_evidence[claim.key] = created
+        now = utcnow()
+        for row in session.scalars(select(Claim).where(Claim.id.in_([c.id for c in claims]))):
+            row.last_checked_at = now
+        _add_sweeps(session, source, fetches)
+    new = sum(len(v) for v in report.new_evidence.values())
+    say(f"{new} new evidence rows for {len(claims)} claims from {len(ids)} papers")
+    return report
+
+
+def _load_claims(store: Store, keys: list[str] | None, since: dt.date | None, offline: bool) -> list[_ClaimView]:
+    with store.read() as session:
+        query = select(Claim).order_by(Claim.inquiry_id, Claim.position, Claim.id)
+        if keys:
+            query = query.where(Claim.key.in_(keys))
+        rows = list(session.scalars(query))
+        missing = sorted(set(keys or []) - {c.key for c in rows})
+        if missing:
+            raise NotFound(f"no claim {', '.join(missing)}")
+        anchors: dict[int, list[Anchor]] = {}
+        for a in session.scalars(select(Anchor).where(Anchor.inquiry_id.in_({c.inquiry_id for c in rows}))):
+            anchors.setdefault(a.inquiry_id, []).append(a)
+        out = []
+        for c in rows:
+            backfill = c.last_checked_at is None and since is None and not offline
+            if offline or since is not None:
+                start = since
+            elif backfill:
+                start = c.as_of_start
+            else:
+                start = c.last_checked_at.date()  # type: ignore[union-attr]
+            ids = [a.arxiv_id for a in anchors.get(c.inquiry_id, []) if a.claim_id in (None, c.id)]
+            out.append(_ClaimView(c.id, c.key, c.text, start, backfill, ids))
+        return out
+
+
+def _fetch(
+    source: PaperSource,
+    settings: Settings,
+    claims: list[_ClaimView],
+    since: dt.date | None,
+    today: dt.date,
+    offline: bool,
+    say: Callable[[str], None],
+) -> list[_Fetch]:
+    """Run the sweep and/or the backfill queries; failures are kept on the fetch."""
+    fetches: list[_Fetch] = []
+    swept = [c for c in claims if not c.backfill]
+    if swept:
+        start = None if any(c.start is None for c in swept) else min(c.start for c in swept)  # type: ignore[type-var]
+        end = None if offline else today
+        f = _Fetch("sweep", start, end)
+        say(f"sweep {source.name} {', '.join(settings.arxiv_categories)} from {start or 'the start'} to {end or 'now'}")
+        _run(f, source, lambda: source.sweep(settings.arxiv_categories, start, end))
+        fetches.append(f)
+    fresh = [c for c in claims if c.backfill]
+    if fresh:
+        start = min(c.start for c in fresh if c.start) if any(c.start for c in fresh) else None
+        f = _Fetch("backfill", start, today)
+
+        def backfill() -> list[PaperRecord]:
+            found: list[PaperRecord] = []
+            anchor_ids = sorted({i for c in fresh for i in c.anchor_ids})
+            if anchor_ids:
+                say(f"backfill: looking up {len(anchor_ids)} anchor papers")
+                found.extend(source.lookup(anchor_ids).values())
+            for c in fresh:
+                say(f"backfill {c.key}: targeted query from {c.start}")
+                found.extend(source.query(c.text, c.start, today, BACKFILL_RESULTS))
+            return found
+
+        _run(f, source, backfill)
+        fetches.append(f)
+    return fetches
+
+
+def _run(fetch: _Fetch, source: PaperSource, call: Callable[[], list[PaperRecord]]) -> None:
+    before = source.requests
+    try:
+        fetch.papers = call()
+    except SourceUnavailable as exc:
+        fetch.error = str(exc)
+    fetch.requests = source.requests - before
+
+
+def _paper_vectors(
+    store: Store, ids: list[str], say: Callable[[str], None]
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Embeddings of the papers (cached ones reused), and the papers' fields for ranking."""
+    from agent.embeddings import DIM, MODEL_NAME, embed_texts, from_blob, paper_text
+
+    papers: list[dict[str, Any]] = []
+    vectors = np.zeros((len(ids), DIM), dtype=np.float32)
+    todo: list[int] = []
+    with store.read() as session:
+        rows = {p.arxiv_id: p for p in session.scalars(select(Paper).where(Paper.arxiv_id.in_(ids)))}
+        for i, pid in enumerate(ids):
+            p = rows[pid]
+            papers.append({"id": pid, "title": p.title, "summary": p.summary, "published": p.published, "cached": False})
+            if p.embedding is not None and p.embedding_model == MODEL_NAME and len(p.embedding) == DIM * 4:
+                vectors[i] = from_blob(p.embedding)
+                papers[-1]["cached"] = True
+            else:
+                todo.append(i)
+    if todo:
+        say(f"embedding {len(todo)} papers ({len(ids) - len(todo)} cached)")
+        vectors[todo] = embed_texts([paper_text(papers[i]["title"], papers[i]["summary"]) for i in todo])
+    return vectors, papers
+
+
+def _store_vectors(session: Any, ids: list[str], vectors: np.ndarray, papers: list[dict[str, Any]]) -> None:
+    from agent.embeddings import MODEL_NAME, to_blob
+
+    fresh = {ids[i]: i for i, p in enumerate(papers) if not p["cached"]}
+    if not fresh:
+        return
+    for row in session.scalars(select(Paper).where(Paper.arxiv_id.in_(list(fresh)))):
+        row.embedding = to_blob(vectors[fresh[row.arxiv_id]])
+        row.embedding_model = MODEL_NAME
+
+
+def _rank(
+    settings: Settings,
+    claims: list[_ClaimView],
+    papers: list[dict[str, Any]],
+    vectors: np.ndarray,
+    say: Callable[[str], None],
+) -> list[list[Any]]:
+    from agent.embeddings import embed_texts, paper_text
+    from agent.ranking import rank_papers
+
+    if not papers:
+        return [[] for _ in claims]
+    say(f"ranking {len(papers)} papers against {len(claims)} claims")
+    allowed = np.ones((len(claims), len(papers)), dtype=bool)
+    published = [p["published"] for p in papers]
+    for j, c in enumerate(claims):
+        if c.start is not None:
+            allowed[j] = [d is None or d >= c.start for d in published]
+    return rank_papers(
+        [c.text for c in claims],
+        [paper_text(p["title"], p["summary"]) for p in papers],
+        embed_texts([c.text for c in claims]),
+        vectors,
+        top_k=settings.search_top_k,
+        threshold=settings.search_threshold,
+        allowed=allowed,
+    )
+
+
+def _write_evidence(
+    session: Any,
+    claim: _ClaimView,
+    hits: list[Any],
+    papers: list[dict[str, Any]],
+    window: tuple[dt.date | None, dt.date | None],
+    agent_run_id: int | None,
+) -> tuple[list[Candidate], list[int]]:
+    from agent.ranking import DEFAULT_METHOD
+
+    ids = [papers[h.paper]["id"] for h in hits]
+    existing = {
+        e.paper_id: e
+        for e in session.scalars(select(Evidence).where(Evidence.claim_id == claim.id, Evidence.paper_id.in_(ids)))
+    }
+    cands: list[Candidate] = []
+    created: list[int] = []
+    for hit, pid in zip(hits, ids):
+        row = existing.get(pid)
+        if row is None:
+            row = Evidence(claim_id=claim.id, paper_id=pid, stance="unjudged", found_at=utcnow())
+            session.add(row)
+            is_new = True
+        else:
+            is_new = False  # keep found_at and any judged stance
+        row.relevance, row.rank, row.method = hit.score, hit.rank, DEFAULT_METHOD
+        row.window_start, row.window_end = window
+        row.agent_run_id = agent_run_id if agent_run_id is not None else row.agent_run_id
+        session.flush()
+        if is_new:
+            created.append(row.id)
+        p = papers[hit.paper]
+        cands.append(Candidate(pid, p["title"], p["published"], hit.score, hit.rank, row.id, DEFAULT_METHOD))
+    return cands, created
+
+
+def _add_sweeps(session: Any, source: PaperSource, fetches: list[_Fetch]) -> None:
+    now = utcnow()
+    for f in fetches:
+        session.add(
+            Sweep(
+                source=source.name[:200], mode=f.mode, window_start=f.start, window_end=f.end,
+                status="failed" if f.error else "succeeded", papers_seen=len(f.papers),
+                requests=f.requests, error=f.error, finished_at=now,
+            )
+        )
+
+
+def _record_sweeps(store: Store, source: PaperSource, fetches: list[_Fetch]) -> None:
+    with store.write() as session:
+        _add_sweeps(session, source, fetches)
+
