@@ -1,9 +1,146 @@
-"""CLI commands: weekly (placeholder until its issue lands)."""
+"""CLI commands of the main job: weekly, cron, export."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from claims.cli.context import Progress, emit_json, load_settings, open_db
+from claims.errors import BadInput
+
+
+class ExportFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("weekly")(weekly)
+    app.command("cron")(cron)
+    app.command("export")(export)
+
+
+def resolve_corpus(corpus: Optional[str]) -> Optional[Path]:
+    """`demo` names the shipped demo corpus (real papers, offline); anything else is a path."""
+    if corpus is None:
+        return None
+    if corpus == "demo":
+        from importlib import resources
+
+        return Path(str(resources.files("claims") / "data" / "demo-corpus.jsonl"))
+    path = Path(corpus)
+    if not path.is_file():
+        raise BadInput(f"no corpus file {corpus!r} (one JSON paper per line; or `--corpus demo`)")
+    return path
+
+
+def _date(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def weekly(
+    corpus: Optional[str] = typer.Option(None, help="Offline paper source: a JSONL file, or `demo` for the shipped demo corpus. Default: arXiv."),
+    since: Optional[str] = typer.Option(None, help="Search from this date (YYYY-MM-DD) instead of the last sweep."),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Rank only; do not call the LLM judge."),
+    max_retests: int = typer.Option(3, help="At most this many retests this run (the rest stay queued)."),
+    retest_minutes: float = typer.Option(30.0, help="Start no retest after this many minutes of retesting."),
+    retest_preset: str = typer.Option("standard", help="Retest preset: smoke, standard or gpu."),
+    no_export: bool = typer.Option(False, "--no-export", help="Do not write the refreshed prompt beside the report."),
+    fmt: str = typer.Option("text", "--format", help="text, or json to print the report's JSON on stdout."),
+) -> None:
+    """One run of the whole loop, safe from cron (one run at a time).
+
+    Exit codes: 0 all done; 1 done with recorded failures; 3 could not start (config,
+    lock, database). Example: claims weekly --corpus demo --retest-preset smoke
+    """
+    from agent.weekly import WeeklyOptions, run_weekly
+    from claims.lock import run_lock
+    from claims.reports import render_report
+
+    settings = load_settings()
+    say = Progress()
+    options = WeeklyOptions(corpus=resolve_corpus(corpus), since=_date(since), use_llm=not no_llm, max_retests=max_retests,
+                            retest_minutes=retest_minutes, retest_preset=retest_preset, export=not no_export)
+    with run_lock(settings.resolved_home / "weekly.lock", say):
+        say(f"weekly run: database {settings.resolved_database_url}")
+        store = open_db(settings)
+        result = run_weekly(store, settings, options, say)
+    if fmt == "json":
+        emit_json(result.report)
+    else:
+        print(render_report(result.report))
+        for name, path in result.paths.items():
+            print(f"{name}: {path}")
+        print("Review the proposals: claims ui   (or: claims review list)")
+    raise typer.Exit(result.exit_code)
+
+
+def cron(
+    install: bool = typer.Option(False, "--install", help="Install the entry in the current user's crontab."),
+    remove: bool = typer.Option(False, "--remove", help="Remove the entry from the current user's crontab."),
+    schedule: str = typer.Option("0 6 * * 1", help="Cron schedule (default: Mondays 06:00)."),
+    extra: str = typer.Option("", help="Extra arguments for `claims weekly`, e.g. \"--no-llm\"."),
+) -> None:
+    """Print (or install, or remove) the crontab entry that runs `claims weekly` every week.
+
+    Example: claims cron --install
+    """
+    from claims import cron as crontab
+
+    if install and remove:
+        raise BadInput("give --install or --remove, not both")
+    if remove:
+        print("removed the claims entry" if crontab.remove() else "there was no claims entry to remove")
+        return
+    settings = load_settings()
+    exe = shutil.which("claims") or f"{sys.executable} -m claims"
+    env = {"CLAIMS_HOME": str(settings.resolved_home), "CLAIMS_DATABASE_URL": settings.resolved_database_url}
+    if settings.llm_base_url:
+        env["CLAIMS_LLM_BASE_URL"] = settings.llm_base_url
+    log = str(settings.resolved_home / "logs" / "weekly.log")
+    (settings.resolved_home / "logs").mkdir(parents=True, exist_ok=True)
+    line = crontab.cron_line(schedule, f"{exe} weekly {extra}".strip(), env, log)
+    if install:
+        crontab.install(line)
+        print(f"installed:\n{line}")
+    else:
+        print(line)
+
+
+def export(
+    fmt: ExportFormat = typer.Option(ExportFormat.markdown, "--format", help="markdown (for pasting) or json."),
+    since: Optional[str] = typer.Option(None, help="Only evidence published on or after this date (YYYY-MM-DD)."),
+    max_tokens: Optional[int] = typer.Option(None, help="Trim the least important evidence to fit about N tokens."),
+    inquiry: Optional[str] = typer.Option(None, help="Inquiry slug (default: the first imported)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """The refreshed research prompt, rebuilt from the database.
+
+    Example: claims export --max-tokens 1500 > prompt.md
+    """
+    import json
+
+    from claims.export import build_export, record_export, render_markdown
+
+    with open_db().write() as s:
+        data = build_export(s, inquiry, _date(since), max_tokens)
+        record_export(s, data)
+    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n" if fmt is ExportFormat.json else render_markdown(data)
+    if output:
+        output.write_text(text)
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if data["trimmed"]:
+        print(f"trimmed {len(data['trimmed'])} evidence item(s) to fit {max_tokens} tokens", file=sys.stderr)

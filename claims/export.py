@@ -1,0 +1,221 @@
+"""The refreshed research prompt, rebuilt from the database (Markdown or JSON).
+
+Deterministic for the same database: no clock reading, stable ordering. "What changed
+since the previous export" compares with the newest recorded export whose content
+differs from the current one, so exporting twice in a row prints the same text.
+`max_tokens` trims the least important evidence first (unjudged before judged, lowest
+relevance first) and says what it trimmed; tokens are estimated as characters / 4.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from claims.errors import NotFound
+from claims.models import Claim, Evidence, Export, Inquiry, RetestRun
+
+EVIDENCE_PER_CLAIM = 5
+STANCE_WEIGHT = {"contradicts": 3.0, "refines": 2.0, "supports": 2.0, "unjudged": 1.0}
+SETTLED = ("overturned", "superseded")
+
+
+def _d(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+
+
+def _importance(e: Evidence) -> float:
+    return STANCE_WEIGHT.get(e.stance, 0.0) + (e.confidence or 0.0) + e.relevance
+
+
+def _evidence(session: Session, claim: Claim, since: dt.date | None) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(Evidence).options(selectinload(Evidence.paper))
+        .where(Evidence.claim_id == claim.id, Evidence.stance.notin_(("unrelated", "failed")))
+    ).all()
+    out = []
+    for e in rows:
+        published = e.paper.published if e.paper else None
+        if published and published <= claim.as_of_start:
+            continue  # "new" evidence is newer than the claim
+        if since and (published is None or published < since):
+            continue
+        out.append({"id": e.paper_id, "title": e.paper.title if e.paper else "", "published": _d(published),
+                    "stance": e.stance, "confidence": e.confidence, "relevance": round(e.relevance, 4),
+                    "rationale": e.rationale, "importance": round(_importance(e), 4)})
+    out.sort(key=lambda x: (-x["importance"], x["id"]))
+    return out[:EVIDENCE_PER_CLAIM]
+
+
+def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
+    run = session.scalar(select(RetestRun).where(RetestRun.claim_id == claim.id, RetestRun.status == "succeeded")
+                         .order_by(RetestRun.finished_at.desc(), RetestRun.id.desc()))
+    if run is None:
+        return None
+    return {"protocol": run.protocol, "verdict": run.verdict, "effect_size": run.effect_size, "ci_low": run.ci_low,
+            "ci_high": run.ci_high, "finished": _d(run.finished_at), "summary": run.summary}
+
+
+def build_export(session: Session, inquiry: str | None = None, since: dt.date | None = None,
+                 max_tokens: int | None = None) -> dict[str, Any]:
+    """The export as plain data (the JSON format); `render_markdown` turns it into text."""
+    q = select(Inquiry).order_by(Inquiry.id)
+    if inquiry:
+        q = q.where(Inquiry.slug == inquiry)
+    inq = session.scalars(q).first()
+    if inq is None:
+        raise NotFound("nothing to export: no inquiry imported (try `claims import --bundled`)"
+                       if not inquiry else f"no inquiry {inquiry!r}")
+    claims = []
+    for c in inq.claims:
+        claims.append({"key": c.key, "text": c.text, "as_of": c.as_of, "status": c.status,
+                       "status_since": _d(c.status_since) if c.revision > 1 else None, "revision": c.revision,
+                       "last_checked": _d(c.last_checked_at), "last_retested": _d(c.last_retested_at),
+                       "last_retest": _last_run(session, c), "evidence": _evidence(session, c, since)})
+    anchors = [{"id": a.arxiv_id, "cited_label": a.cited_label, "cited_date": a.cited_date, "status": a.status,
+                "verified_title": a.verified_title, "verified_published": _d(a.verified_published),
+                "differences": list(a.differences or [])} for a in inq.anchors]
+    data: dict[str, Any] = {
+        "inquiry": {"slug": inq.slug, "question": inq.question, "role": inq.prompt_role},
+        "claims": claims, "anchors": anchors, "tasks": inq.prompt_tasks, "since": _d(since),
+    }
+    snapshot = _snapshot(data)
+    data["content_hash"] = _hash(snapshot)
+    previous = session.scalars(select(Export).where(Export.inquiry_id == inq.id, Export.content_hash != data["content_hash"])
+                               .order_by(Export.id.desc())).first()
+    data["changes"] = _changes(previous.snapshot if previous else None, snapshot)
+    data["previous_export"] = _d(previous.created_at) if previous else None
+    data["trimmed"] = _trim(data, max_tokens) if max_tokens else []
+    return data
+
+
+def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "claims": {c["key"]: {"status": c["status"], "text": c["text"], "evidence": sorted(e["id"] for e in c["evidence"]),
+                              "verdict": (c["last_retest"] or {}).get("verdict")} for c in data["claims"]},
+        "anchors": {a["id"]: a["status"] for a in data["anchors"]},
+    }
+
+
+def _hash(snapshot: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    if before is None:
+        return ["first export of this inquiry"]
+    out = []
+    for key, now in after["claims"].items():
+        old = before.get("claims", {}).get(key)
+        if old is None:
+            out.append(f"{key}: new claim")
+            continue
+        if old["status"] != now["status"]:
+            out.append(f"{key}: status {old['status']} -> {now['status']}")
+        if old["text"] != now["text"]:
+            out.append(f"{key}: wording revised")
+        new_ev = sorted(set(now["evidence"]) - set(old["evidence"]))
+        if new_ev:
+            out.append(f"{key}: new evidence " + ", ".join(f"arXiv:{i}" for i in new_ev))
+        if old.get("verdict") != now.get("verdict") and now.get("verdict"):
+            out.append(f"{key}: retest verdict {old.get('verdict') or 'none'} -> {now['verdict']}")
+    for aid, status in after["anchors"].items():
+        old = before.get("anchors", {}).get(aid)
+        if old != status:
+            out.append(f"anchor arXiv:{aid}: {old or 'new'} -> {status}")
+    return out or ["no changes"]
+
+
+def _trim(data: dict[str, Any], max_tokens: int) -> list[str]:
+    """Drop the least important evidence until the Markdown fits; return what was dropped."""
+    trimmed: list[str] = []
+    while len(render_markdown(data)) / 4 > max_tokens:
+        pool = [(e["importance"], c["key"], e) for c in data["claims"] for e in c["evidence"]]
+        if not pool:
+            break
+        _, key, worst = min(pool, key=lambda t: (t[0], t[1], t[2]["id"]))
+        for c in data["claims"]:
+            if c["key"] == key:
+                c["evidence"].remove(worst)
+        trimmed.append(f"{key}: arXiv:{worst['id']} ({worst['stance']})")
+    return trimmed
+
+
+def _claim_line(c: dict[str, Any]) -> list[str]:
+    status = c["status"] + (f" since {c['status_since']}" if c["status_since"] else "")
+    retest = c["last_retest"]
+    checked = f"last checked {c['last_checked'] or 'never'}; last retested {c['last_retested'] or 'never'}"
+    if retest:
+        checked += f" ({retest['protocol']}: {retest['verdict']}, toy-world)"
+    if c["status"] in SETTLED:
+        head = f"\u2022 [{c['status'].upper()}] {c['text']} ({c['as_of']}) \u2014 settled: do not re-test as a live finding; {checked}."
+    else:
+        head = f"\u2022 {c['text']} ({c['as_of']}) \u2014 status: {status}; {checked}."
+    lines = [head]
+    for e in c["evidence"]:
+        conf = f" {e['confidence']:.2f}" if e["confidence"] is not None else ""
+        lines.append(f"  \u2013 arXiv:{e['id']} ({e['published'] or 'undated'}) {e['stance']}{conf}: {e['title']}")
+    return lines
+
+
+def _anchor_line(a: dict[str, Any]) -> str:
+    line = f"\u2022 arXiv:{a['id']} ({a['cited_date']}) \u2014 {a['cited_label']}"
+    if a["status"] == "verified":
+        line += f" [verified: \"{a['verified_title']}\", first version {a['verified_published']}]"
+    elif a["status"] == "mismatch":
+        line += " [CHECK: " + "; ".join(a["differences"]) + "]"
+    elif a["status"] == "not_found":
+        line += " [NOT FOUND on arXiv: the id may be wrong]"
+    else:
+        line += " [not yet verified]"
+    return line
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """The prompt as Markdown, ready to paste into an LLM."""
+    claims = data["claims"]
+    settled = [c["key"] for c in claims if c["status"] in SETTLED]
+    contested = [c["key"] for c in claims if c["status"] in ("contested", "weakened")]
+    out = [f"# Research prompt: {data['inquiry']['question']}", "", data["inquiry"]["role"], "",
+           "What a curated library found\u2014and when (dated claims; treat as perishable; status as reviewed in the tracker):"]
+    for c in claims:
+        out += _claim_line(c)
+    out += ["", "Anchor papers (verify; mind their dates):"] + [_anchor_line(a) for a in data["anchors"]]
+    out += ["", data["tasks"]]
+    if settled or contested:
+        out.append("")
+        if settled:
+            out.append(f"Note: {', '.join(settled)} are already overturned or superseded: report only work that reverses that.")
+        if contested:
+            out.append(f"Note: {', '.join(contested)} are contested or weakened: weigh the evidence listed against them first.")
+    out += ["", "## What changed since the previous export" + (f" ({data['previous_export']})" if data["previous_export"] else "")]
+    out += [f"- {x}" for x in data["changes"]]
+    if data["trimmed"]:
+        out += ["", f"_Trimmed to fit the token budget: {len(data['trimmed'])} evidence item(s) left out: " + "; ".join(data["trimmed"]) + "_"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_export(session: Session, fmt: str = "markdown", inquiry: str | None = None, since: dt.date | None = None,
+                  max_tokens: int | None = None) -> str:
+    """The export as text in `fmt` ("markdown" or "json"); records nothing."""
+    data = build_export(session, inquiry, since, max_tokens)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return render_markdown(data)
+
+
+def record_export(session: Session, data: dict[str, Any]) -> bool:
+    """Keep the export's snapshot (unless identical to the last), for the next "what changed"."""
+    inq = session.scalar(select(Inquiry).where(Inquiry.slug == data["inquiry"]["slug"]))
+    last = session.scalars(select(Export).where(Export.inquiry_id == inq.id).order_by(Export.id.desc())).first()
+    if last is not None and last.content_hash == data["content_hash"]:
+        return False
+    session.add(Export(inquiry_id=inq.id, snapshot=_snapshot(data), content_hash=data["content_hash"]))
+    return True

@@ -1,0 +1,59 @@
+"""One run at a time: a file lock with the holder's pid and start time beside it.
+
+The lock is an OS-level lock (released by the kernel when its process dies), so a
+killed run never blocks the next one; its leftover holder file is reported as stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from claims.errors import LockHeld
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(path: Path, say=lambda message: None) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+    """Hold the lock at `path` for the block; raise LockHeld at once if another run has it."""
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    holder = path.with_suffix(".holder.json")
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        info = _read(holder)
+        who = f" (pid {info.get('pid')}, started {info.get('started')})" if info else ""
+        raise LockHeld(f"another weekly run holds {path}{who}; this one exits without doing anything") from None
+    try:
+        stale = _read(holder)
+        if stale and not _alive(int(stale.get("pid", 0))):
+            say(f"found a stale lock from a run that did not finish (pid {stale.get('pid')}, started {stale.get('started')})")
+        info = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "stale": stale}
+        holder.write_text(json.dumps(info))
+        yield info
+        holder.unlink(missing_ok=True)
+    finally:
+        lock.release()
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
