@@ -1,9 +1,60 @@
-"""CLI commands: ui (placeholder until its issue lands)."""
+"""CLI commands: ui (the Streamlit review app)."""
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import typer
+
+from claims.cli.context import load_settings, open_db
+from claims.errors import ConfigError
+
+
+def app_path() -> Path:
+    """The app's entry script (ui/app.py), found without importing the ui package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the review app is not installed: pip install 'claims-tracker[ui]'")
+    return Path(list(spec.submodule_search_locations)[0]) / "app.py"
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line that serves the app."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app_path()),
+        "--server.headless", "true",
+        "--server.address", host,
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def ui(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 exposes it to the network)."),
+    port: int = typer.Option(8501, help="Port to listen on."),
+) -> None:
+    """Serve the review app (Streamlit) on HOST:PORT; Ctrl-C stops it.
+
+    Example: claims ui --port 8502, then open http://127.0.0.1:8502
+    """
+    try:
+        import streamlit  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("streamlit is not installed: pip install 'claims-tracker[ui]'") from exc
+    settings = load_settings()
+    store = open_db(settings)  # migrate before serving, so the app finds its tables
+    store.dispose()
+    cmd = streamlit_command(host, port)
+    env = {**os.environ, "CLAIMS_DATABASE_URL": settings.resolved_database_url}
+    print(f"review app on http://{host}:{port} (database {store.engine.url.render_as_string(hide_password=True)})",
+          file=sys.stderr, flush=True)
+    os.execve(sys.executable, cmd, env)  # the server replaces this process: signals reach it directly
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("ui")(ui)

@@ -1,0 +1,46 @@
+"""The review app's entry point: `streamlit run ui/app.py` (or `claims ui`).
+
+Reads the database URL from the claims settings (CLAIMS_DATABASE_URL / CLAIMS_HOME),
+asks who is reviewing (ui.identity) and hands over to the pages under ui/views/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy.engine import make_url
+
+from claims.settings import Settings
+from ui import data, identity
+from ui.decisions import show_flashes
+
+VIEWS = Path(__file__).parent / "views"
+
+st.set_page_config(page_title="Claims review", page_icon=":material/fact_check:", layout="wide")
+
+settings = Settings()
+url = settings.resolved_database_url
+st.session_state["db_url"] = url
+st.session_state["allow_list"] = list(settings.reviewers)
+st.session_state["reviewer"] = identity.sidebar(settings.reviewers)
+
+nav = st.navigation(
+    [
+        st.Page(VIEWS / "overview.py", title="Overview", icon=":material/table_rows:", default=True),
+        st.Page(VIEWS / "claim.py", title="Claim", icon=":material/article:"),
+        st.Page(VIEWS / "review.py", title="Review queue", icon=":material/rule:"),
+        st.Page(VIEWS / "retests.py", title="Retests", icon=":material/science:"),
+        st.Page(VIEWS / "export.py", title="Export", icon=":material/download:"),
+    ]
+)
+
+with st.sidebar:
+    st.caption(f"Database: `{make_url(url).render_as_string(hide_password=True)}`")
+
+if not data.is_initialised(url):
+    st.error(f"The database at `{url}` is not initialised. Run `claims import --bundled` first.")
+    st.stop()
+
+show_flashes()
+nav.run()

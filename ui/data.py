@@ -1,0 +1,331 @@
+"""Cached reads for the pages: the store, a data version, and one query per view.
+
+Every cached query takes the database URL and the current `version()` as arguments:
+the URL keeps one cache entry per database (st.cache_resource lives for the whole
+process), the version invalidates entries when a decision is written here (a
+process-wide counter) or when another process writes (a fingerprint of cheap,
+indexed aggregates). A short TTL bounds what the fingerprint cannot see (an
+evidence row judged in place, an anchor re-verified).
+
+Queries aggregate in SQL (GROUP BY over the indexes in claims.models) and fetch one
+page at a time, so the overview and the queue stay fast with thousands of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import selectinload
+
+from claims.models import (
+    Anchor,
+    Claim,
+    ClaimRevision,
+    Evidence,
+    Inquiry,
+    Proposal,
+    RetestRun,
+    SourceNote,
+)
+from claims.store import Store, open_store
+
+TTL_SECONDS = 30
+_FINGERPRINT = text(
+    "SELECT (SELECT max(id) FROM claim_revisions), (SELECT max(id) FROM proposals),"
+    " (SELECT count(*) FROM proposals WHERE state = 'pending'),"
+    " (SELECT max(id) FROM evidence), (SELECT max(id) FROM retest_runs),"
+    " (SELECT max(finished_at) FROM retest_runs), (SELECT max(id) FROM audit_log),"
+    " (SELECT max(id) FROM claims)"
+)
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(url: str) -> Store:
+    """One Store (engine and pool) per database URL for the whole server process."""
+    return open_store(url, migrate=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _counter() -> list[int]:
+    return [0]
+
+
+def bump_version() -> None:
+    """Invalidate every cached query (called after a decision is written)."""
+    _counter()[0] += 1
+
+
+def version(url: str) -> tuple[Any, ...]:
+    """The data version: the local decision counter plus a fingerprint of the database."""
+    with get_store(url).read() as s:
+        row = s.execute(_FINGERPRINT).one()
+    return (_counter()[0], *(str(v) for v in row))
+
+
+def is_initialised(url: str) -> bool:
+    return get_store(url).revision() is not None
+
+
+def _cached(fn):  # type: ignore[no-untyped-def]
+    return st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=256)(fn)
+
+
+@_cached
+def inquiries(url: str, ver: tuple) -> list[dict[str, Any]]:
+    with get_store(url).read() as s:
+        rows = s.execute(select(Inquiry.id, Inquiry.slug, Inquiry.title).order_by(Inquiry.id)).all()
+    return [{"id": r.id, "slug": r.slug, "title": r.title} for r in rows]
+
+
+@_cached
+def totals(url: str, ver: tuple) -> dict[str, Any]:
+    """Counts for the header: claims per status, pending proposals, runs."""
+    with get_store(url).read() as s:
+        by_status = dict(s.execute(select(Claim.status, func.count()).group_by(Claim.status)).all())
+        pending = s.scalar(select(func.count()).select_from(Proposal).where(Proposal.state == "pending"))
+        runs = s.scalar(select(func.count()).select_from(RetestRun))
+    return {"by_status": by_status, "claims": sum(by_status.values()), "pending": pending or 0, "runs": runs or 0}
+
+
+def _claim_filters(statuses: tuple[str, ...], inquiry_id: int | None, search: str) -> list[Any]:
+    where: list[Any] = []
+    if statuses:
+        where.append(Claim.status.in_(statuses))
+    if inquiry_id is not None:
+        where.append(Claim.inquiry_id == inquiry_id)
+    if search.strip():
+        pattern = f"%{search.strip()}%"
+        where.append(or_(Claim.key.ilike(pattern), Claim.text.ilike(pattern)))
+    return where
+
+
+@_cached
+def overview(
+    url: str,
+    ver: tuple,
+    statuses: tuple[str, ...] = (),
+    inquiry_id: int | None = None,
+    search: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[int, list[dict[str, Any]]]:
+    """One page of the claims table and the number of matching claims.
+
+    "New" evidence is evidence found after the claim's latest revision (the last time
+    a person looked at it); counts and the last verdict are aggregated for the page's
+    claims only.
+    """
+    where = _claim_filters(statuses, inquiry_id, search)
+    with get_store(url).read() as s:
+        total = s.scalar(select(func.count()).select_from(Claim).where(*where)) or 0
+        claims = s.execute(
+            select(Claim.id, Claim.key, Claim.text, Claim.status, Claim.as_of, Claim.last_checked_at,
+                   Claim.revision, Inquiry.slug)
+            .join(Inquiry, Inquiry.id == Claim.inquiry_id)
+            .where(*where)
+            .order_by(Claim.inquiry_id, Claim.position, Claim.id)
+            .limit(page_size)
+            .offset(max(page - 1, 0) * page_size)
+        ).all()
+        ids = [c.id for c in claims]
+        counts = _new_evidence_counts(s, ids)
+        verdicts = _last_verdicts(s, ids)
+        pending = dict(
+            s.execute(
+                select(Proposal.claim_id, func.count())
+                .where(Proposal.state == "pending", Proposal.claim_id.in_(ids))
+                .group_by(Proposal.claim_id)
+            ).all()
+        )
+    rows = []
+    for c in claims:
+        v = verdicts.get(c.id)
+        rows.append({
+            "id": c.id,
+            "key": c.key,
+            "claim": c.text,
+            "status": c.status,
+            "as_of": c.as_of,
+            "last_checked": c.last_checked_at,
+            "retest": v or "",
+            "new_supporting": counts.get((c.id, "supports"), 0),
+            "new_contradicting": counts.get((c.id, "contradicts"), 0),
+            "pending": pending.get(c.id, 0),
+            "inquiry": c.slug,
+        })
+    return total, rows
+
+
+def _new_evidence_counts(s, ids: list[int]) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+    if not ids:
+        return {}
+    since = (
+        select(ClaimRevision.claim_id, func.max(ClaimRevision.changed_at).label("since"))
+        .where(ClaimRevision.claim_id.in_(ids))
+        .group_by(ClaimRevision.claim_id)
+        .subquery()
+    )
+    epoch = dt.datetime(1970, 1, 1)
+    rows = s.execute(
+        select(Evidence.claim_id, Evidence.stance, func.count())
+        .outerjoin(since, since.c.claim_id == Evidence.claim_id)
+        .where(
+            Evidence.claim_id.in_(ids),
+            Evidence.stance.in_(("supports", "contradicts")),
+            Evidence.found_at > func.coalesce(since.c.since, epoch),
+        )
+        .group_by(Evidence.claim_id, Evidence.stance)
+    ).all()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def _last_verdicts(s, ids: list[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    if not ids:
+        return {}
+    latest = select(func.max(RetestRun.id)).where(RetestRun.claim_id.in_(ids)).group_by(RetestRun.claim_id)
+    rows = s.execute(select(RetestRun.claim_id, RetestRun.verdict, RetestRun.status).where(RetestRun.id.in_(latest))).all()
+    return {r.claim_id: (r.verdict or r.status) for r in rows}
+
+
+@_cached
+def claim_keys(url: str, ver: tuple) -> list[str]:
+    with get_store(url).read() as s:
+        return list(s.scalars(select(Claim.key).order_by(Claim.inquiry_id, Claim.position, Claim.id)))
+
+
+@_cached
+def claim_detail(url: str, ver: tuple, key: str, evidence_limit: int = 50) -> dict[str, Any] | None:
+    """Everything the claim page shows; evidence sorted by relevance (the top `evidence_limit`)."""
+    with get_store(url).read() as s:
+        claim = s.scalar(select(Claim).where(Claim.key == key))
+        if claim is None:
+            return None
+        inquiry = s.get(Inquiry, claim.inquiry_id)
+        revisions = [_row(r) for r in s.scalars(
+            select(ClaimRevision).where(ClaimRevision.claim_id == claim.id).order_by(ClaimRevision.revision.desc()))]
+        notes = [_row(n) for n in s.scalars(
+            select(SourceNote).where(SourceNote.inquiry_id == claim.inquiry_id).order_by(SourceNote.position))]
+        anchors = [_row(a) for a in s.scalars(
+            select(Anchor).where(Anchor.inquiry_id == claim.inquiry_id,
+                                 or_(Anchor.claim_id.is_(None), Anchor.claim_id == claim.id))
+            .order_by(Anchor.position, Anchor.id))]
+        n_evidence = s.scalar(select(func.count()).select_from(Evidence).where(Evidence.claim_id == claim.id)) or 0
+        evidence = [_evidence_row(e) for e in s.scalars(
+            select(Evidence).options(selectinload(Evidence.paper)).where(Evidence.claim_id == claim.id)
+            .order_by(Evidence.relevance.desc(), Evidence.id).limit(evidence_limit))]
+        runs = [_row(r) for r in s.scalars(
+            select(RetestRun).where(RetestRun.claim_id == claim.id).order_by(RetestRun.id.desc()).limit(20))]
+        pending = s.scalar(select(func.count()).select_from(Proposal)
+                           .where(Proposal.claim_id == claim.id, Proposal.state == "pending")) or 0
+        return {
+            "claim": _row(claim),
+            "inquiry": {"slug": inquiry.slug, "title": inquiry.title, "question": inquiry.question} if inquiry else {},
+            "revisions": revisions,
+            "notes": notes,
+            "anchors": anchors,
+            "evidence": evidence,
+            "evidence_total": n_evidence,
+            "runs": runs,
+            "pending": pending,
+        }
+
+
+@_cached
+def pending_proposals(url: str, ver: tuple, page: int = 1, page_size: int = 10) -> tuple[int, list[dict[str, Any]]]:
+    """One page of pending proposals, oldest first, each with its claim, evidence and runs."""
+    with get_store(url).read() as s:
+        total = s.scalar(select(func.count()).select_from(Proposal).where(Proposal.state == "pending")) or 0
+        proposals = s.scalars(
+            select(Proposal)
+            .options(selectinload(Proposal.claim), selectinload(Proposal.evidence).selectinload(Evidence.paper),
+                     selectinload(Proposal.retest_runs))
+            .where(Proposal.state == "pending")
+            .order_by(Proposal.created_at, Proposal.id)
+            .limit(page_size)
+            .offset(max(page - 1, 0) * page_size)
+        ).all()
+        return total, [_proposal_row(p) for p in proposals]
+
+
+@_cached
+def proposal_state(url: str, ver: tuple, proposal_id: int) -> dict[str, Any] | None:
+    with get_store(url).read() as s:
+        p = s.get(Proposal, proposal_id)
+        return _proposal_row(p) if p else None
+
+
+@_cached
+def runs(url: str, ver: tuple, page: int = 1, page_size: int = 25, status: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """One page of retest runs, newest first, with their claim key (metrics left out)."""
+    where = [RetestRun.status == status] if status else []
+    cols = [c for c in RetestRun.__table__.c if c.name not in ("metrics", "log", "artifacts")]
+    with get_store(url).read() as s:
+        total = s.scalar(select(func.count()).select_from(RetestRun).where(*where)) or 0
+        rows = s.execute(
+            select(*cols, Claim.key.label("claim_key"))
+            .join(Claim, Claim.id == RetestRun.claim_id)
+            .where(*where)
+            .order_by(RetestRun.id.desc())
+            .limit(page_size)
+            .offset(max(page - 1, 0) * page_size)
+        ).mappings().all()
+    return total, [dict(r) for r in rows]
+
+
+@_cached
+def run_detail(url: str, ver: tuple, run_id: int) -> dict[str, Any] | None:
+    with get_store(url).read() as s:
+        run = s.get(RetestRun, run_id)
+        if run is None:
+            return None
+        row = _row(run)
+        row["claim_key"] = s.scalar(select(Claim.key).where(Claim.id == run.claim_id))
+        return row
+
+
+@_cached
+def export_text(url: str, ver: tuple, fmt: str) -> str:
+    from claims.export import render_export
+
+    with get_store(url).read() as s:
+        return render_export(s, fmt=fmt)
+
+
+def duration_seconds(run: dict[str, Any]) -> float | None:
+    start, end = run.get("started_at"), run.get("finished_at")
+    if start and end:
+        return (end - start).total_seconds()
+    return None
+
+
+def _row(obj: Any) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+
+
+def _evidence_row(e: Evidence) -> dict[str, Any]:
+    row = _row(e)
+    row["paper"] = _row(e.paper) if e.paper else {"arxiv_id": e.paper_id, "title": e.paper_id}
+    row["paper"].pop("embedding", None)
+    return row
+
+
+def _proposal_row(p: Proposal) -> dict[str, Any]:
+    row = _row(p)
+    row["claim"] = _row(p.claim) if p.claim else None
+    row["evidence"] = [_evidence_row(e) for e in sorted(p.evidence, key=lambda e: -e.relevance)]
+    row["runs"] = [{k: v for k, v in _row(r).items() if k not in ("log",)} for r in p.retest_runs]
+    return row
+
+
+def pages(total: int, page_size: int) -> int:
+    """How many pages `total` rows fill (at least one)."""
+    return max(1, -(-total // page_size))
+
+
+def chunks(items: list[Any], n: int) -> list[list[Any]]:
+    it = iter(items)
+    return [list(c) for c in iter(lambda: list(itertools.islice(it, n)), [])]

@@ -1,0 +1,116 @@
+"""Review queue: pending proposals, oldest first; approve, approve with edits, or reject."""
+
+from __future__ import annotations
+
+import html
+from functools import partial
+
+import streamlit as st
+
+from claims.models import CLAIM_STATUSES
+from ui import badges, cards, charts, data
+from ui.decisions import decide, edit_keys
+from ui.diff import diff_html
+from ui.identity import Reviewer
+
+PAGE_SIZE = 10
+KIND_LABELS = {
+    "status": "status change",
+    "text": "new wording",
+    "anchor": "anchor correction",
+    "new_claim": "new claim",
+    "retire": "retire claim",
+}
+
+
+def current_vs_proposed(p: dict) -> None:
+    claim = p.get("claim") or {}
+    cur_text, cur_status = claim.get("text", ""), claim.get("status")
+    new_text = p.get("proposed_text") or cur_text
+    new_status = p.get("proposed_status") or cur_status
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Current**")
+        if claim:
+            st.markdown(f"{badges.badge(cur_status)} as of {html.escape(claim.get('as_of', ''))} · "
+                        f"revision {claim.get('revision')}<br>{html.escape(cur_text)}", unsafe_allow_html=True)
+        else:
+            st.caption("No claim yet (this proposal adds one).")
+    with right:
+        st.markdown("**Proposed**")
+        arrow = f"{badges.badge(cur_status)} → " if cur_status and new_status != cur_status else ""
+        as_of = (p.get("payload") or {}).get("as_of") or claim.get("as_of", "")
+        st.markdown(f"{arrow}{badges.badge(new_status or 'unreviewed')} as of {html.escape(str(as_of))}<br>"
+                    f"{diff_html(cur_text, new_text)}", unsafe_allow_html=True)
+    if p["kind"] == "anchor":
+        payload = {k: v for k, v in (p.get("payload") or {}).items() if k != "anchor_id"}
+        st.markdown("Anchor change: " + ", ".join(f"**{k}** → {html.escape(str(v))}" for k, v in payload.items()))
+
+
+def support(p: dict) -> None:
+    if p.get("evidence"):
+        with st.expander(f"Evidence behind it ({len(p['evidence'])})", expanded=len(p["evidence"]) <= 3):
+            for e in p["evidence"]:
+                st.markdown(cards.evidence_block(e), unsafe_allow_html=True)
+    if p.get("runs"):
+        with st.expander(f"Retest runs behind it ({len(p['runs'])})"):
+            for run in p["runs"]:
+                charts.run_summary(run)
+                charts.run_plots(run.get("metrics") or {}, key=f"rq_{p['id']}_run_{run['id']}")
+
+
+def controls(url: str, p: dict, me: Reviewer) -> None:
+    keys = edit_keys(p["id"])
+    claim = p.get("claim") or {}
+    st.text_input("Comment (required to reject)", key=keys["comment"])
+    if p["kind"] in ("status", "text", "new_claim", "retire"):
+        with st.expander("Edit before approving"):
+            st.text_area("Text", value=p.get("proposed_text") or claim.get("text", ""), key=keys["text"])
+            status = p.get("proposed_status") or claim.get("status") or "unreviewed"
+            st.selectbox("Status", CLAIM_STATUSES, index=CLAIM_STATUSES.index(status), key=keys["status"])
+    c1, c2, c3, _ = st.columns([1, 1.4, 1, 3])
+    c1.button("Approve", key=f"p{p['id']}_approve", type="primary",
+              on_click=partial(decide, url, p, me.name, "approve"))
+    if p["kind"] in ("status", "text", "new_claim", "retire"):
+        c2.button("Approve with edits", key=f"p{p['id']}_edit", on_click=partial(decide, url, p, me.name, "edit"))
+    c3.button("Reject", key=f"p{p['id']}_reject", on_click=partial(decide, url, p, me.name, "reject"))
+
+
+def proposal_card(url: str, p: dict, me: Reviewer) -> None:
+    claim = p.get("claim") or {}
+    with st.container(border=True):
+        st.markdown(
+            f"#### #{p['id']} · {KIND_LABELS.get(p['kind'], p['kind'])} · {html.escape(claim.get('key', 'new'))}\n"
+            f"proposed by {html.escape(p['created_by'])} on {p['created_at']:%Y-%m-%d %H:%M} UTC"
+        )
+        current_vs_proposed(p)
+        if p.get("rationale"):
+            st.markdown(f"**Why:** {p['rationale']}")
+        support(p)
+        if me.can_decide:
+            controls(url, p, me)
+
+
+def render() -> None:
+    url = st.session_state["db_url"]
+    me: Reviewer = st.session_state["reviewer"]
+    ver = data.version(url)
+    st.title("Review queue")
+    total, _ = data.pending_proposals(url, ver, 1, 1)
+    n_pages = data.pages(total, PAGE_SIZE)
+    page = min(max(int(st.session_state.get("rq_page", 1)), 1), n_pages)
+    st.session_state["rq_page"] = page
+    total, proposals = data.pending_proposals(url, ver, page, PAGE_SIZE)
+    if not me.can_decide:
+        st.info(f"Read-only: {me.reason}. Enter your name in the sidebar to approve or reject.",
+                icon=":material/visibility:")
+    if not proposals:
+        st.success("Nothing to review: no pending proposals.")
+        return
+    st.caption(f"{total} pending, oldest first · page {page} of {n_pages}")
+    for p in proposals:
+        proposal_card(url, p, me)
+    st.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, step=1, key="rq_page")
+
+
+render()
