@@ -1,9 +1,114 @@
-"""CLI commands: search (placeholder until its issue lands)."""
+"""CLI commands: `claims search` (evidence search) and `claims anchors verify`."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from claims.cli.context import Format, Progress, emit_json, load_settings, open_db
+from claims.errors import BadInput, SourceUnavailable
+
+anchors_app = typer.Typer(help="Check the anchor papers that documents cite.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("search")(search)
+    app.add_typer(anchors_app, name="anchors")
+    anchors_app.command("verify")(verify)
+
+
+def _parse_since(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadInput(f"--since expects a date such as 2025-06-01, got {value!r}") from exc
+
+
+def _check_corpus(corpus: Optional[Path]) -> None:
+    if corpus is not None and not corpus.is_file():
+        raise BadInput(f"no corpus file {corpus}")
+
+
+def search(
+    claim: Optional[list[str]] = typer.Option(None, "--claim", help="Search only this claim (repeatable)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Search papers from this date (YYYY-MM-DD) on, "
+                                        "overriding each claim's window."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Rank the papers of this JSON Lines file "
+                                          "instead of asking arXiv."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, or json: {claim key: [{id, title, "
+                               "published, score, rank, evidence_id, method}, ...]}."),
+) -> None:
+    """Search for newer papers on the claims and record the ranked candidates as evidence.
+
+    Claims checked before get the weekly sweep of the watched categories since their last
+    check; new claims get targeted queries over their window from their as-of date.
+
+    Example: claims search --corpus claims/data/demo-corpus.jsonl --format json
+    """
+    from agent.search import search_claims
+
+    _check_corpus(corpus)
+    settings = load_settings()
+    store = open_db(settings)
+    progress = Progress()
+    report = search_claims(store, settings, claim_keys=claim or None, corpus=corpus,
+                           since=_parse_since(since), progress=progress)
+    if fmt is Format.json:
+        emit_json(report.to_json())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not report.candidates:
+        console.print("no claims yet: try `claims import --bundled`")
+        return
+    for key, cands in report.candidates.items():
+        table = Table("rank", "score", "id", "published", "title", title=f"{key}: {len(cands)} candidates "
+                      f"({len(report.new_evidence.get(key, []))} new)", title_justify="left")
+        for c in cands:
+            table.add_row(str(c.rank), f"{c.score:.2f}", c.arxiv_id, str(c.published or ""), c.title)
+        console.print(table)
+    start, end = report.window
+    console.print(f"{report.papers_seen} papers from {report.source} ({start or 'start'} to {end or 'now'}), "
+                  f"{report.requests} requests")
+
+
+def verify(
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Look the papers up in this JSON Lines file "
+                                          "instead of arXiv."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, or json: [{id, status, differences, "
+                               "cited_label, cited_date, title, published, label_similarity}, ...]."),
+) -> None:
+    """Check each anchor paper: does it exist, do its title and first-version date match the citation?
+
+    Status per anchor: verified, mismatch (with the differences), not_found, or unchecked
+    (no source reachable; exit code 5).
+
+    Example: claims anchors verify --corpus claims/data/demo-corpus.jsonl
+    """
+    from agent.anchors import verify_anchors
+
+    _check_corpus(corpus)
+    settings = load_settings()
+    checks = verify_anchors(open_db(settings), settings, corpus=corpus, progress=Progress())
+    if fmt is Format.json:
+        emit_json([c.to_json() for c in checks])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("id", "status", "cited", "record", "differences")
+        for c in checks:
+            record = f"{c.verified_title or ''} ({c.verified_published or '?'})" if c.verified_title else ""
+            table.add_row(c.arxiv_id, c.status, f"{c.cited_label} ({c.cited_date})", record,
+                          "\n".join(c.differences))
+        Console().print(table if checks else "no anchors yet: try `claims import --bundled`")
+    if any(c.status == "unchecked" for c in checks):
+        raise SourceUnavailable("some anchors could not be checked: no source reachable")
