@@ -1,0 +1,316 @@
+"""The agent as a LangGraph StateGraph.
+
+    load -> search (once, all claims) -> anchors (verify once)
+         -> judge_claim (one Send per claim, run in parallel)
+         -> plan (retests, all claims, one budget) -> propose (status + anchors) -> END
+
+State holds plain dicts only (they are checkpointed). Each node is idempotent
+against the database, so a node re-run after a crash does no double work: judged
+evidence is not judged again, a claim's retest plan of this run is reused, and
+proposals are deduplicated by fingerprint. One claim's failure is recorded in
+`failures` and does not stop the others. The collaborators (store, settings, the
+judge, the search and anchor functions) are closed over, never put in state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypedDict
+
+from sqlalchemy import func, or_, select
+
+from agent.judge import SERVICE_ERROR, JudgeRequest, StanceJudge
+from agent.stance import JudgeResult
+from claims import audit
+from claims.errors import ClaimsError, SourceUnavailable
+from claims.models import Anchor, Claim, Evidence, Paper, RetestPlan, RetestRun, utcnow
+from claims.planning import PlanInput, plan_retests
+from claims.proposing import anchor_fact, claim_facts, propose_anchor, propose_status, write_proposals
+from claims.settings import Settings
+from claims.store import Store
+
+ACTOR = "agent"
+
+
+class AgentState(TypedDict, total=False):
+    request: dict[str, Any]  # agent_run_id, claim_keys, corpus, since, request_retests
+    claims: list[str]
+    search: dict[str, Any]
+    anchors: dict[str, Any]
+    judged: Annotated[list[dict[str, Any]], operator.add]  # one entry per claim
+    plans: list[dict[str, Any]]
+    proposals: list[int]
+    failures: Annotated[list[str], operator.add]
+    timings: Annotated[dict[str, float], operator.or_]  # seconds per node (judge:<key> per claim)
+
+
+@dataclass
+class Deps:
+    """What the nodes work with (never checkpointed)."""
+
+    store: Store
+    settings: Settings
+    judge: StanceJudge | None
+    search: Callable[..., Any]
+    verify_anchors: Callable[..., Any]
+    protocols: dict[str, int]  # protocol name -> interval in days
+    progress: Callable[[str], None] = field(default=lambda message: None)
+
+
+def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
+    """The compiled graph; `checkpointer` makes it resumable by thread id."""
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import Send
+
+    def fan_out(state: AgentState) -> list[Any] | str:
+        keys = state.get("claims") or []
+        if not keys:
+            return "plan"
+        return [Send("judge_claim", {"key": k, "request": state["request"]}) for k in keys]
+
+    g = StateGraph(AgentState)
+    for name, fn in (("load", load), ("search", search), ("anchors", anchors), ("judge_claim", judge_claim),
+                     ("plan", plan), ("propose", propose)):
+        g.add_node(name, _timed(deps, name, fn))
+    g.add_edge(START, "load")
+    g.add_edge("load", "search")
+    g.add_edge("search", "anchors")
+    g.add_conditional_edges("anchors", fan_out, ["judge_claim", "plan"])
+    g.add_edge("judge_claim", "plan")
+    g.add_edge("plan", "propose")
+    g.add_edge("propose", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def _timed(deps: Deps, name: str, fn: Callable[[Deps, Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    def node(state: Any) -> dict[str, Any]:
+        start = time.monotonic()
+        out = fn(deps, state)
+        label = f"judge:{state['key']}" if name == "judge_claim" else name
+        return {**out, "timings": {label: round(time.monotonic() - start, 3)}}
+
+    return node
+
+
+# --- nodes ---------------------------------------------------------------------------
+
+
+def load(deps: Deps, state: AgentState) -> dict[str, Any]:
+    """The claims due for a check: those asked for, else every claim not superseded."""
+    keys = state["request"].get("claim_keys")
+    with deps.store.read() as s:
+        q = select(Claim.key).order_by(Claim.inquiry_id, Claim.position, Claim.id)
+        q = q.where(Claim.key.in_(keys)) if keys else q.where(Claim.status != "superseded")
+        found = list(s.scalars(q))
+    deps.progress(f"{len(found)} claim(s) to check: {', '.join(found)}")
+    return {"claims": found}
+
+
+def search(deps: Deps, state: AgentState) -> dict[str, Any]:
+    """One search for all claims; a source that is down is recorded, not fatal."""
+    req = state["request"]
+    since = dt.date.fromisoformat(req["since"]) if req.get("since") else None
+    try:
+        report = deps.search(
+            deps.store, deps.settings, claim_keys=state["claims"] or None, corpus=_path(req.get("corpus")),
+            since=since, progress=deps.progress, agent_run_id=req["agent_run_id"],
+        )
+    except SourceUnavailable as exc:
+        deps.progress(f"paper source unavailable: {exc}; continuing with existing evidence")
+        return {"search": {"source_error": str(exc), "requests": 0, "papers_seen": 0, "candidates": {}, "new_evidence": {}}}
+    except ClaimsError as exc:
+        return {"search": {"source_error": None, "requests": 0, "papers_seen": 0, "candidates": {}, "new_evidence": {}},
+                "failures": [f"search: {exc}"]}
+    return {"search": {
+        "source_error": None,
+        "source": str(getattr(report, "source", "")),
+        "requests": int(getattr(report, "requests", 0) or 0),
+        "papers_seen": int(getattr(report, "papers_seen", 0) or 0),
+        "candidates": {k: len(v) for k, v in (report.candidates or {}).items()},
+        "new_evidence": {k: list(v) for k, v in (getattr(report, "new_evidence", None) or {}).items()},
+        "errors": [str(e) for e in (getattr(report, "errors", None) or [])],
+    }}
+
+
+def anchors(deps: Deps, state: AgentState) -> dict[str, Any]:
+    """Verify the anchor papers once; an unreachable source leaves them unchecked."""
+    try:
+        checks = deps.verify_anchors(deps.store, deps.settings, corpus=_path(state["request"].get("corpus")),
+                                     progress=deps.progress)
+    except SourceUnavailable as exc:
+        return {"anchors": {"error": str(exc), "checked": 0}}
+    except ClaimsError as exc:
+        return {"anchors": {"error": str(exc), "checked": 0}, "failures": [f"anchors: {exc}"]}
+    statuses: dict[str, int] = {}
+    for c in checks:
+        statuses[c.status] = statuses.get(c.status, 0) + 1
+    return {"anchors": {"error": None, "checked": len(checks), "statuses": statuses}}
+
+
+def judge_claim(deps: Deps, payload: dict[str, Any]) -> dict[str, Any]:
+    """Judge the claim's top candidates that need it; each answer is stored as it comes."""
+    key = payload["key"]
+    entry = {"key": key, "judged": 0, "failed": 0, "skipped": 0}
+    if deps.judge is None:
+        return {"judged": [entry]}
+    try:
+        todo = pending_judgements(deps, key)
+        if not todo:
+            return {"judged": [entry]}
+        deps.progress(f"{key}: judging {len(todo)} candidate(s)")
+        workers = max(1, min(deps.settings.llm_concurrency, len(todo)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(lambda item: (item[0], deps.judge.judge(item[1])), todo)
+            for evidence_id, result in results:
+                if store_judgement(deps, evidence_id, result, payload["request"]["agent_run_id"]):
+                    entry["failed" if result.failed else "judged"] += 1
+                else:
+                    entry["skipped"] += 1
+        return {"judged": [entry]}
+    except Exception as exc:  # one claim's failure must not stop the others
+        return {"judged": [{**entry, "error": str(exc)}], "failures": [f"{key}: judging failed: {type(exc).__name__}: {exc}"]}
+
+
+def pending_judgements(deps: Deps, key: str) -> list[tuple[int, JudgeRequest]]:
+    """Those of the claim's top `judge_top_n` candidates (by relevance) that need a judgement.
+
+    Needing one: unjudged; failed for a service reason (timeout, 5xx); or judged by
+    another model or prompt version.
+    """
+    judge = deps.judge
+    assert judge is not None
+    with deps.store.read() as s:
+        claim = s.scalar(select(Claim).where(Claim.key == key))
+        top = list(s.scalars(
+            select(Evidence.id).where(Evidence.claim_id == claim.id)
+            .order_by(Evidence.relevance.desc(), Evidence.id).limit(deps.settings.judge_top_n)
+        ))
+        rows = s.execute(
+            select(Evidence.id, Paper.title, Paper.summary, Paper.published)
+            .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+            .where(Evidence.id.in_(top))
+            .where(or_(
+                Evidence.stance == "unjudged",
+                Evidence.judge_error.startswith(SERVICE_ERROR),
+                Evidence.judged_by != judge.model,
+                Evidence.prompt_version != judge.prompt_version,
+            ))
+            .order_by(Evidence.relevance.desc(), Evidence.id)
+        ).all()
+        return [
+            (eid, JudgeRequest(claim.text, claim.as_of, title, summary or "", published.isoformat() if published else ""))
+            for eid, title, summary, published in rows
+        ]
+
+
+def store_judgement(deps: Deps, evidence_id: int, result: JudgeResult, agent_run_id: int) -> bool:
+    """Write one judgement unless the same model and prompt already judged it (resume)."""
+    with deps.store.write() as s:
+        e = s.get(Evidence, evidence_id)
+        if (
+            e.stance not in ("unjudged", "failed")
+            and e.judged_by == result.judged_by
+            and e.prompt_version == result.prompt_version
+        ):
+            return False
+        e.stance, e.confidence = result.stance, result.confidence
+        e.conditions, e.rationale, e.quote = result.conditions, result.rationale, result.quote
+        e.judged_by, e.prompt_version, e.judge_error = result.judged_by, result.prompt_version, result.judge_error
+        e.judged_at = utcnow()
+        e.agent_run_id = agent_run_id
+        audit.record(s, ACTOR, "judge", "evidence", e.id, stance=result.stance, confidence=result.confidence,
+                     model=result.judged_by, prompt_version=result.prompt_version, error=result.judge_error)
+    return True
+
+
+def plan(deps: Deps, state: AgentState) -> dict[str, Any]:
+    """Decide queue/skip for each claim's retest within the run's budget; record each."""
+    req = state["request"]
+    run_id = req["agent_run_id"]
+    requested = set(req.get("request_retests") or [])
+    now = utcnow()
+    with deps.store.write() as s:
+        claims = list(s.scalars(select(Claim).where(Claim.key.in_(state.get("claims") or []))
+                                .order_by(Claim.inquiry_id, Claim.position)))
+        done = {p.claim_id: p for p in s.scalars(select(RetestPlan).where(RetestPlan.agent_run_id == run_id))}
+        inputs = [plan_input(s, deps, c, run_id, c.key in requested) for c in claims if c.id not in done]
+        budget = deps.settings.retest_budget - sum(p.decision == "queue" for p in done.values())
+        out = []
+        by_key = {c.key: c for c in claims}
+        for d in plan_retests(inputs, budget, now):
+            row = RetestPlan(claim_id=by_key[d.claim_key].id, protocol=d.protocol, decision=d.decision,
+                             reason=d.reason, decided_at=now, agent_run_id=run_id)
+            s.add(row)
+            s.flush()
+            audit.record(s, ACTOR, "plan", "retest_plan", row.id, claim=d.claim_key, decision=d.decision, reason=d.reason)
+            done[row.claim_id] = row
+        for c in claims:
+            p = done[c.id]
+            out.append({"claim": c.key, "protocol": p.protocol, "decision": p.decision, "reason": p.reason,
+                        "retest_plan_id": p.id})
+    queued = [p for p in out if p["decision"] == "queue"]
+    deps.progress(f"retests: {len(queued)} queued ({', '.join(p['claim'] for p in queued) or 'none'})")
+    return {"plans": out}
+
+
+def plan_input(s: Any, deps: Deps, claim: Claim, run_id: int, requested: bool) -> PlanInput:
+    last = None
+    if claim.protocol:
+        last = s.scalar(select(func.max(RetestRun.finished_at)).where(
+            RetestRun.claim_id == claim.id, RetestRun.protocol == claim.protocol, RetestRun.finished_at.is_not(None)))
+    contra = select(func.count()).select_from(Evidence).where(
+        Evidence.claim_id == claim.id, Evidence.stance == "contradicts")
+    if last is not None:
+        contra = contra.where(Evidence.judged_at > last)
+    queued = s.scalar(select(func.count()).select_from(RetestPlan).where(
+        RetestPlan.claim_id == claim.id, RetestPlan.decision == "queue", RetestPlan.retest_run_id.is_(None),
+        or_(RetestPlan.agent_run_id.is_(None), RetestPlan.agent_run_id != run_id)))
+    return PlanInput(
+        claim_key=claim.key,
+        protocol=claim.protocol,
+        interval_days=deps.protocols.get(claim.protocol) if claim.protocol else None,
+        last_finished_at=last,
+        new_contradictions=int(s.scalar(contra) or 0),
+        requested=requested,
+        already_queued=bool(queued),
+    )
+
+
+def propose(deps: Deps, state: AgentState) -> dict[str, Any]:
+    """Status proposals per claim, anchor corrections per inquiry; deduplicated."""
+    written: list[int] = []
+    failures: list[str] = []
+    keys = state.get("claims") or []
+    inquiries: set[int] = set()
+    for key in keys:
+        try:
+            with deps.store.write() as s:
+                claim = s.scalar(select(Claim).where(Claim.key == key))
+                inquiries.add(claim.inquiry_id)
+                draft = propose_status(*claim_facts(s, claim))
+                ids, _ = write_proposals(s, [draft] if draft else [], actor=ACTOR)
+                written += ids
+        except Exception as exc:
+            failures.append(f"{key}: proposing failed: {type(exc).__name__}: {exc}")
+    try:
+        with deps.store.write() as s:
+            anchors_ = s.scalars(select(Anchor).where(Anchor.inquiry_id.in_(inquiries)).order_by(Anchor.id))
+            keys_by_id = dict(s.execute(select(Claim.id, Claim.key)).all())
+            drafts = [d for a in anchors_ if (d := propose_anchor(anchor_fact(a), keys_by_id.get(a.claim_id)))]
+            ids, _ = write_proposals(s, drafts, actor=ACTOR)
+            written += ids
+    except Exception as exc:
+        failures.append(f"anchors: proposing failed: {type(exc).__name__}: {exc}")
+    deps.progress(f"proposals: {len(written)} new")
+    return {"proposals": written, "failures": failures}
+
+
+def _path(value: str | None) -> Any:
+    from pathlib import Path
+
+    return Path(value) if value else None

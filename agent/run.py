@@ -1,0 +1,252 @@
+"""Running the agent: mode, the AgentRun row, the checkpointed graph, the summary.
+
+`run_agent` is what `claims agent run` and the weekly job call. The graph is
+checkpointed next to the database (`<db dir>/agent-checkpoints.sqlite`; the Postgres
+saver when the database is PostgreSQL) under a thread id stored on the AgentRun
+row. A run that was killed leaves its row `running`; the next run with the same
+options takes over that thread id and finishes only what was left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from claims.errors import JudgeUnavailable, NotFound
+from claims.models import AgentRun, Claim, utcnow
+from claims.settings import Settings
+from claims.store import Store
+
+CHECKPOINT_FILE = "agent-checkpoints.sqlite"
+DEFAULT_INTERVAL_DAYS = 28  # used for a protocol whose spec names no interval
+
+
+@dataclass
+class AgentSummary:
+    """What one agent run did; `to_json()` is the stable `--format json` shape."""
+
+    agent_run_id: int
+    mode: str  # "judge" | "rank-only"
+    mode_reason: str
+    thread_id: str = ""
+    status: str = "running"  # succeeded | failed (claims with failures) | running
+    resumed: bool = False
+    claims: list[str] = field(default_factory=list)
+    claims_checked: int = 0
+    papers_judged: int = 0
+    judge_failures: int = 0
+    proposals_written: list[int] = field(default_factory=list)
+    retests_planned: list[dict[str, Any]] = field(default_factory=list)  # queued only
+    retest_decisions: list[dict[str, Any]] = field(default_factory=list)  # queue and skip
+    anchors: dict[str, Any] = field(default_factory=dict)
+    candidates: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    requests: int = 0
+    papers_seen: int = 0
+    source_error: str | None = None
+    model: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_agent(
+    store: Store,
+    settings: Settings,
+    claim_keys: list[str] | None = None,
+    corpus: Path | None = None,
+    since: dt.date | None = None,
+    use_llm: bool = True,
+    request_retests: list[str] | None = None,
+    thread_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AgentSummary:
+    """Revisit the claims: search, judge, verify anchors, plan retests, propose.
+
+    Never changes a claim; writes evidence, retest plans, proposals and audit rows.
+    """
+    say = progress or (lambda message: None)
+    _check_keys(store, (claim_keys or []) + (request_retests or []))
+    request = {
+        "claim_keys": sorted(claim_keys) if claim_keys else None,
+        "corpus": str(Path(corpus).resolve()) if corpus else None,
+        "since": since.isoformat() if since else None,
+        "request_retests": sorted(request_retests or []),
+    }
+    mode, reason, judge = decide_mode(settings, use_llm)
+    say(f"mode: {mode} ({reason})")
+    run_id, thread, resumed = _start_run(store, request, thread_id, mode, judge)
+    if resumed:
+        say(f"resuming unfinished agent run {run_id} (thread {thread})")
+    request["agent_run_id"] = run_id
+
+    from agent.graph import Deps, build_graph
+
+    deps = Deps(store=store, settings=settings, judge=judge, search=_search_fn(), verify_anchors=_anchors_fn(),
+                protocols=protocol_intervals(), progress=say)
+    started = time.monotonic()
+    config = {"configurable": {"thread_id": thread}, "max_concurrency": max(4, settings.llm_concurrency)}
+    with open_checkpointer(store, settings) as saver:
+        graph = build_graph(deps, checkpointer=saver)
+        snapshot = graph.get_state(config)
+        if not snapshot.values:
+            state = graph.invoke({"request": request}, config)
+        elif snapshot.next:
+            state = graph.invoke(None, config)
+        else:
+            state = snapshot.values
+    summary = _summarise(store, state, run_id, mode, reason, thread, resumed, judge)
+    summary.timings["total"] = round(time.monotonic() - started, 3)
+    _finish_run(store, summary)
+    return summary
+
+
+def decide_mode(settings: Settings, use_llm: bool) -> tuple[str, str, Any]:
+    """("judge" | "rank-only", why, the judge or None); probes the endpoint cheaply."""
+    if not use_llm:
+        return "rank-only", "--no-llm given", None
+    if not settings.llm_base_url:
+        return "rank-only", "no judge endpoint configured (set CLAIMS_LLM_BASE_URL)", None
+    from agent.judge import OpenAIJudge, probe
+
+    try:
+        probe(settings.llm_base_url, settings.llm_api_key.get_secret_value(), min(5.0, settings.llm_timeout_seconds))
+    except JudgeUnavailable as exc:
+        return "rank-only", str(exc), None
+    return "judge", f"{settings.llm_model} at {settings.llm_base_url}", OpenAIJudge.from_settings(settings)
+
+
+def protocol_intervals() -> dict[str, int]:
+    """Protocol name -> retest interval in days, from the retest engine (if installed)."""
+    try:
+        from retest.protocols import PROTOCOLS
+    except ImportError:
+        return {}
+    return {name: int(getattr(spec, "interval_days", None) or DEFAULT_INTERVAL_DAYS) for name, spec in PROTOCOLS.items()}
+
+
+@contextlib.contextmanager
+def open_checkpointer(store: Store, settings: Settings) -> Iterator[Any]:
+    """SqliteSaver in a file next to the SQLite database; PostgresSaver on PostgreSQL."""
+    if store.is_sqlite:
+        import sqlite3
+
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        folder = store.sqlite_path.parent if store.sqlite_path else settings.resolved_home
+        folder.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(folder / CHECKPOINT_FILE, check_same_thread=False, timeout=30)
+        try:
+            yield SqliteSaver(conn)
+        finally:
+            conn.close()
+        return
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    url = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with PostgresSaver.from_conn_string(url) as saver:
+        saver.setup()
+        yield saver
+
+
+def _check_keys(store: Store, keys: list[str]) -> None:
+    if not keys:
+        return
+    with store.read() as s:
+        known = set(s.scalars(select(Claim.key).where(Claim.key.in_(keys))))
+    missing = sorted(set(keys) - known)
+    if missing:
+        raise NotFound(f"no claim {', '.join(missing)} (see `claims list`)")
+
+
+def _start_run(store: Store, request: dict[str, Any], thread_id: str | None, mode: str, judge: Any) -> tuple[int, str, bool]:
+    """(agent_run_id, thread id, resumed?): take over an unfinished run with the same options."""
+    models = {"judge": judge.model if judge else None, "prompt_version": judge.prompt_version if judge else None}
+    with store.write() as s:
+        q = select(AgentRun).where(AgentRun.kind == "agent", AgentRun.status == "running")
+        q = q.where(AgentRun.thread_id == thread_id) if thread_id else q
+        for old in s.scalars(q.order_by(AgentRun.id.desc())):
+            if (old.counts or {}).get("request") == request:
+                old.mode, old.models = mode, models
+                return old.id, old.thread_id, True
+            if not thread_id:
+                old.status, old.finished_at = "failed", utcnow()
+                old.errors = [*(old.errors or []), "abandoned unfinished: a run with other options started"]
+        run = AgentRun(kind="agent", mode=mode, thread_id=thread_id or uuid.uuid4().hex, status="running",
+                       counts={"request": request}, models=models)
+        s.add(run)
+        s.flush()
+        return run.id, run.thread_id, False
+
+
+def _summarise(store: Store, state: dict[str, Any], run_id: int, mode: str, reason: str, thread: str,
+               resumed: bool, judge: Any) -> AgentSummary:
+    searched = state.get("search") or {}
+    plans = state.get("plans") or []
+    judged = state.get("judged") or []
+    failures = list(state.get("failures") or [])
+    return AgentSummary(
+        agent_run_id=run_id,
+        mode=mode,
+        mode_reason=reason,
+        thread_id=thread,
+        status="failed" if failures else "succeeded",
+        resumed=resumed,
+        claims=list(state.get("claims") or []),
+        claims_checked=len(state.get("claims") or []),
+        papers_judged=sum(e.get("judged", 0) for e in judged),
+        judge_failures=sum(e.get("failed", 0) for e in judged),
+        proposals_written=list(state.get("proposals") or []),
+        retests_planned=[p for p in plans if p["decision"] == "queue"],
+        retest_decisions=list(plans),
+        anchors=dict(state.get("anchors") or {}),
+        candidates=dict(searched.get("candidates") or {}),
+        failures=failures,
+        requests=int(searched.get("requests") or 0),
+        papers_seen=int(searched.get("papers_seen") or 0),
+        source_error=searched.get("source_error"),
+        model=judge.model if judge else None,
+        timings=dict(state.get("timings") or {}),
+    )
+
+
+def _finish_run(store: Store, summary: AgentSummary) -> None:
+    with store.write() as s:
+        run = s.get(AgentRun, summary.agent_run_id)
+        run.status = summary.status
+        run.finished_at = utcnow()
+        run.counts = {
+            **(run.counts or {}),
+            "claims_checked": summary.claims_checked, "papers_judged": summary.papers_judged,
+            "judge_failures": summary.judge_failures, "proposals_written": len(summary.proposals_written),
+            "retests_queued": len(summary.retests_planned), "requests": summary.requests,
+            "papers_seen": summary.papers_seen,
+        }
+        run.timings = summary.timings
+        errors = list(summary.failures)
+        if summary.source_error:
+            errors.append(f"source: {summary.source_error}")
+        if summary.anchors.get("error"):
+            errors.append(f"anchors: {summary.anchors['error']}")
+        run.errors = errors
+
+
+def _search_fn() -> Callable[..., Any]:
+    from agent.search import search_claims
+
+    return search_claims
+
+
+def _anchors_fn() -> Callable[..., Any]:
+    from agent.anchors import verify_anchors
+
+    return verify_anchors
