@@ -80,6 +80,7 @@ def run_weekly(store: Store, settings: Settings, options: WeeklyOptions, say: Sa
         summary = run_agent(store, settings, corpus=options.corpus, since=options.since, use_llm=options.use_llm, progress=say)
         failures += summary.failures
         if summary.source_error:
+            failures.append(f"papers: {summary.source_error}")
             say(f"papers could not be fetched: {summary.source_error} (recorded; going on with what can be done)")
     except ClaimsError as exc:
         failures.append(f"agent: {exc}")
@@ -196,7 +197,7 @@ def build_report(store: Store, run_id: int, started: dt.datetime, summary: Any, 
                    for a in s.scalars(select(Anchor).where(Anchor.status.in_(("mismatch", "not_found"))).order_by(Anchor.position))]
         pending = s.scalars(select(Proposal).where(Proposal.state == "pending").order_by(Proposal.created_at, Proposal.id)).all()
         pend = [{"id": p.id, "claim": p.claim.key if p.claim else None, "kind": p.kind,
-                 "proposed": p.proposed_status or (p.payload if p.kind == "anchor" else (p.proposed_text or ""))[:120]} for p in pending]
+                 "proposed": _proposed(p)} for p in pending]
         new_ids = [p.id for p in pending if p.created_at >= started]
     return {
         "run_id": run_id, "started_at": started.isoformat(), "finished_at": utcnow().isoformat(),
@@ -209,6 +210,15 @@ def build_report(store: Store, run_id: int, started: dt.datetime, summary: Any, 
                          "llm": (summary.papers_judged + summary.judge_failures) if summary else 0},
         "agent_run_id": summary.agent_run_id if summary else None,
     }
+
+
+def _proposed(p: Proposal) -> str:
+    if p.proposed_status:
+        return p.proposed_status
+    if p.kind == "anchor":
+        fields = {k: v for k, v in (p.payload or {}).items() if k in ("cited_label", "cited_date")}
+        return "anchor correction " + ", ".join(f"{k}={v!r}" for k, v in fields.items())
+    return (p.proposed_text or "")[:120]
 
 
 def _source(summary: Any) -> str:

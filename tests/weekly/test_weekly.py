@@ -1,0 +1,118 @@
+"""The weekly job end to end on a temporary folder (offline corpus, no LLM, no retests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from claims.lock import run_lock
+
+pytestmark = pytest.mark.slow
+
+
+def weekly(env, *args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--format", "json", *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture
+def env(home):
+    return {**os.environ, "CLAIMS_HOME": str(home), "HF_HUB_OFFLINE": "1", "CLAIMS_RETEST_BUDGET": "0"}
+
+
+def cli_json(env, *args):
+    r = subprocess.run([sys.executable, "-m", "claims", *args, "--format", "json"], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_weekly_twice_second_run_adds_nothing(env, home):
+    first = weekly(env, "--corpus", "demo")
+    assert first.returncode == 0, first.stderr[-3000:]
+    report = json.loads(first.stdout)
+    assert report["imported"] and report["claims_checked"] == ["C1", "C2", "C3", "C4", "C5"]
+    assert sum(len(v) for v in report["new_evidence"].values()) > 0
+    assert {a["id"] for a in report["anchor_problems"]} >= {"2510.13786"}
+    assert report["proposals_new"], "anchor mismatches should become proposals"
+    reports = sorted((home / "reports").glob("weekly-*.md"))
+    assert reports and "Anchor problems" in reports[0].read_text()
+    assert "Research prompt" in next((home / "reports").glob("prompt-*.md")).read_text()
+    pending = cli_json(env, "review", "list")
+
+    second = weekly(env, "--corpus", "demo")
+    assert second.returncode == 0, second.stderr[-3000:]
+    again = json.loads(second.stdout)
+    assert again["imported"] is None
+    assert again["new_evidence"] == {} and again["proposals_new"] == []
+    assert "No new evidence since the last run" in sorted((home / "reports").glob("weekly-*.md"))[-1].read_text()
+    assert cli_json(env, "review", "list") == pending
+
+
+def test_a_second_run_exits_at_once_while_one_holds_the_lock(env, home):
+    with run_lock(home / "weekly.lock"):
+        t = time.monotonic()
+        r = weekly(env, "--corpus", "demo")
+        assert time.monotonic() - t < 30
+    assert r.returncode == 3
+    assert "another weekly run holds" in r.stderr and str(os.getpid()) in r.stderr
+
+
+def test_killed_run_is_finished_by_the_next(env, home):
+    proc = subprocess.Popen([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--corpus", "demo"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    seen = []
+    for line in proc.stderr:  # wait until the agent is under way, then kill it hard
+        seen.append(line)
+        if "embedding" in line or "ranking" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    r = weekly(env, "--corpus", "demo")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "stale lock" in r.stderr
+    report = json.loads(r.stdout)
+    assert report["claims_checked"] == ["C1", "C2", "C3", "C4", "C5"]
+    proposals = cli_json(env, "review", "list")
+    kinds = [(p["kind"], json.dumps(p["payload"], sort_keys=True)) for p in proposals]
+    assert len(kinds) == len(set(kinds)), "no duplicate proposals after a resume"
+
+
+class Always503(BaseHTTPRequestHandler):
+    hits = 0
+
+    def do_GET(self):  # noqa: N802
+        type(self).hits += 1
+        self.send_response(503)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"busy")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_arxiv_503_is_recorded_and_the_run_goes_on(env, home):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Always503)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**env, "CLAIMS_ARXIV_URL": f"http://127.0.0.1:{server.server_port}/api/query",
+               "CLAIMS_ARXIV_DELAY_SECONDS": "0.01", "CLAIMS_ARXIV_RETRIES": "1", "CLAIMS_ARXIV_TIMEOUT_SECONDS": "5"}
+        r = weekly(env)
+    finally:
+        server.shutdown()
+    assert Always503.hits >= 1
+    assert r.returncode == 1, r.stderr[-3000:]
+    report = json.loads(r.stdout)
+    assert report["source_error"] and "503" in report["source_error"]
+    assert report["failures"]
+    assert (home / "reports").is_dir() and list((home / "reports").glob("weekly-*.json"))
+    assert len(cli_json(env, "list")) == 5  # the bundled claims were imported all the same
