@@ -34,7 +34,9 @@ def main() -> None:
     """Entry point: run the app, turning project errors into one line and an exit code."""
     app = build_app()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ClaimsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
