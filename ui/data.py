@@ -14,7 +14,6 @@ page at a time, so the overview and the queue stay fast with thousands of rows.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 import streamlit as st
@@ -288,11 +287,12 @@ def run_detail(url: str, ver: tuple, run_id: int) -> dict[str, Any] | None:
 
 
 @_cached
-def export_text(url: str, ver: tuple, fmt: str) -> str:
+def export_text(url: str, ver: tuple, fmt: str, inquiry: str | None = None) -> str:
+    """The refreshed research prompt (claims.export), as Markdown or JSON; records nothing."""
     from claims.export import render_export
 
     with get_store(url).read() as s:
-        return render_export(s, fmt=fmt)
+        return render_export(s, fmt=fmt, inquiry=inquiry)
 
 
 def duration_seconds(run: dict[str, Any]) -> float | None:
@@ -324,8 +324,3 @@ def _proposal_row(p: Proposal) -> dict[str, Any]:
 def pages(total: int, page_size: int) -> int:
     """How many pages `total` rows fill (at least one)."""
     return max(1, -(-total // page_size))
-
-
-def chunks(items: list[Any], n: int) -> list[list[Any]]:
-    it = iter(items)
-    return [list(c) for c in iter(lambda: list(itertools.islice(it, n)), [])]

@@ -6,13 +6,13 @@ import difflib
 import html
 import re
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
-DEL_STYLE = "background:#f8c4c4;color:#7a0000;text-decoration:line-through"
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+DEL_STYLE = "background:#f8c4c4;color:#7a0000;text-decoration:line-through;margin-right:0.15em"
 INS_STYLE = "background:#bfeccb;color:#0b4d1a"
 
 
 def tokens(text: str) -> list[str]:
-    """Words and the whitespace between them (so that joining gives the text back)."""
+    """Words, punctuation marks and the whitespace between them (joining gives the text back)."""
     return _TOKEN.findall(text or "")
 
 

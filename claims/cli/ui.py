@@ -30,6 +30,7 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "--server.address", host,
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]
 
 

@@ -68,6 +68,16 @@ def seed_review_data(store: Store) -> dict[str, int]:
 
 
 @pytest.fixture
+def app_path() -> Path:
+    return APP
+
+
+@pytest.fixture
+def metrics() -> dict:
+    return METRICS
+
+
+@pytest.fixture
 def review_store(bundled_store: Store) -> tuple[Store, dict[str, int]]:
     return bundled_store, seed_review_data(bundled_store)
 

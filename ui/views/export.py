@@ -13,9 +13,13 @@ def render() -> None:
     st.title("Export")
     st.caption("The refreshed research prompt: the claims with their current status, dates, evidence and "
                "verified anchor papers, ready to paste into an LLM. Same output as `claims export`.")
+    inquiries = data.inquiries(url, ver)
+    slug = None
+    if len(inquiries) > 1:
+        slug = st.selectbox("Inquiry", [i["slug"] for i in inquiries], key="ex_inquiry")
     try:
-        markdown = data.export_text(url, ver, "markdown")
-        as_json = data.export_text(url, ver, "json")
+        markdown = data.export_text(url, ver, "markdown", slug)
+        as_json = data.export_text(url, ver, "json", slug)
     except ImportError:
         st.warning("This installation has no exporter (claims.export).")
         return

@@ -9,7 +9,7 @@ from claims.models import CLAIM_STATUSES
 from ui import badges, data
 
 PAGE_SIZE = 50
-SHORT = 160
+SHORT = 110
 
 
 def short(text: str, n: int = SHORT) -> str:
@@ -75,15 +75,17 @@ def render() -> None:
         selection_mode="single-row",
         key="ov_table",
         column_config={
-            "key": st.column_config.TextColumn("Key", width="small"),
-            "claim": st.column_config.TextColumn("Claim", width="large"),
-            "status": st.column_config.TextColumn("Status", width="small"),
-            "as_of": st.column_config.TextColumn("As of", width="small"),
-            "last_checked": st.column_config.DatetimeColumn("Last checked", format="YYYY-MM-DD HH:mm"),
-            "retest": st.column_config.TextColumn("Last retest", width="small"),
-            "new_supporting": st.column_config.NumberColumn("New supporting", help="Supporting evidence found since the claim's latest revision"),
-            "new_contradicting": st.column_config.NumberColumn("New contradicting", help="Contradicting evidence found since the claim's latest revision"),
-            "pending": st.column_config.NumberColumn("Pending proposals"),
+            "key": st.column_config.TextColumn("Key", width=50),
+            "claim": st.column_config.TextColumn("Claim", width=430),
+            "status": st.column_config.TextColumn("Status", width=95),
+            "as_of": st.column_config.TextColumn("As of", width=85),
+            "last_checked": st.column_config.DatetimeColumn("Last checked", format="YYYY-MM-DD", width=95),
+            "retest": st.column_config.TextColumn("Last retest", width=100),
+            "new_supporting": st.column_config.NumberColumn("+ supporting", width=95,
+                                                            help="Supporting evidence found since the claim's latest revision"),
+            "new_contradicting": st.column_config.NumberColumn("+ contradicting", width=110,
+                                                               help="Contradicting evidence found since the claim's latest revision"),
+            "pending": st.column_config.NumberColumn("Pending", width=70, help="Pending proposals"),
         },
     )
     selected = event.selection.rows if event is not None and hasattr(event, "selection") else []
