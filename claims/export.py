@@ -92,7 +92,9 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
                                .order_by(Export.id.desc())).first()
     data["changes"] = _changes(previous.snapshot if previous else None, snapshot)
     data["previous_export"] = _d(previous.created_at) if previous else None
-    data["trimmed"] = _trim(data, max_tokens) if max_tokens else []
+    data["trimmed"] = []
+    if max_tokens:
+        _trim(data, max_tokens)
     return data
 
 
@@ -133,9 +135,9 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     return out or ["no changes"]
 
 
-def _trim(data: dict[str, Any], max_tokens: int) -> list[str]:
-    """Drop the least important evidence until the Markdown fits; return what was dropped."""
-    trimmed: list[str] = []
+def _trim(data: dict[str, Any], max_tokens: int) -> None:
+    """Drop the least important evidence until the Markdown fits; list it in data["trimmed"]."""
+    trimmed: list[str] = data["trimmed"]
     while len(render_markdown(data)) / 4 > max_tokens:
         pool = [(e["importance"], c["key"], e) for c in data["claims"] for e in c["evidence"]]
         if not pool:
@@ -145,7 +147,6 @@ def _trim(data: dict[str, Any], max_tokens: int) -> list[str]:
             if c["key"] == key:
                 c["evidence"].remove(worst)
         trimmed.append(f"{key}: arXiv:{worst['id']} ({worst['stance']})")
-    return trimmed
 
 
 def _claim_line(c: dict[str, Any]) -> list[str]:
