@@ -1,0 +1,187 @@
+"""The measurements: pure functions of samples and weights (numpy only).
+
+pass@k (unbiased estimator) with bootstrap intervals over problems, format shares,
+token entropy, update sparsity in fp32 and as seen after rounding to bf16, and the
+numerical and effective rank of weight updates. Each is tested against a brute-force
+or hand-made case in tests/retest/test_measures.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+# two-sided 95% Student t quantiles by degrees of freedom (intervals over few seeds)
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k from `c` correct of `n` samples: 1 - C(n-c, k) / C(n, k)."""
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n} c={c} k={k}")
+    if n - c < k:
+        return 1.0
+    # product form, numerically stable: prod_{i=n-c+1}^{n} (1 - k / i)
+    return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def pass_at_k_table(correct: Sequence[int], n: int) -> np.ndarray:
+    """(problems, n) array: pass@k for k = 1..n of each problem."""
+    return np.array([[pass_at_k(n, c, k) for k in range(1, n + 1)] for c in correct])
+
+
+def bootstrap_mean_ci(values: np.ndarray, draws: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over the first axis (problems).
+
+    `values` may be (problems,) or (problems, m): then one interval per column,
+    returned as two arrays.
+    """
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(draws, len(values)))
+    means = values[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return lo, hi
+
+
+def seed_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """(mean, low, high): a 95% t interval over seeds (zero width for one seed)."""
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, mean, mean
+    half = T975.get(len(v) - 1, 1.96) * float(v.std(ddof=1)) / math.sqrt(len(v))
+    return mean, mean - half, mean + half
+
+
+def format_shares(formats: Sequence[str], names: Sequence[str] = ("A", "B", "C", "other")) -> dict[str, float]:
+    """The share of each format among samples (named formats always present)."""
+    counts = Counter(formats)
+    total = max(1, len(formats))
+    return {name: counts.get(name, 0) / total for name in names}
+
+
+def token_entropy(logits: np.ndarray) -> np.ndarray:
+    """Entropy (nats) of softmax(logits) over the last axis, computed stably."""
+    x = np.asarray(logits, dtype=np.float64)
+    x = x - x.max(axis=-1, keepdims=True)
+    finite = np.isfinite(x)
+    ex = np.where(finite, np.exp(np.where(finite, x, 0.0)), 0.0)
+    z = ex.sum(axis=-1, keepdims=True)
+    p = ex / z
+    logp = np.where(p > 0, np.where(finite, x, 0.0) - np.log(z), 0.0)
+    return -(p * logp).sum(axis=-1)
+
+
+def to_bf16(x: np.ndarray) -> np.ndarray:
+    """`x` (float32) as it reads after rounding to bfloat16 (nearest, ties to even)."""
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    out = rounded.astype(np.uint32).view(np.float32)
+    return np.where(np.isnan(x), x, out)
+
+
+def changed_mask(base: np.ndarray, new: np.ndarray, view: str = "fp32", tol: float = 0.0) -> np.ndarray:
+    """Where a parameter changed: |new - base| > tol, after rounding both to bf16 if asked."""
+    if view == "bf16":
+        base, new = to_bf16(base), to_bf16(new)
+    elif view != "fp32":
+        raise ValueError(f"view must be fp32 or bf16, got {view!r}")
+    return np.abs(np.asarray(new, np.float64) - np.asarray(base, np.float64)) > tol
+
+
+_LAYER = re.compile(r"layers\.(\d+)\.")
+
+
+def layer_of(name: str) -> str:
+    """Group a parameter name: 'layer 3', 'embed', 'norm' or 'head'."""
+    m = _LAYER.search(name)
+    if m:
+        return f"layer {int(m.group(1))}"
+    if "embed" in name:
+        return "embed"
+    if "lm_head" in name:
+        return "head"
+    return "norm"
+
+
+def update_sparsity(
+    base: Mapping[str, np.ndarray], new: Mapping[str, np.ndarray], tol: float = 0.0
+) -> dict[str, dict[str, float]]:
+    """Fraction of parameters changed, per layer group and 'all', in fp32 and bf16 view.
+
+    Also the share of parameters whose update is real in fp32 but invisible after
+    bf16 rounding ("hidden_by_bf16"): the part of any reported sparsity that is
+    precision, not learning.
+    """
+    groups: dict[str, list[int]] = {}
+    for name, b in base.items():
+        n = np.asarray(new[name])
+        b = np.asarray(b)
+        m32 = changed_mask(b, n, "fp32", tol)
+        m16 = changed_mask(b, n, "bf16", tol)
+        acc = groups.setdefault(layer_of(name), [0, 0, 0, 0])
+        acc[0] += b.size
+        acc[1] += int(m32.sum())
+        acc[2] += int(m16.sum())
+        acc[3] += int((m32 & ~m16).sum())
+    total = [sum(v[i] for v in groups.values()) for i in range(4)]
+    out = {}
+    for key, (size, c32, c16, hidden) in sorted(groups.items()) + [("all", total)]:
+        out[key] = {
+            "parameters": size,
+            "changed_fp32": c32 / size if size else 0.0,
+            "changed_bf16": c16 / size if size else 0.0,
+            "hidden_by_bf16": hidden / size if size else 0.0,
+        }
+    return out
+
+
+def numerical_rank(matrix: np.ndarray, rtol: float | None = None) -> int:
+    """Rank with numpy's default tolerance (sigma_max * max(shape) * eps)."""
+    m = np.asarray(matrix, dtype=np.float64)
+    if rtol is None:
+        return int(np.linalg.matrix_rank(m))
+    s = np.linalg.svd(m, compute_uv=False)
+    return int((s > rtol * s.max()).sum()) if s.size and s.max() > 0 else 0
+
+
+def effective_rank(matrix: np.ndarray) -> float:
+    """Roy & Vetterli's effective rank: exp of the entropy of normalised singular values."""
+    s = np.linalg.svd(np.asarray(matrix, dtype=np.float64), compute_uv=False)
+    total = s.sum()
+    if total <= 0:
+        return 0.0
+    p = s[s > 0] / total
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def update_ranks(base: Mapping[str, np.ndarray], new: Mapping[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Numerical and effective rank of the update of each 2-D weight (not embeddings)."""
+    out = {}
+    for name, b in base.items():
+        b = np.asarray(b)
+        if b.ndim != 2 or "embed" in name:
+            continue
+        delta = np.asarray(new[name], np.float64) - b
+        out[name] = {
+            "shape": list(b.shape),
+            "full_rank": min(b.shape),
+            "numerical_rank": numerical_rank(delta),
+            "effective_rank": round(effective_rank(delta), 2),
+        }
+    return out
+
+
+def relative_update(base: Mapping[str, np.ndarray], new: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Quantiles of |delta| / |w| over all parameters, beside bf16's half ulp (2^-9)."""
+    rel = np.concatenate([
+        (np.abs(np.asarray(new[k], np.float64) - np.asarray(b, np.float64)) / np.maximum(np.abs(b), 1e-12)).ravel()
+        for k, b in base.items()
+    ])
+    q = np.quantile(rel, [0.1, 0.5, 0.9]) if rel.size else [0.0, 0.0, 0.0]
+    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2]), "bf16_half_ulp": 2.0**-9}

@@ -1,0 +1,149 @@
+"""Run configurations and the named presets: smoke, standard, gpu.
+
+A `RetestConfig` is plain frozen dataclasses, so it hashes (for the caches) and
+serialises (into the run record) as it is. Budgets are for the 2-core CPU machine
+this was written on; see docs/retest.md for the measured times.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from retest.world import WorldConfig
+
+LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo")
+CODE_VERSION = "1"  # bump when a change to the code invalidates cached models
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A small Llama; the defaults give about 1.06M parameters."""
+
+    layers: int = 4
+    width: int = 128
+    ffn: int = 512
+    heads: int = 4
+    max_len: int = 64
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Pretraining from scratch on the world's corpus (packed rows)."""
+
+    steps: int = 600
+    rows: int = 16  # rows per batch
+    row_len: int = 64  # tokens per packed row: 64 was 4x faster than 256 (eager attention)
+    lr: float = 3e-3  # 3e-3 with warm-up: a 1M model from scratch, stable here
+    warmup: int = 30
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RLConfig:
+    """GRPO through TRL; the options the claims are about are exposed."""
+
+    steps: int = 60
+    prompts_per_step: int = 8
+    group_size: int = 8  # TRL num_generations
+    lr: float = 1e-4  # 1e-6 does not move a model trained from scratch
+    beta: float = 0.0  # KL coefficient; > 0 loads a reference model
+    loss_type: str = "dapo"
+    temperature: float = 1.0
+    max_completion_length: int = 24
+    checkpoint_every: int = 10
+    use_vllm: bool = False
+
+    def __post_init__(self) -> None:
+        if self.loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type {self.loss_type!r}: choose one of {LOSS_TYPES}")
+        if self.group_size < 2:
+            raise ValueError("group_size must be at least 2 (GRPO compares within a group)")
+        if self.checkpoint_every < 1 or self.steps < 1:
+            raise ValueError("steps and checkpoint_every must be positive")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Sampling for the measurements."""
+
+    problems: int = 100  # held-out problems for pass@k
+    samples: int = 32  # n per problem: pass@k for k = 1..n
+    checkpoint_problems: int = 48  # per checkpoint: format shares and entropy
+    checkpoint_samples: int = 8
+    temperature: float = 1.0
+    batch_size: int = 1024
+    bootstrap: int = 1000
+
+
+@dataclass(frozen=True)
+class RetestConfig:
+    """Everything one run needs; `seeds` are the RL seeds (one shared base model)."""
+
+    preset: str
+    world: WorldConfig = field(default_factory=WorldConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    rl: RLConfig = field(default_factory=RLConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    seeds: tuple[int, ...] = (0,)
+    sampler: str = "transformers"  # transformers | vllm
+    base_model_dir: str | None = None  # gpu: a local HF model directory instead of pretraining
+    problems_file: str | None = None  # gpu: JSONL of {"prompt", "answer"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def with_seeds(self, n: int) -> RetestConfig:
+        if n < 1:
+            raise ValueError("seeds must be at least 1")
+        return dataclasses.replace(self, seeds=tuple(range(n)))
+
+
+def config_hash(*parts: Any) -> str:
+    """A short stable hash of JSON-able parts (dataclasses allowed)."""
+    norm = [dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts]
+    blob = json.dumps([CODE_VERSION, *norm], sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def preset(name: str) -> RetestConfig:
+    """The named preset; raises ValueError naming the choices."""
+    if name == "smoke":
+        # One seed, ~35 s alone on 2 cores: a 2-layer 64-wide model (~110k params).
+        return RetestConfig(
+            preset="smoke",
+            world=WorldConfig(corpus_size=8_000, held_out=64, max_operand=5),
+            model=ModelConfig(layers=2, width=64, ffn=256, heads=4),
+            pretrain=PretrainConfig(steps=400, rows=32, row_len=64, lr=5e-3, warmup=20),
+            rl=RLConfig(steps=16, prompts_per_step=8, group_size=8, lr=3e-4, checkpoint_every=4),
+            eval=EvalConfig(problems=64, samples=16, checkpoint_problems=32, checkpoint_samples=8, bootstrap=500),
+            seeds=(0,),
+        )
+    if name == "standard":
+        # Three RL seeds on one ~1M-parameter base: the weekly default.
+        return RetestConfig(
+            preset="standard",
+            pretrain=PretrainConfig(steps=500, rows=16, row_len=256, lr=3e-3, warmup=30),
+            rl=RLConfig(steps=50, lr=1e-4, checkpoint_every=10),
+            eval=EvalConfig(problems=100, samples=32),
+            seeds=(0, 1, 2),
+        )
+    if name == "gpu":
+        # A real local model and problem file, vLLM sampling; set base_model_dir and
+        # problems_file (claims retest run --model-dir/--problems) before running.
+        return RetestConfig(
+            preset="gpu",
+            rl=RLConfig(steps=200, prompts_per_step=16, group_size=8, lr=1e-6, beta=0.0,
+                        max_completion_length=256, checkpoint_every=25, use_vllm=True),
+            eval=EvalConfig(problems=200, samples=64, checkpoint_problems=64, checkpoint_samples=16),
+            seeds=(0, 1, 2),
+            sampler="vllm",
+        )
+    raise ValueError(f"unknown preset {name!r}: choose smoke, standard or gpu")
+
+
+PRESETS = ("smoke", "standard", "gpu")

@@ -1,0 +1,155 @@
+"""GRPO on the toy world through TRL's `GRPOTrainer`, with checkpoints for measuring.
+
+CPU settings measured on this machine: fp32 (``bf16=False``: bf16 on this AVX2 CPU
+is 8x slower), no gradient checkpointing, ``use_cpu=True``, no dataloader workers,
+learning rate near 1e-4 for a model trained from scratch (1e-6 does not move it).
+``per_device_train_batch_size`` counts completions, so it is prompts x group size.
+
+The run is cached under ``cache_dir/rl-<hash of base, RL config, seed>`` with its
+checkpoints (``checkpoints/step-NNNN``, step 0 being the base) and TRL's per-step
+log, so the three protocols share one GRPO run per seed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from retest.presets import RLConfig, config_hash
+from retest.world import is_correct
+
+
+def correctness_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
+    """1.0 for a completion whose answer is right, else 0.0 (TRL reward function)."""
+    return [1.0 if is_correct(c, int(a)) else 0.0 for c, a in zip(completions, answer)]
+
+
+def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
+    import torch
+    from trl import GRPOConfig
+
+    cuda = torch.cuda.is_available()
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(out_dir / "trainer"),
+        max_steps=cfg.steps,
+        per_device_train_batch_size=cfg.prompts_per_step * cfg.group_size,
+        num_generations=cfg.group_size,
+        learning_rate=cfg.lr,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        beta=cfg.beta,
+        loss_type=cfg.loss_type,
+        temperature=cfg.temperature,
+        top_k=0,
+        top_p=1.0,
+        max_completion_length=cfg.max_completion_length,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        seed=seed,
+        data_seed=seed,
+        bf16=False,
+        gradient_checkpointing=False,
+        use_cpu=not cuda,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        use_vllm=cfg.use_vllm and cuda,
+    )
+    if kwargs["use_vllm"]:
+        kwargs["vllm_mode"] = "colocate"
+    return GRPOConfig(**kwargs)
+
+
+def train_grpo(
+    base_dir: Path,
+    prompts: list[tuple[str, int]],
+    cfg: RLConfig,
+    seed: int,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run GRPO from `base_dir` on `prompts` [(prompt, answer)]; checkpoints in out_dir."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import GRPOTrainer
+
+    say = progress or (lambda _m: None)
+    ckpt_root = out_dir / "checkpoints"
+    tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+    tokenizer.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(str(base_dir))
+    model.save_pretrained(ckpt_root / "step-0000")
+    tokenizer.save_pretrained(ckpt_root / "step-0000")
+    data = Dataset.from_dict({"prompt": [p for p, _ in prompts], "answer": [a for _, a in prompts]})
+
+    class Checkpoints(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kw):  # type: ignore[no-untyped-def]
+            step = state.global_step
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                target = ckpt_root / f"step-{step:04d}"
+                model.save_pretrained(target)
+                tokenizer.save_pretrained(target)
+                last = state.log_history[-1] if state.log_history else {}
+                say(f"grpo step {step}/{cfg.steps} reward {last.get('reward', float('nan')):.3f}")
+
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=correctness_reward,
+        args=_trainer_args(cfg, out_dir, seed),
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[Checkpoints()],
+    )
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # TRL's per-step dicts: we report our own progress
+    t0 = time.monotonic()
+    trainer.train()
+    seconds = time.monotonic() - t0
+    history = [h for h in trainer.state.log_history if "reward" in h]
+    shutil.rmtree(out_dir / "trainer", ignore_errors=True)
+    return {
+        "seconds": round(seconds, 2),
+        "steps_per_second": round(cfg.steps / seconds, 3) if seconds else None,
+        "reward": [round(float(h["reward"]), 4) for h in history],
+        "entropy": [round(float(h["entropy"]), 4) for h in history if "entropy" in h],
+        "kl": [round(float(h["kl"]), 5) for h in history if "kl" in h],
+        "epoch_at_end": round(float(trainer.state.epoch or 0), 3),
+    }
+
+
+def ensure_rl(
+    base_dir: Path,
+    base_key: str,
+    prompts: list[tuple[str, int]],
+    cfg: RLConfig,
+    seed: int,
+    cache_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Path, dict[str, Any], bool]:
+    """The cached GRPO run for (base, config, seed), training it first if needed.
+
+    Returns (run directory, stats, reused?).
+    """
+    key = config_hash(base_key, cfg, seed, len(prompts))
+    final = Path(cache_dir) / f"rl-{key}"
+    done = final / "done.json"
+    if done.exists():
+        return final, json.loads(done.read_text()), True
+    tmp = Path(cache_dir) / f".rl-{key}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    stats = train_grpo(base_dir, prompts, cfg, seed, tmp, progress)
+    (tmp / "done.json").write_text(json.dumps(stats))
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return final, stats, False
+
+
+def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, directory) of every checkpoint of a run, step 0 (the base) first."""
+    found = [(int(p.name.split("-")[1]), p) for p in (Path(run_dir) / "checkpoints").glob("step-*")]
+    return sorted(found)
