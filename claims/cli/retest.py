@@ -1,9 +1,121 @@
-"""CLI commands: retest (placeholder until its issue lands)."""
+"""CLI commands: `claims retest protocols` and `claims retest run PROTOCOL --claim KEY`."""
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from claims.cli.context import Format, Progress, emit_json, load_settings, open_db
+from claims.errors import BadInput
+
+retest_app = typer.Typer(
+    help="Re-test claims with small controlled experiments (toy worlds, tiny models, GRPO).",
+    no_args_is_help=True,
+)
+
+
+class Preset(str, Enum):
+    smoke = "smoke"
+    standard = "standard"
+    gpu = "gpu"
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.add_typer(retest_app, name="retest")
+
+
+@retest_app.command("protocols")
+def protocols(
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """List the retest protocols: the claim each tests, its rerun interval and decision rule.
+
+    Example: claims retest protocols --format json
+    """
+    from retest.protocols import PROTOCOLS
+
+    rows = [
+        {"name": p.name, "version": p.version, "claim_hint": p.claim_hint, "interval_days": p.interval_days,
+         "description": p.description, "decision_rule": p.decision_rule}
+        for p in PROTOCOLS.values()
+    ]
+    if fmt is Format.json:
+        emit_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("protocol", "version", "claim", "every", "decision rule")
+    for r in rows:
+        table.add_row(r["name"], r["version"], r["claim_hint"], f"{r['interval_days']} d", r["decision_rule"])
+    Console().print(table)
+
+
+@retest_app.command("run")
+def run(
+    protocol: str = typer.Argument(..., help="Protocol name (see `claims retest protocols`)."),
+    claim: str = typer.Option(..., "--claim", help="Key of the claim the result is recorded for, e.g. C1."),
+    preset: Preset = typer.Option(Preset.smoke, "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of RL seeds (overrides the preset)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="gpu preset: a local Hugging Face model directory."),
+    problems: Optional[Path] = typer.Option(None, "--problems", help="gpu preset: JSONL of {\"prompt\", \"answer\"}."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json (the stored record)."),
+) -> None:
+    """Run a protocol and record the result as a retest run of the claim.
+
+    Progress per phase goes to stderr; a crashed run is recorded as failed with its log
+    (exit code 1). Cached phases (base model, GRPO run) are reused.
+
+    Example: claims retest run passk-boundary --claim C1 --preset smoke
+    """
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from claims.retests import record_run
+    from retest.presets import preset as load_preset
+    from retest.protocols import PROTOCOLS
+    from retest.runner import run_protocol
+
+    if protocol not in PROTOCOLS:
+        raise BadInput(f"unknown protocol {protocol!r}: choose one of {', '.join(PROTOCOLS)}")
+    settings = load_settings()
+    store = open_db(settings)
+    with store.read() as s:  # fail fast on an unknown claim, before minutes of training
+        from sqlalchemy import select
+
+        from claims.models import Claim
+
+        if s.scalar(select(Claim.id).where(Claim.key == claim)) is None:
+            raise BadInput(f"no claim {claim!r}: try `claims list`")
+    config = load_preset(preset.value)
+    if model_dir or problems:
+        config = dataclasses.replace(config, base_model_dir=str(model_dir) if model_dir else None,
+                                     problems_file=str(problems) if problems else None)
+    progress = Progress()
+    home = settings.resolved_home
+    result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=home / "cache" / "retest",
+                          artifacts_dir=home / "retest", progress=progress.log, config=config)
+    record = result.to_record()
+    with store.write() as s:
+        run_id = record_run(s, claim, record).id
+    if fmt is Format.json:
+        emit_json({"id": run_id, "claim": claim, **record})
+    else:
+        print(f"retest run {run_id} for {claim}: {result.status}", end="")
+        if result.verdict:
+            print(f", verdict {result.verdict}, effect {result.effect_size:+.3f} "
+                  f"[{result.ci_low:+.3f}, {result.ci_high:+.3f}]")
+        else:
+            print()
+        print(result.summary)
+        if result.status == "failed":
+            print(result.log[-2000:], file=sys.stderr)
+    if result.status != "succeeded":
+        raise typer.Exit(1)
