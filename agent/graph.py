@@ -18,7 +18,7 @@ import datetime as dt
 import operator
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
@@ -165,8 +165,9 @@ def judge_claim(deps: Deps, payload: dict[str, Any]) -> dict[str, Any]:
         deps.progress(f"{key}: judging {len(todo)} candidate(s)")
         workers = max(1, min(deps.settings.llm_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(lambda item: (item[0], deps.judge.judge(item[1])), todo)
-            for evidence_id, result in results:
+            futures = {pool.submit(deps.judge.judge, request): evidence_id for evidence_id, request in todo}
+            for future in as_completed(futures):  # store each answer as soon as it arrives
+                evidence_id, result = futures[future], future.result()
                 if store_judgement(deps, evidence_id, result, payload["request"]["agent_run_id"]):
                     entry["failed" if result.failed else "judged"] += 1
                 else:
