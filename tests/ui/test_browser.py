@@ -85,10 +85,6 @@ def test_approve_in_the_browser(server):
 
         page.goto(base)
         expect(page.get_by_role("heading", name="Claims")).to_be_visible()
-        expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
-        page.wait_for_timeout(1500)  # let the grid paint its cells
-        page.screenshot(path=str(ARTIFACTS / "ui-overview.png"))
-
         page.get_by_role("link", name="Review queue").click()
         expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
         name = page.get_by_label("Your name (to approve or reject)")
@@ -99,6 +95,12 @@ def test_approve_in_the_browser(server):
         page.screenshot(path=str(ARTIFACTS / "ui-review-queue.png"))
         approve.click()
         expect(page.get_by_text(f"Approved proposal #{ids['status']}")).to_be_visible()
+
+        page.get_by_role("link", name="Overview").click()
+        expect(page.get_by_role("heading", name="Claims")).to_be_visible()
+        expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+        page.wait_for_timeout(1500)  # let the grid paint its cells
+        page.screenshot(path=str(ARTIFACTS / "ui-overview.png"))
 
         page.goto(f"{base}/claim?claim=C1")
         expect(page.get_by_text("Revision history")).to_be_visible()

@@ -44,6 +44,7 @@ def table(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["key", "claim", "status", "as_of", "last_checked", "retest",
                                      "new_supporting", "new_contradicting", "pending"])
     df["claim"] = df["claim"].map(short)
+    df["last_checked"] = df["last_checked"].map(lambda t: t.strftime("%Y-%m-%d") if t is not None and t == t else "never")
     return df
 
 
@@ -76,10 +77,10 @@ def render() -> None:
         key="ov_table",
         column_config={
             "key": st.column_config.TextColumn("Key", width=50),
-            "claim": st.column_config.TextColumn("Claim", width=430),
+            "claim": st.column_config.TextColumn("Claim", width=270),
             "status": st.column_config.TextColumn("Status", width=95),
             "as_of": st.column_config.TextColumn("As of", width=85),
-            "last_checked": st.column_config.DatetimeColumn("Last checked", format="YYYY-MM-DD", width=95),
+            "last_checked": st.column_config.TextColumn("Last checked", width=95),
             "retest": st.column_config.TextColumn("Last retest", width=100),
             "new_supporting": st.column_config.NumberColumn("+ supporting", width=95,
                                                             help="Supporting evidence found since the claim's latest revision"),
