@@ -2,7 +2,7 @@
 
 - dense: cosine similarity of all-MiniLM-L6-v2 embeddings, one matrix product
   (claims x 384) @ (384 x papers).
-- lexical: Okapi BM25 (k1 1.5, b 0.75, non-negative idf) as a sparse matrix product
+- lexical: Okapi BM25 (k1 1.5, b 0.75, rank_bm25's idf) as a sparse matrix product
   (claims x vocabulary) @ (vocabulary x papers); `rank_bm25` loops in Python per
   query term and paper, far too slow for 1,000 claims x 5,000 papers.
 - hybrid: reciprocal-rank fusion of the two orders, 1/(60 + rank), the usual constant
@@ -22,7 +22,7 @@ import numpy as np
 METHODS = ("dense", "lexical", "hybrid")
 DEFAULT_METHOD = "hybrid"
 RRF_K = 60
-K1, B = 1.5, 0.75
+K1, B, EPSILON = 1.5, 0.75, 0.25
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -55,7 +55,11 @@ class BM25:
             (np.asarray(tfs, dtype=np.float32), (rows, cols)), shape=(len(documents), len(self.vocab))
         )
         df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(self.vocab)).astype(np.float32)
-        self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        # Robertson idf as rank_bm25's BM25Okapi computes it: words in over half the
+        # documents would go negative and are floored at a quarter of the mean idf.
+        idf = np.log((n - df + 0.5) / (df + 0.5))
+        floor = EPSILON * float(idf.mean()) if len(idf) else 0.0
+        self.idf = np.where(idf < 0, floor, idf).astype(np.float32)
         avgdl = float(lengths.mean()) if len(documents) else 1.0
         norm = K1 * (1 - B + B * lengths / max(avgdl, 1e-9))
         weights = tf.copy()

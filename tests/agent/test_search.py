@@ -125,7 +125,7 @@ def test_dev_set_recall_at_10(embedded_store: Store, settings: Settings) -> None
         labels[row["claim"]].add(row["paper"])
     report = search_claims(embedded_store, settings.model_copy(update={"search_threshold": 0.0}), corpus=DEMO_CORPUS)
     recall = [len(labels[k] & {c.arxiv_id for c in report.candidates[k]}) / len(labels[k]) for k in labels]
-    assert sum(recall) / len(recall) >= 0.6  # measured 0.685 (hybrid); lexical alone 0.63, dense alone 0.58
+    assert sum(recall) / len(recall) >= 0.6  # measured 0.645 (hybrid); lexical alone 0.588, dense alone 0.583
 
 
 def test_arxiv_backfill_then_weekly_sweep(embedded_store: Store) -> None:
