@@ -2,9 +2,13 @@
 
 Four plots a researcher expects: pass@k curves (base vs. RL, with intervals), format
 shares over training steps, token entropy over steps, and update sparsity per layer
-(fp32 vs. bf16 view). Metrics come from the retest engine (docs/retest.md); the
-readers below accept the few shapes a series may take (a list, a mapping x -> value,
-columns of lists, records) and a missing or malformed series shows "no data".
+(fp32 vs. bf16 view). Metrics come from the retest engine (retest.runner.plot_series,
+docs/retest.md): flat keys `k`, `passk_base[_low|_high]`, `passk_rl[_low|_high]`,
+`checkpoint_steps`, `format_shares` ({format: [share per checkpoint]}), `entropy` (per
+checkpoint), `train_steps`/`train_entropy` (per GRPO step) and `sparsity` ({layer:
+{changed_fp32, changed_bf16, ...}}). The readers also accept a few other shapes (a
+list, a mapping x -> value, columns of lists, records); a missing or malformed series
+shows "no data".
 """
 
 from __future__ import annotations
@@ -94,9 +98,21 @@ def points(obj: Any) -> list[dict[str, float]]:
     return [r for r in rows if r.get("x") is not None and r.get("y") is not None]
 
 
+def _flat_pass_at_k(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The retest engine's flat keys (k, passk_base, passk_base_low, ...) as {model: columns}."""
+    if not isinstance(metrics.get("k"), list):
+        return None
+    out = {}
+    for model in ("base", "rl"):
+        if isinstance(metrics.get(f"passk_{model}"), list):
+            out[model] = {"k": metrics["k"], "mean": metrics[f"passk_{model}"],
+                          "low": metrics.get(f"passk_{model}_low"), "high": metrics.get(f"passk_{model}_high")}
+    return out or None
+
+
 def pass_at_k_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """Long form: k, model (base | RL), pass, low, high."""
-    obj = _pick(metrics, PASS_KEYS)
+    obj = _flat_pass_at_k(metrics) or _pick(metrics, PASS_KEYS)
     frames = []
     if isinstance(obj, list) and obj and isinstance(obj[0], Mapping) and "model" in obj[0]:
         by: dict[str, list[Any]] = {}
@@ -134,7 +150,7 @@ def format_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
         for name, series in obj.items():
             if name in X_NAMES:
                 continue
-            steps = obj.get("steps") or obj.get("step")
+            steps = obj.get("steps") or obj.get("step") or metrics.get("checkpoint_steps")
             if isinstance(series, list) and isinstance(steps, list):
                 series = {"x": steps, "y": series}
             for p in points(series):
@@ -143,9 +159,17 @@ def format_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def entropy_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """Long form: step, entropy."""
-    pts = points(_pick(metrics, ENTROPY_KEYS))
-    return pd.DataFrame([{"step": p["x"], "entropy": p["y"]} for p in pts], columns=["step", "entropy"])
+    """Long form: step, entropy, source (policy during GRPO steps | samples at checkpoints)."""
+    rows = []
+    train = metrics.get("train_entropy")
+    if isinstance(train, list) and isinstance(metrics.get("train_steps"), list):
+        rows += [{"step": p["x"], "entropy": p["y"], "source": "policy (GRPO step)"}
+                 for p in points({"x": metrics["train_steps"], "y": train})]
+    obj = _pick(metrics, ENTROPY_KEYS)
+    if isinstance(obj, list) and obj and not isinstance(obj[0], Mapping) and isinstance(metrics.get("checkpoint_steps"), list):
+        obj = {"x": metrics["checkpoint_steps"], "y": obj}
+    rows += [{"step": p["x"], "entropy": p["y"], "source": "samples (checkpoint)"} for p in points(obj)]
+    return pd.DataFrame(rows, columns=["step", "entropy", "source"])
 
 
 def sparsity_frame(metrics: Mapping[str, Any]) -> pd.DataFrame:
@@ -195,9 +219,11 @@ def format_chart(df: pd.DataFrame):  # type: ignore[no-untyped-def]
 def entropy_chart(df: pd.DataFrame):  # type: ignore[no-untyped-def]
     import altair as alt
 
-    return alt.Chart(df).mark_line(point=True, color="#72b7b2").encode(
+    return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("step:Q", title="training step"), y=alt.Y("entropy:Q", title="token entropy (nats)"),
-        tooltip=["step", alt.Tooltip("entropy:Q", format=".3f")],
+        color=alt.Color("source:N", title=None, scale=alt.Scale(range=["#72b7b2", "#b279a2"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=["source", "step", alt.Tooltip("entropy:Q", format=".3f")],
     ).properties(title="Entropy over training", height=260)
 
 
@@ -264,6 +290,14 @@ def run_summary(run: dict[str, Any]) -> None:
 
 def hardware(env: Mapping[str, Any]) -> str:
     """A one-line description of where a run ran, from its environment record."""
-    keys = ("device", "gpu", "cpu", "cuda", "torch", "threads", "hostname", "platform")
-    parts = [f"{k} {env[k]}" for k in keys if env.get(k) not in (None, "", [])]
-    return " · ".join(parts) if parts else (json.dumps(env)[:200] if env else "")
+    hw = env.get("hardware") if isinstance(env.get("hardware"), Mapping) else {}
+    parts = []
+    if hw.get("gpu"):
+        parts.append(f"GPU {hw['gpu']}")
+    if hw.get("processor") or hw.get("machine"):
+        parts.append(f"CPU {hw.get('processor') or hw.get('machine')}")
+    if hw.get("cpu_threads"):
+        parts.append(f"{hw['cpu_threads']} threads")
+    keys = ("device", "gpu", "cpu", "torch", "transformers", "trl")
+    parts += [f"{k} {env[k]}" for k in keys if isinstance(env.get(k), (str, int, float)) and env.get(k) != ""]
+    return " · ".join(parts) if parts else (json.dumps(env, default=str)[:200] if env else "")

@@ -12,17 +12,24 @@ from claims.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 
+# The shape retest.runner.plot_series stores (docs/retest.md).
 METRICS = {
-    "pass_at_k": {
-        "base": {"k": [1, 2, 4, 8, 16, 32], "mean": [0.40, 0.55, 0.70, 0.82, 0.91, 0.96],
-                 "low": [0.35, 0.50, 0.65, 0.78, 0.88, 0.94], "high": [0.45, 0.60, 0.75, 0.86, 0.94, 0.98]},
-        "rl": {"k": [1, 2, 4, 8, 16, 32], "mean": [0.78, 0.83, 0.86, 0.88, 0.90, 0.91],
-               "low": [0.74, 0.79, 0.82, 0.85, 0.87, 0.88], "high": [0.82, 0.87, 0.90, 0.91, 0.93, 0.94]},
-    },
-    "format_shares": [{"step": s, "A": a, "B": 0.3, "C": round(0.7 - a, 2)}
-                      for s, a in [(0, 0.2), (50, 0.45), (100, 0.6), (150, 0.68)]],
-    "entropy": [{"step": s, "entropy": e} for s, e in [(0, 0.21), (50, 0.12), (100, 0.07), (150, 0.04)]],
-    "update_sparsity": {f"layer {i}": {"changed_fp32": 0.94, "changed_bf16": 0.70 - 0.05 * i} for i in range(4)},
+    "k": [1, 2, 4, 8, 16, 32],
+    "passk_base": [0.40, 0.55, 0.70, 0.82, 0.91, 0.96],
+    "passk_base_low": [0.35, 0.50, 0.65, 0.78, 0.88, 0.94],
+    "passk_base_high": [0.45, 0.60, 0.75, 0.86, 0.94, 0.98],
+    "passk_rl": [0.78, 0.83, 0.86, 0.88, 0.90, 0.91],
+    "passk_rl_low": [0.74, 0.79, 0.82, 0.85, 0.87, 0.88],
+    "passk_rl_high": [0.82, 0.87, 0.90, 0.91, 0.93, 0.94],
+    "checkpoint_steps": [0, 50, 100, 150],
+    "format_shares": {"A": [0.2, 0.45, 0.6, 0.68], "B": [0.3, 0.3, 0.3, 0.3], "C": [0.5, 0.25, 0.1, 0.02],
+                      "other": [0.0, 0.0, 0.0, 0.0]},
+    "entropy": [0.21, 0.12, 0.07, 0.04],
+    "train_steps": [1, 2, 3, 4, 5],
+    "train_entropy": [0.22, 0.2, 0.15, 0.1, 0.06],
+    "sparsity": {**{f"layer {i}": {"parameters": 1000, "changed_fp32": 0.94, "changed_bf16": 0.70 - 0.05 * i,
+                                   "hidden_by_bf16": 0.24 + 0.05 * i} for i in range(4)},
+                 "all": {"parameters": 4000, "changed_fp32": 0.94, "changed_bf16": 0.62, "hidden_by_bf16": 0.32}},
 }
 
 
@@ -50,7 +57,7 @@ def seed_review_data(store: Store) -> dict[str, int]:
         s.add_all([ev_contra, ev_supp])
         run = RetestRun(claim_id=c1.id, protocol="passk-boundary", status="succeeded", verdict="consistent",
                         effect_size=-0.05, ci_low=-0.08, ci_high=-0.02, metrics=METRICS,
-                        summary="RL raised pass@1 and lowered pass@32.", environment={"device": "cpu", "torch": "2.13.0"},
+                        summary="RL raised pass@1 and lowered pass@32.", environment={"torch": "2.13.0", "trl": "1.16.0", "hardware": {"machine": "x86_64", "processor": "x86_64", "cpu_threads": 2, "gpu": None}},
                         started_at=now, finished_at=now + dt.timedelta(seconds=52))
         s.add(run)
         s.flush()

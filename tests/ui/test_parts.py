@@ -45,11 +45,16 @@ def test_pass_at_k_reads_mappings_and_records() -> None:
 
 def test_format_entropy_sparsity_frames(metrics: dict) -> None:
     fmt = charts.format_frame(metrics)
-    assert set(fmt["format"]) == {"A", "B", "C"} and fmt["step"].max() == 150
+    assert set(fmt["format"]) == {"A", "B", "C", "other"} and fmt["step"].max() == 150
+    assert fmt[(fmt["format"] == "C") & (fmt["step"] == 100)]["share"].iloc[0] == 0.1
+    records = charts.format_frame({"format_shares": [{"step": 0, "A": 0.2, "B": 0.8}]})
+    assert len(records) == 2
     by_step = charts.format_frame({"format_shares": {"0": {"A": 0.2, "B": 0.8}, "10": {"A": 0.9, "B": 0.1}}})
     assert len(by_step) == 4
     ent = charts.entropy_frame({"entropy": [0.3, 0.2, 0.1]})
     assert list(ent["step"]) == [0.0, 1.0, 2.0]
+    ent = charts.entropy_frame(metrics)
+    assert len(ent) == 9 and ent[ent["source"] == "samples (checkpoint)"]["step"].max() == 150
     sp = charts.sparsity_frame(metrics)
     row = sp[(sp["layer"] == "layer 0") & (sp["view"] == "bf16")].iloc[0]
     assert round(row["unchanged"], 2) == 0.30
@@ -75,3 +80,8 @@ def test_streamlit_command_is_headless_on_the_given_address(app_path) -> None:
     flags = dict(zip(cmd[5::2], cmd[6::2]))
     assert flags["--server.headless"] == "true" and flags["--server.address"] == "127.0.0.1"
     assert flags["--server.port"] == "8599" and flags["--browser.gatherUsageStats"] == "false"
+
+
+def test_hardware_line_reads_the_retest_environment() -> None:
+    env = {"torch": "2.13.0", "hardware": {"machine": "x86_64", "processor": "x86_64", "cpu_threads": 2, "gpu": "NVIDIA H100"}}
+    assert charts.hardware(env) == "GPU NVIDIA H100 · CPU x86_64 · 2 threads · torch 2.13.0"
