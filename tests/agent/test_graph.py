@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,26 @@ class _Report:
     new_evidence: dict = {}
     requests = 0
     papers_seen = 0
+
+
+def claims_cli(*args: str, env_home: Path) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    env = {**os.environ, "CLAIMS_HOME": str(env_home), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "claims", *args], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parents[2], timeout=300)
+
+
+def test_cli_agent_run_prints_a_json_summary_and_documented_exit_codes(ranked_store, home, llm):
+    done = claims_cli("agent", "run", "--corpus", str(DEMO_CORPUS), "--no-llm", "--retest", "C3",
+                      "--format", "json", env_home=home)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["mode"] == "rank-only" and out["claims_checked"] == 5
+    assert {"agent_run_id", "papers_judged", "judge_failures", "proposals_written", "retests_planned",
+            "failures", "requests", "source_error"} <= set(out)
+    assert [p["claim"] for p in out["retests_planned"]] == ["C3"]  # C1, C2 were queued by the first run
+    assert "mode: rank-only" in done.stderr  # progress goes to stderr
+    bad = claims_cli("agent", "run", "--claim", "C99", env_home=home)
+    assert bad.returncode == 2 and "no claim C99" in bad.stderr
