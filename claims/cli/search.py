@@ -46,8 +46,7 @@ def search(
 ) -> None:
     """Search for newer papers on the claims and record the ranked candidates as evidence.
 
-    Claims checked before get the weekly sweep of the watched categories since their last
-    check; new claims get targeted queries over their window from their as-of date.
+    Claims checked before get the weekly sweep of the watched categories since their last check; new claims get targeted queries over their window from their as-of date.
 
     Example: claims search --corpus claims/data/demo-corpus.jsonl --format json
     """
@@ -88,8 +87,7 @@ def verify(
 ) -> None:
     """Check each anchor paper: does it exist, do its title and first-version date match the citation?
 
-    Status per anchor: verified, mismatch (with the differences), not_found, or unchecked
-    (no source reachable; exit code 5).
+    Status per anchor: verified, mismatch (with the differences), not_found, or unchecked (no source reachable; exit code 5).
 
     Example: claims anchors verify --corpus claims/data/demo-corpus.jsonl
     """
