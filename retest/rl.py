@@ -53,7 +53,7 @@ def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
         seed=seed,
         data_seed=seed,
         bf16=False,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,  # TRL defaults it on; on this CPU it only costs time
         use_cpu=not cuda,
         dataloader_num_workers=0,
         disable_tqdm=True,
