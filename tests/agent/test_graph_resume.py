@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from agent.run import run_agent
 from claims.models import AgentRun, Claim, Evidence, Paper, Proposal
 from claims.settings import Settings
-from tests.agent.openai_server import OpenAIServer, Reply, abstract_of, answer, first_sentence, paper_text
+from tests.agent.openai_server import OpenAIServer, paper_text
 from tests.agent.test_graph import newer_contradicts, ranked, ranked_store  # noqa: F401  (fixtures)
 from tests.conftest import DEMO_CORPUS, REPO
 
