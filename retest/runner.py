@@ -125,9 +125,12 @@ def _mean_shares(per_problem: list[dict[str, float]]) -> dict[str, float]:
 
 def measure(cfg: RetestConfig, cache_dir: Path, say: Callable[[str], None], timings: dict[str, float]) -> dict[str, Any]:
     """Every measurement the protocols read (one base, one GRPO run per seed)."""
+    from transformers.utils import logging as hf_logging
+
     from retest.model import ensure_base
     from retest.rl import checkpoints, ensure_rl
 
+    hf_logging.disable_progress_bar()  # per-phase progress is ours; no weight-loading bars
     t = time.monotonic()
     if cfg.base_model_dir:
         base_dir, base_stats, reused = Path(cfg.base_model_dir), {"local_model": cfg.base_model_dir}, True
