@@ -35,7 +35,8 @@ def _importance(e: Evidence) -> float:
     return STANCE_WEIGHT.get(e.stance, 0.0) + (e.confidence or 0.0) + e.relevance
 
 
-def _evidence(session: Session, claim: Claim, since: dt.date | None) -> list[dict[str, Any]]:
+def _evidence(session: Session, claim: Claim, since: dt.date | None, anchors: set[str]) -> list[dict[str, Any]]:
+    """The claim's strongest new evidence: newer than the claim, not one of its anchors."""
     rows = session.scalars(
         select(Evidence).options(selectinload(Evidence.paper))
         .where(Evidence.claim_id == claim.id, Evidence.stance.notin_(("unrelated", "failed")))
@@ -43,6 +44,8 @@ def _evidence(session: Session, claim: Claim, since: dt.date | None) -> list[dic
     out = []
     for e in rows:
         published = e.paper.published if e.paper else None
+        if e.paper_id in anchors:
+            continue  # cited by the document itself: listed with the anchors
         if published and published <= claim.as_of_start:
             continue  # "new" evidence is newer than the claim
         if since and (published is None or published < since):
@@ -73,12 +76,13 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
     if inq is None:
         raise NotFound("nothing to export: no inquiry imported (try `claims import --bundled`)"
                        if not inquiry else f"no inquiry {inquiry!r}")
+    anchor_ids = {a.arxiv_id for a in inq.anchors}
     claims = []
     for c in inq.claims:
         claims.append({"key": c.key, "text": c.text, "as_of": c.as_of, "status": c.status,
                        "status_since": _d(c.status_since) if c.revision > 1 else None, "revision": c.revision,
                        "last_checked": _d(c.last_checked_at), "last_retested": _d(c.last_retested_at),
-                       "last_retest": _last_run(session, c), "evidence": _evidence(session, c, since)})
+                       "last_retest": _last_run(session, c), "evidence": _evidence(session, c, since, anchor_ids)})
     anchors = [{"id": a.arxiv_id, "cited_label": a.cited_label, "cited_date": a.cited_date, "status": a.status,
                 "verified_title": a.verified_title, "verified_published": _d(a.verified_published),
                 "differences": list(a.differences or [])} for a in inq.anchors]

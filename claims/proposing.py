@@ -139,7 +139,7 @@ def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[R
             f"from papers newer than the claim's as-of date {claim.as_of_end}: {listed}"
         )
     if failed:
-        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict inconsistent" for r in failed))
+        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict inconsistent (a toy-world experiment: weigh it against the literature)" for r in failed))
     if len(contra) >= SEVERAL and failed:
         proposed = "overturned"
     elif len(contra) >= SEVERAL or failed:
@@ -174,7 +174,7 @@ def _propose_holds(claim: ClaimFacts, evidence: list[EvidenceFact], latest: list
     if support:
         parts.append(f"{len(support)} confident supporting paper(s): " + ", ".join(e.paper_id for e in support))
     if consistent:
-        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict consistent" for r in consistent))
+        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict consistent (a toy-world experiment)" for r in consistent))
     return Draft(
         kind="status",
         claim_key=claim.key,
