@@ -263,7 +263,8 @@ def plan_input(s: Any, deps: Deps, claim: Claim, run_id: int, requested: bool) -
     last = None
     if claim.protocol:
         last = s.scalar(select(func.max(RetestRun.finished_at)).where(
-            RetestRun.claim_id == claim.id, RetestRun.protocol == claim.protocol, RetestRun.finished_at.is_not(None)))
+            RetestRun.claim_id == claim.id, RetestRun.protocol == claim.protocol, RetestRun.status == "succeeded",
+            RetestRun.finished_at.is_not(None)))  # a failed run is retried at the next check
     contra = select(func.count()).select_from(Evidence).where(
         Evidence.claim_id == claim.id, Evidence.stance == "contradicts")
     if last is not None:

@@ -6,7 +6,8 @@ in order of priority, a retest is queued when:
 1. it was requested (`claims agent run --retest KEY`): reason "requested";
 2. new contradicting evidence arrived since the protocol's last finished run
    (judged "contradicts", any confidence): reason "N new contradicting paper(s)";
-3. the protocol never ran for the claim, or its last run finished at least
+3. the protocol never ran successfully for the claim (a failed run is retried at
+   the next check), or its last successful run finished at least
    `interval_days` ago: reason "never run" / "last run D days ago (interval I)".
 
 and skipped otherwise ("no protocol", "unknown protocol", "already queued",
