@@ -68,6 +68,10 @@ def weekly(
     from claims.lock import run_lock
     from claims.reports import render_report
 
+    from retest.presets import PRESETS
+
+    if retest_preset not in PRESETS:
+        raise BadInput(f"unknown retest preset {retest_preset!r}; expected one of {', '.join(PRESETS)}")
     settings = load_settings()
     say = Progress()
     options = WeeklyOptions(corpus=resolve_corpus(corpus), since=_date(since), use_llm=not no_llm, max_retests=max_retests,
