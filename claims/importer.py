@@ -80,7 +80,7 @@ def import_bundled(store: Store, actor: str = "import") -> ImportResult:
     return import_path(store, bundled_path(), actor=actor, protocols=bundled_protocols())
 
 
-def _next_key_number(session: Session) -> int:
+def next_key_number(session: Session) -> int:
     keys = session.scalars(select(Claim.key)).all()
     nums = [int(m.group(1)) for k in keys if (m := re.fullmatch(r"C(\d+)", k))]
     return max(nums, default=0) + 1
@@ -116,7 +116,7 @@ def _create(session: Session, doc: Document, source_path: str, actor: str, proto
         session.add(SourceNote(inquiry_id=inquiry.id, position=i, question=note.question, summary=note.summary))
     for i, ref in enumerate(doc.anchors):
         session.add(Anchor(inquiry_id=inquiry.id, position=i, arxiv_id=ref.arxiv_id, cited_label=ref.cited_label, cited_date=ref.cited_date))
-    n = _next_key_number(session)
+    n = next_key_number(session)
     keys = []
     for i, finding in enumerate(doc.findings):
         key = f"C{n + i}"

@@ -143,12 +143,12 @@ def _apply_claim_change(session: Session, proposal: Proposal, reviewer: str, com
 
 
 def _apply_new_claim(session: Session, proposal: Proposal, reviewer: str, comment: str, edits: dict[str, Any] | None) -> None:
-    from claims.importer import _next_key_number
+    from claims.importer import next_key_number
 
     payload = proposal.payload or {}
     text = (edits or {}).get("text") or proposal.proposed_text or ""
     as_of = parse_as_of((edits or {}).get("as_of") or payload.get("as_of", ""))
-    key = f"C{_next_key_number(session)}"
+    key = f"C{next_key_number(session)}"
     claim = Claim(inquiry_id=proposal.inquiry_id, key=key, position=payload.get("position", 0), text=text,
                   as_of=as_of.raw, as_of_start=as_of.start, as_of_end=as_of.end, as_of_precision=as_of.precision,
                   status=(edits or {}).get("status") or "unreviewed")
