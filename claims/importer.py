@@ -8,21 +8,22 @@ leaves the database untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.dates import AsOf
 from claims.document import Document, parse_document
 from claims.errors import BadInput
-from claims.models import Anchor, Claim, ClaimRevision, Inquiry, Proposal, SourceNote
+from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote
+from claims.proposing import Draft, write_proposals
 from claims.store import Store
 
 BUNDLED_NAME = "rl-prior-vs-optimizer.txt"
@@ -132,50 +133,38 @@ def _create(session: Session, doc: Document, source_path: str, actor: str, proto
     return ImportResult("created", inquiry.id, inquiry.slug, keys)
 
 
-def fingerprint(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _propose(session: Session, result: ImportResult, actor: str, difference: str, **fields: object) -> None:
-    fp = fingerprint("import", fields.get("kind"), fields.get("claim_id"), fields.get("proposed_text"),
-                     fields.get("proposed_status"), fields.get("payload"))
+def _propose(drafts: list[Draft], result: ImportResult, difference: str, kind: str, inquiry_id: int,
+             claim_key: str | None = None, proposed_status: str | None = None, **fields: Any) -> None:
     result.differences.append(difference)
-    if session.scalar(select(func.count()).select_from(Proposal).where(Proposal.fingerprint == fp)):
-        return  # the same difference was already proposed (pending or decided)
-    proposal = Proposal(fingerprint=fp, created_by=actor, rationale=f"The imported document changed: {difference}", **fields)
-    session.add(proposal)
-    session.flush()
-    result.proposals.append(proposal.id)
-    audit.record(session, actor, "propose", "proposal", proposal.id, kind=proposal.kind, source="import")
+    drafts.append(Draft(kind=kind, claim_key=claim_key, proposed_status=proposed_status, inquiry_id=inquiry_id,
+                        rationale=f"The imported document changed: {difference}", **fields))
 
 
 def _propose_changes(session: Session, inquiry: Inquiry, doc: Document, actor: str) -> ImportResult:
     result = ImportResult("changed", inquiry.id, inquiry.slug, [c.key for c in inquiry.claims])
+    drafts: list[Draft] = []
     claims = list(inquiry.claims)
     for i, finding in enumerate(doc.findings):
-        if i < len(claims):
-            claim = claims[i]
-            if claim.text != finding.text or claim.as_of != finding.as_of.raw:
-                _propose(session, result, actor, f"{claim.key}: wording or date differs",
-                         kind="text", claim_id=claim.id, inquiry_id=inquiry.id, proposed_text=finding.text,
-                         payload={"as_of": finding.as_of.raw})
-        else:
-            _propose(session, result, actor, f"new finding at position {i + 1}",
-                     kind="new_claim", inquiry_id=inquiry.id, proposed_text=finding.text,
-                     payload={"as_of": finding.as_of.raw, "position": i})
+        if i >= len(claims):
+            _propose(drafts, result, f"new finding at position {i + 1}", "new_claim", inquiry.id,
+                     proposed_text=finding.text, payload={"as_of": finding.as_of.raw, "position": i})
+        elif claims[i].text != finding.text or claims[i].as_of != finding.as_of.raw:
+            _propose(drafts, result, f"{claims[i].key}: wording or date differs", "text", inquiry.id, claims[i].key,
+                     proposed_text=finding.text, payload={"as_of": finding.as_of.raw})
     for claim in claims[len(doc.findings):]:
-        _propose(session, result, actor, f"{claim.key} is no longer in the document",
-                 kind="retire", claim_id=claim.id, inquiry_id=inquiry.id, proposed_status="superseded")
+        _propose(drafts, result, f"{claim.key} is no longer in the document", "retire", inquiry.id, claim.key,
+                 proposed_status="superseded")
     known = {a.arxiv_id: a for a in inquiry.anchors}
     for ref in doc.anchors:
+        cited = {"cited_label": ref.cited_label, "cited_date": ref.cited_date}
         anchor = known.get(ref.arxiv_id)
         if anchor is None:
-            _propose(session, result, actor, f"new anchor arXiv:{ref.arxiv_id}", kind="anchor", inquiry_id=inquiry.id,
-                     payload={"arxiv_id": ref.arxiv_id, "cited_label": ref.cited_label, "cited_date": ref.cited_date})
+            _propose(drafts, result, f"new anchor arXiv:{ref.arxiv_id}", "anchor", inquiry.id,
+                     payload={"arxiv_id": ref.arxiv_id, **cited})
         elif (anchor.cited_label, anchor.cited_date) != (ref.cited_label, ref.cited_date):
-            _propose(session, result, actor, f"anchor arXiv:{ref.arxiv_id} cited differently", kind="anchor",
-                     inquiry_id=inquiry.id, payload={"anchor_id": anchor.id, "cited_label": ref.cited_label,
-                                                     "cited_date": ref.cited_date})
+            _propose(drafts, result, f"anchor arXiv:{ref.arxiv_id} cited differently", "anchor", inquiry.id,
+                     payload={"anchor_id": anchor.id, **cited})
+    result.proposals, _skipped = write_proposals(session, drafts, actor=actor)
     if [(n.question, n.summary) for n in inquiry.notes] != [(n.question, n.summary) for n in doc.notes]:
         result.differences.append("source notes differ (kept as imported; notes are not reviewed claims)")
     if not result.differences:

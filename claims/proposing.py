@@ -79,20 +79,27 @@ class AnchorFact:
 class Draft:
     """A proposal not yet written."""
 
-    kind: str  # status | anchor
+    kind: str  # status | anchor (the agent); text | new_claim | retire too (a changed document)
     claim_key: str | None
     proposed_status: str | None
     rationale: str
     payload: dict[str, Any] = field(default_factory=dict)
     evidence_ids: tuple[int, ...] = ()
     run_ids: tuple[int, ...] = ()
+    proposed_text: str | None = None
+    inquiry_id: int | None = None
 
     @property
     def fingerprint(self) -> str:
         target = self.claim_key if self.kind != "anchor" else f"anchor:{self.payload.get('anchor_id')}"
-        value = self.proposed_status if self.kind == "status" else {
-            k: v for k, v in sorted(self.payload.items()) if k in ("cited_label", "cited_date")
-        }
+        value: Any
+        if self.kind == "status":
+            value = self.proposed_status
+        elif self.kind == "anchor":
+            keys = ("cited_label", "cited_date") if self.payload.get("anchor_id") else ("arxiv_id", "cited_label", "cited_date")
+            value = {k: v for k, v in sorted(self.payload.items()) if k in keys}
+        else:
+            value = [self.inquiry_id, self.proposed_text, self.proposed_status, self.payload]
         blob = json.dumps(
             [self.kind, target, value, sorted(self.evidence_ids), sorted(self.run_ids)], sort_keys=True, default=str
         )
@@ -289,10 +296,11 @@ def write_proposals(session: Any, drafts: list[Draft], actor: str = "agent") -> 
             continue
         claim = session.scalar(select(Claim).where(Claim.key == draft.claim_key)) if draft.claim_key else None
         pending = select(Proposal).where(Proposal.state == "pending", Proposal.kind == draft.kind)
+        same = None
         if draft.kind == "status":
             pending = pending.where(Proposal.claim_id == claim.id, Proposal.proposed_status == draft.proposed_status)
             same = session.scalars(pending).first()
-        else:
+        elif draft.kind == "anchor" and draft.payload.get("anchor_id"):
             same = next(
                 (p for p in session.scalars(pending) if (p.payload or {}).get("anchor_id") == draft.payload.get("anchor_id")),
                 None,
@@ -300,7 +308,7 @@ def write_proposals(session: Any, drafts: list[Draft], actor: str = "agent") -> 
         if same is not None:
             skipped.append(f"{label}: proposal {same.id} already pending")
             continue
-        inquiry_id = claim.inquiry_id if claim is not None else None
+        inquiry_id = draft.inquiry_id or (claim.inquiry_id if claim is not None else None)
         if inquiry_id is None and draft.payload.get("anchor_id"):
             anchor = session.get(Anchor, draft.payload["anchor_id"])
             inquiry_id = anchor.inquiry_id if anchor is not None else None
@@ -309,6 +317,7 @@ def write_proposals(session: Any, drafts: list[Draft], actor: str = "agent") -> 
             inquiry_id=inquiry_id,
             kind=draft.kind,
             proposed_status=draft.proposed_status,
+            proposed_text=draft.proposed_text,
             payload=dict(draft.payload),
             rationale=draft.rationale,
             fingerprint=fp,
