@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from claims.cli.context import Format, Progress, emit_json, load_settings, open_db
-from claims.errors import BadInput
+from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
 
 agent_app = typer.Typer(help="The review agent: search, judge, verify anchors, plan retests, propose.",
                         no_args_is_help=True)
@@ -23,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def run(
     claim: Optional[list[str]] = typer.Option(None, "--claim", help="Check only this claim (repeatable)."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Rank the papers of this JSON Lines file "
+    corpus: Optional[str] = typer.Option(None, "--corpus", help="Rank the papers of this JSON Lines file (or `demo`, the shipped demo corpus) "
                                           "instead of asking arXiv."),
     since: Optional[str] = typer.Option(None, "--since", help="Search papers from this date (YYYY-MM-DD) on."),
     no_llm: bool = typer.Option(False, "--no-llm", help="Rank only: do not call the judge endpoint."),
@@ -45,12 +42,8 @@ def run(
     """
     from agent.run import run_agent
 
-    if corpus is not None and not corpus.is_file():
-        raise BadInput(f"no corpus file {corpus}")
-    try:
-        since_date = dt.date.fromisoformat(since) if since else None
-    except ValueError as exc:
-        raise BadInput(f"--since expects a date such as 2025-06-01, got {since!r}") from exc
+    corpus = resolve_corpus(corpus)
+    since_date = parse_date_option(since)
     settings = load_settings()
     store = open_db(settings)
     summary = run_agent(store, settings, claim_keys=claim or None, corpus=corpus, since=since_date,

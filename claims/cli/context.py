@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
+from pathlib import Path
 from typing import Any
+
+from claims.errors import BadInput
 
 from claims.settings import Settings
 from claims.store import Store, open_store
@@ -27,6 +31,30 @@ def open_db(settings: Settings | None = None, migrate: bool = True) -> Store:
     """Open (and migrate) the database named by the settings."""
     settings = settings or load_settings()
     return open_store(settings.resolved_database_url, migrate=migrate)
+
+
+def parse_date_option(value: str | None, option: str = "--since") -> dt.date | None:
+    """A YYYY-MM-DD option value; BadInput (exit 2) otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{option} expects a date such as 2025-06-01, got {value!r}") from None
+
+
+def resolve_corpus(value: str | Path | None) -> Path | None:
+    """`demo` names the shipped demo corpus (real papers, offline); anything else is a JSONL path."""
+    if value is None:
+        return None
+    if str(value) == "demo":
+        from importlib import resources
+
+        return Path(str(resources.files("claims") / "data" / "demo-corpus.jsonl"))
+    path = Path(value)
+    if not path.is_file():
+        raise BadInput(f"no corpus file {str(value)!r} (one JSON paper per line; or `--corpus demo`)")
+    return path
 
 
 def emit_json(obj: Any) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from claims.cli.context import Format, Progress, emit_json, load_settings, open_db
-from claims.errors import BadInput, SourceUnavailable
+from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
+from claims.errors import SourceUnavailable
 
 anchors_app = typer.Typer(help="Check the anchor papers that documents cite.", no_args_is_help=True)
 
@@ -21,25 +19,11 @@ def register(app: typer.Typer) -> None:
     anchors_app.command("verify")(verify)
 
 
-def _parse_since(value: Optional[str]) -> Optional[dt.date]:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadInput(f"--since expects a date such as 2025-06-01, got {value!r}") from exc
-
-
-def _check_corpus(corpus: Optional[Path]) -> None:
-    if corpus is not None and not corpus.is_file():
-        raise BadInput(f"no corpus file {corpus}")
-
-
 def search(
     claim: Optional[list[str]] = typer.Option(None, "--claim", help="Search only this claim (repeatable)."),
     since: Optional[str] = typer.Option(None, "--since", help="Search papers from this date (YYYY-MM-DD) on, "
                                         "overriding each claim's window."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Rank the papers of this JSON Lines file "
+    corpus: Optional[str] = typer.Option(None, "--corpus", help="Rank the papers of this JSON Lines file (or `demo`, the shipped demo corpus) "
                                           "instead of asking arXiv."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, or json: {claim key: [{id, title, "
                                "published, score, rank, evidence_id, method}, ...]}."),
@@ -52,12 +36,12 @@ def search(
     """
     from agent.search import search_claims
 
-    _check_corpus(corpus)
+    corpus = resolve_corpus(corpus)
     settings = load_settings()
     store = open_db(settings)
     progress = Progress()
     report = search_claims(store, settings, claim_keys=claim or None, corpus=corpus,
-                           since=_parse_since(since), progress=progress)
+                           since=parse_date_option(since), progress=progress)
     if fmt is Format.json:
         emit_json(report.to_json())
         return
@@ -80,7 +64,7 @@ def search(
 
 
 def verify(
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Look the papers up in this JSON Lines file "
+    corpus: Optional[str] = typer.Option(None, "--corpus", help="Look the papers up in this JSON Lines file (or `demo`, the shipped demo corpus) "
                                           "instead of arXiv."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, or json: [{id, status, differences, "
                                "cited_label, cited_date, title, published, label_similarity}, ...]."),
@@ -93,7 +77,7 @@ def verify(
     """
     from agent.anchors import verify_anchors
 
-    _check_corpus(corpus)
+    corpus = resolve_corpus(corpus)
     settings = load_settings()
     checks = verify_anchors(open_db(settings), settings, corpus=corpus, progress=Progress())
     if fmt is Format.json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import sys
 from enum import Enum
@@ -11,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import Progress, emit_json, load_settings, open_db
+from claims.cli.context import Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
 from claims.errors import BadInput
 
 
@@ -24,29 +23,6 @@ def register(app: typer.Typer) -> None:
     app.command("weekly")(weekly)
     app.command("cron")(cron)
     app.command("export")(export)
-
-
-def resolve_corpus(corpus: Optional[str]) -> Optional[Path]:
-    """`demo` names the shipped demo corpus (real papers, offline); anything else is a path."""
-    if corpus is None:
-        return None
-    if corpus == "demo":
-        from importlib import resources
-
-        return Path(str(resources.files("claims") / "data" / "demo-corpus.jsonl"))
-    path = Path(corpus)
-    if not path.is_file():
-        raise BadInput(f"no corpus file {corpus!r} (one JSON paper per line; or `--corpus demo`)")
-    return path
-
-
-def _date(value: Optional[str]) -> Optional[dt.date]:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
 def weekly(
@@ -74,7 +50,7 @@ def weekly(
         raise BadInput(f"unknown retest preset {retest_preset!r}; expected one of {', '.join(PRESETS)}")
     settings = load_settings()
     say = Progress()
-    options = WeeklyOptions(corpus=resolve_corpus(corpus), since=_date(since), use_llm=not no_llm, max_retests=max_retests,
+    options = WeeklyOptions(corpus=resolve_corpus(corpus), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
                             retest_minutes=retest_minutes, retest_preset=retest_preset, export=not no_export)
     with run_lock(settings.resolved_home / "weekly.lock", say):
         say(f"weekly run: database {settings.resolved_database_url}")
@@ -138,7 +114,7 @@ def export(
     from claims.export import build_export, record_export, render_markdown
 
     with open_db().write() as s:
-        data = build_export(s, inquiry, _date(since), max_tokens)
+        data = build_export(s, inquiry, parse_date_option(since), max_tokens)
         record_export(s, data)
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n" if fmt is ExportFormat.json else render_markdown(data)
     if output:
