@@ -30,7 +30,7 @@ from claims import audit
 from claims.errors import ClaimsError, SourceUnavailable
 from claims.models import Anchor, Claim, Evidence, Paper, RetestPlan, RetestRun, utcnow
 from claims.planning import PlanInput, plan_retests
-from claims.proposing import anchor_fact, claim_facts, propose_anchor, propose_status, write_proposals
+from claims.proposing import anchor_fact, propose_anchor, propose_for_claim, write_proposals
 from claims.settings import Settings
 from claims.store import Store
 
@@ -294,9 +294,7 @@ def propose(deps: Deps, state: AgentState) -> dict[str, Any]:
             with deps.store.write() as s:
                 claim = s.scalar(select(Claim).where(Claim.key == key))
                 inquiries.add(claim.inquiry_id)
-                draft = propose_status(*claim_facts(s, claim))
-                ids, _ = write_proposals(s, [draft] if draft else [], actor=ACTOR)
-                written += ids
+                written += propose_for_claim(s, claim, actor=ACTOR)
         except Exception as exc:
             failures.append(f"{key}: proposing failed: {type(exc).__name__}: {exc}")
     try:

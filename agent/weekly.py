@@ -168,19 +168,11 @@ def run_one_retest(store: Store, settings: Settings, plan_id: int, key: str, pro
         out = {"id": run.id, "claim": key, "protocol": protocol, "preset": preset, "status": run.status,
                "verdict": run.verdict, "effect_size": run.effect_size, "ci_low": run.ci_low, "ci_high": run.ci_high,
                "summary": run.summary, "duration_s": round(time.monotonic() - t, 1)}
-        _propose_from_runs(s, key)
+        from claims.proposing import propose_for_claim
+
+        propose_for_claim(s, s.scalar(select(Claim).where(Claim.key == key)), actor="weekly")
     say(f"retest {protocol} for {key}: {out['status']}, verdict {out['verdict'] or '-'}")
     return out
-
-
-def _propose_from_runs(session: Any, key: str) -> None:
-    from claims.proposing import claim_facts, propose_status, write_proposals
-
-    claim = session.scalar(select(Claim).where(Claim.key == key))
-    facts, evidence, runs = claim_facts(session, claim)
-    draft = propose_status(facts, evidence, runs)
-    if draft is not None:
-        write_proposals(session, [draft], actor="weekly")
 
 
 def build_report(store: Store, run_id: int, started: dt.datetime, summary: Any, imported: str | None,

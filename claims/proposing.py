@@ -276,6 +276,12 @@ def anchor_fact(anchor: Any) -> AnchorFact:
     )
 
 
+def propose_for_claim(session: Any, claim: Any, actor: str = "agent") -> list[int]:
+    """Write the status proposal a claim's evidence and retest verdicts call for; new ids."""
+    draft = propose_status(*claim_facts(session, claim))
+    return write_proposals(session, [draft] if draft else [], actor=actor)[0]
+
+
 def write_proposals(session: Any, drafts: list[Draft], actor: str = "agent") -> tuple[list[int], list[str]]:
     """Write pending proposals for the drafts not seen before; (written ids, skip reasons).
 
