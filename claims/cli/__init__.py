@@ -1,6 +1,7 @@
 """The `claims` command: a thin shell over the library.
 
-Each command group lives in its own module with a `register(app)` function; heavy
+The core commands live here; `agent` and `ui` add theirs through the `claims.commands`
+entry-point group (each package's `register(app)`), so the core imports neither; heavy
 imports (torch, trl, langgraph, streamlit) stay inside the command bodies so that
 `claims --help` is instant.
 """
@@ -8,6 +9,7 @@ imports (torch, trl, langgraph, streamlit) stay inside the command bodies so tha
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -23,11 +25,24 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    from claims.cli import agent, core, retest, search, ui, weekly
+    from claims.cli import core, export
 
-    for module in (core, search, agent, retest, ui, weekly):
+    for module in (core, export):
         module.register(app)
+    for register in plugins():
+        register(app)
     return app
+
+
+def plugins() -> list[Callable[[typer.Typer], None]]:
+    """The `register(app)` functions of the installed packages that add subcommands.
+
+    Packages (agent, ui, third parties) list one under the `claims.commands` entry-point
+    group; the core imports none of them by name.
+    """
+    from importlib.metadata import entry_points
+
+    return [ep.load() for ep in sorted(entry_points(group="claims.commands"), key=lambda ep: ep.name)]
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims.cli.ui import streamlit_command
+from ui.cli import streamlit_command
 from ui import charts
 from ui.diff import diff_html, word_diff
 from ui.identity import resolve

@@ -1,4 +1,4 @@
-"""CLI commands of the main job: weekly, cron, export."""
+"""CLI commands of the core that need no agent: export (the refreshed prompt) and cron."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
+from claims.cli.context import load_settings, open_db, parse_date_option
 from claims.errors import BadInput
 
 
@@ -20,50 +20,8 @@ class ExportFormat(str, Enum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("weekly")(weekly)
     app.command("cron")(cron)
     app.command("export")(export)
-
-
-def weekly(
-    corpus: Optional[str] = typer.Option(None, help="Offline paper source: a JSONL file, or `demo` for the shipped demo corpus. Default: arXiv."),
-    since: Optional[str] = typer.Option(None, help="Search from this date (YYYY-MM-DD) instead of the last sweep."),
-    no_llm: bool = typer.Option(False, "--no-llm", help="Rank only; do not call the LLM judge."),
-    max_retests: int = typer.Option(3, help="At most this many retests this run (the rest stay queued)."),
-    retest_minutes: float = typer.Option(30.0, help="Start no retest after this many minutes of retesting."),
-    retest_preset: str = typer.Option("standard", help="Retest preset: smoke, standard or gpu."),
-    no_export: bool = typer.Option(False, "--no-export", help="Do not write the refreshed prompt beside the report."),
-    fmt: str = typer.Option("text", "--format", help="text, or json to print the report's JSON on stdout."),
-) -> None:
-    """One run of the whole loop, safe from cron (one run at a time).
-
-    Exit codes: 0 all done; 1 done with recorded failures; 3 could not start (config,
-    lock, database). Example: claims weekly --corpus demo --retest-preset smoke
-    """
-    from agent.weekly import WeeklyOptions, run_weekly
-    from claims.lock import run_lock
-    from claims.reports import render_report
-
-    from retest.presets import PRESETS
-
-    if retest_preset not in PRESETS:
-        raise BadInput(f"unknown retest preset {retest_preset!r}; expected one of {', '.join(PRESETS)}")
-    settings = load_settings()
-    say = Progress()
-    options = WeeklyOptions(corpus=resolve_corpus(corpus), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
-                            retest_minutes=retest_minutes, retest_preset=retest_preset, export=not no_export)
-    with run_lock(settings.resolved_home / "weekly.lock", say):
-        say(f"weekly run: database {settings.resolved_database_url}")
-        store = open_db(settings)
-        result = run_weekly(store, settings, options, say)
-    if fmt == "json":
-        emit_json(result.report)
-    else:
-        print(render_report(result.report))
-        for name, path in result.paths.items():
-            print(f"{name}: {path}")
-        print("Review the proposals: claims ui   (or: claims review list)")
-    raise typer.Exit(result.exit_code)
 
 
 def cron(

@@ -1,4 +1,4 @@
-"""CLI commands: ui (the Streamlit review app)."""
+"""The `claims ui` command (the Streamlit review app), registered as a `claims.commands` plugin."""
 
 from __future__ import annotations
 
@@ -13,13 +13,8 @@ from claims.errors import ConfigError
 
 
 def app_path() -> Path:
-    """The app's entry script (ui/app.py), found without importing the ui package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("ui")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the review app is not installed: pip install 'claims-tracker[ui]'")
-    return Path(list(spec.submodule_search_locations)[0]) / "app.py"
+    """The app's entry script (ui/app.py)."""
+    return Path(__file__).with_name("app.py")
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
