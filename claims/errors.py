@@ -84,7 +84,3 @@ class SourceUnavailable(ServiceError):
 
 class JudgeUnavailable(ServiceError):
     """The LLM endpoint cannot be reached."""
-
-
-class RetestFailed(ClaimsError):
-    """A retest crashed or was stopped; its log is kept."""

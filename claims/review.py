@@ -43,10 +43,6 @@ def check_reviewer(reviewer: str, allowed: Sequence[str] | None = None) -> str:
     return name
 
 
-def can_decide(state: str) -> bool:
-    return state == "pending"
-
-
 def resolve_change(kind: str, current: ClaimState, proposed_text: str | None, proposed_status: str | None,
                    as_of: str | None = None, edits: dict[str, Any] | None = None) -> ClaimState | None:
     """The claim's state after approving a proposal (None when nothing changes).

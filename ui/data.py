@@ -251,13 +251,6 @@ def pending_proposals(url: str, ver: tuple, page: int = 1, page_size: int = 10) 
 
 
 @_cached
-def proposal_state(url: str, ver: tuple, proposal_id: int) -> dict[str, Any] | None:
-    with get_store(url).read() as s:
-        p = s.get(Proposal, proposal_id)
-        return _proposal_row(p) if p else None
-
-
-@_cached
 def runs(url: str, ver: tuple, page: int = 1, page_size: int = 25, status: str | None = None) -> tuple[int, list[dict[str, Any]]]:
     """One page of retest runs, newest first, with their claim key (metrics left out)."""
     where = [RetestRun.status == status] if status else []

@@ -68,10 +68,6 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def echo_err(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 class Progress:
     """Progress on a terminal (rich), plain timestamped log lines otherwise (cron).
 
