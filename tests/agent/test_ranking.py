@@ -68,7 +68,7 @@ def test_fusion_rewards_agreement() -> None:
     arrays(np.float32, (3, 12), elements=st.floats(-1, 1, width=32)),
     arrays(np.float32, (3, 12), elements=st.floats(-1, 1, width=32)),
     st.integers(0, 15),
-    st.floats(-1, 1),
+    st.floats(-1, 1, width=32),  # float32, like the scores
 )
 def test_top_candidates_rules(order: np.ndarray, score: np.ndarray, k: int, threshold: float) -> None:
     result = top_candidates(order, score, k, threshold)
