@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 
 import streamlit as st
 
 from ui import badges, cards, charts, data
-from ui.cards import ARXIV
 from ui.diff import diff_html
+from ui.plaintext import arxiv_link, plain
 
 
 def _when(value) -> str:  # type: ignore[no-untyped-def]
@@ -31,7 +30,7 @@ def pick_claim(url: str, ver: tuple) -> str | None:
 def render_head(d: dict) -> None:
     c = d["claim"]
     st.markdown(
-        f"<h2 style='margin-bottom:0.2em'>{html.escape(c['key'])} {badges.badge(c['status'])}</h2>",
+        f"<h2 style='margin-bottom:0.2em'>{plain(c['key'])} {badges.badge(c['status'])}</h2>",
         unsafe_allow_html=True,
     )
     st.caption(
@@ -41,7 +40,7 @@ def render_head(d: dict) -> None:
     )
     st.markdown(
         "<div style='border-left:4px solid #9aa5c4;padding:0.4em 0.8em;font-size:1.1em;margin:0.5em 0'>"
-        f"{html.escape(c['text'])}</div>",
+        f"{plain(c['text'])}</div>",
         unsafe_allow_html=True,
     )
     if d["pending"]:
@@ -57,8 +56,8 @@ def render_revisions(d: dict) -> None:
             older = revs[i + 1] if i + 1 < len(revs) else None
             source = f"proposal #{r['proposal_id']}" if r.get("proposal_id") else "import"
             st.markdown(
-                f"**Revision {r['revision']}** · {_when(r['changed_at'])} · approved by **{html.escape(r['approved_by'])}**"
-                f" · from {source} · {badges.badge(r['status'])} · as of {html.escape(r['as_of'])}",
+                f"**Revision {r['revision']}** · {_when(r['changed_at'])} · approved by **{plain(r['approved_by'])}**"
+                f" · from {source} · {badges.badge(r['status'])} · as of {plain(r['as_of'])}",
                 unsafe_allow_html=True,
             )
             if older and older["text"] != r["text"]:
@@ -67,7 +66,7 @@ def render_revisions(d: dict) -> None:
                 st.markdown(f"status {badges.badge(older['status'])} → {badges.badge(r['status'])}",
                             unsafe_allow_html=True)
             if r.get("note"):
-                st.caption(r["note"])
+                st.caption(plain(r["note"]))
 
 
 def render_evidence(d: dict) -> None:
@@ -106,12 +105,12 @@ def render_anchors(d: dict) -> None:
         diffs = "; ".join(str(x) for x in (a.get("differences") or []))
         verified = ""
         if a.get("verified_title"):
-            verified = f" · arXiv says: *{html.escape(a['verified_title'])}* ({a.get('verified_published') or '?'})"
+            verified = f" · arXiv says: <i>{plain(a['verified_title'])}</i> ({plain(a.get('verified_published') or '?')})"
         st.markdown(
             f"{badges.badge(a['status'], badges.ANCHOR_COLOURS)} "
-            f"<a href='{ARXIV.format(html.escape(a['arxiv_id']))}' target='_blank'>arXiv:{html.escape(a['arxiv_id'])}</a>"
-            f" cited as “{html.escape(a['cited_label'])}” ({html.escape(a['cited_date'])}){verified}"
-            + (f"<br><span style='color:#7a3b00'>Differs: {html.escape(diffs)}</span>" if diffs else ""),
+            f"{arxiv_link(a['arxiv_id'], 'arXiv:' + a['arxiv_id'])}"
+            f" cited as “{plain(a['cited_label'])}” ({plain(a['cited_date'])}){verified}"
+            + (f"<br><span style='color:#7a3b00'>Differs: {plain(diffs)}</span>" if diffs else ""),
             unsafe_allow_html=True,
         )
 
@@ -119,7 +118,7 @@ def render_anchors(d: dict) -> None:
 def render_notes(d: dict) -> None:
     with st.expander(f"Source notes ({len(d['notes'])})"):
         for n in d["notes"]:
-            st.markdown(f"**{n['question']}**\n\n{n['summary']}")
+            st.markdown(f"**{plain(n['question'])}**<br>{plain(n['summary'])}", unsafe_allow_html=True)
 
 
 def render() -> None:

@@ -28,11 +28,9 @@ def render() -> None:
                        key="dl_md", on_click="ignore", type="primary")
     c2.download_button("Download JSON", as_json, file_name="research-prompt.json", mime="application/json",
                        key="dl_json", on_click="ignore")
-    preview, source = st.tabs(["Preview", "Markdown source"])
-    with preview:
-        st.markdown(markdown)
-    with source:
-        st.code(markdown, language="markdown")
+    # Shown as source, never rendered: the export carries paper titles, and rendered
+    # Markdown would let a title fetch an image or draw a link in the reviewer's browser.
+    st.code(markdown, language="markdown")
 
 
 render()

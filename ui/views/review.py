@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from functools import partial
 
 import streamlit as st
@@ -12,6 +11,7 @@ from ui import badges, cards, charts, data
 from ui.decisions import decide, edit_keys
 from ui.diff import diff_html
 from ui.identity import Reviewer
+from ui.plaintext import plain
 
 PAGE_SIZE = 10
 KIND_LABELS = {
@@ -32,19 +32,19 @@ def current_vs_proposed(p: dict) -> None:
     with left:
         st.markdown("**Current**")
         if claim:
-            st.markdown(f"{badges.badge(cur_status)} as of {html.escape(claim.get('as_of', ''))} · "
-                        f"revision {claim.get('revision')}<br>{html.escape(cur_text)}", unsafe_allow_html=True)
+            st.markdown(f"{badges.badge(cur_status)} as of {plain(claim.get('as_of', ''))} · "
+                        f"revision {claim.get('revision')}<br>{plain(cur_text)}", unsafe_allow_html=True)
         else:
             st.caption("No claim yet (this proposal adds one).")
     with right:
         st.markdown("**Proposed**")
         arrow = f"{badges.badge(cur_status)} → " if cur_status and new_status != cur_status else ""
         as_of = (p.get("payload") or {}).get("as_of") or claim.get("as_of", "")
-        st.markdown(f"{arrow}{badges.badge(new_status or 'unreviewed')} as of {html.escape(str(as_of))}<br>"
+        st.markdown(f"{arrow}{badges.badge(new_status or 'unreviewed')} as of {plain(str(as_of))}<br>"
                     f"{diff_html(cur_text, new_text)}", unsafe_allow_html=True)
     if p["kind"] == "anchor":
         payload = {k: v for k, v in (p.get("payload") or {}).items() if k != "anchor_id"}
-        st.markdown("Anchor change: " + ", ".join(f"**{k}** → {html.escape(str(v))}" for k, v in payload.items()))
+        st.markdown("Anchor change: " + ", ".join(f"**{plain(k)}** → {plain(v)}" for k, v in payload.items()))
 
 
 def support(p: dict) -> None:
@@ -80,12 +80,12 @@ def proposal_card(url: str, p: dict, me: Reviewer) -> None:
     claim = p.get("claim") or {}
     with st.container(border=True):
         st.markdown(
-            f"#### #{p['id']} · {KIND_LABELS.get(p['kind'], p['kind'])} · {html.escape(claim.get('key', 'new'))}\n"
-            f"proposed by {html.escape(p['created_by'])} on {p['created_at']:%Y-%m-%d %H:%M} UTC"
+            f"#### #{p['id']} · {KIND_LABELS.get(p['kind'], p['kind'])} · {plain(claim.get('key', 'new'))}\n"
+            f"proposed by {plain(p['created_by'])} on {p['created_at']:%Y-%m-%d %H:%M} UTC"
         )
         current_vs_proposed(p)
         if p.get("rationale"):
-            st.markdown(f"**Why:** {p['rationale']}")
+            st.markdown(f"**Why:** {plain(p['rationale'])}")
         support(p)
         if me.can_decide:
             controls(url, p, me)
