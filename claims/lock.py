@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from claims.errors import LockHeld
+from claims.errors import ConfigError, LockHeld
 
 
 def _alive(pid: int) -> bool:
@@ -31,21 +31,27 @@ def run_lock(path: Path, say=lambda message: None) -> Iterator[dict]:  # type: i
     """Hold the lock at `path` for the block; raise LockHeld at once if another run has it."""
     from filelock import FileLock, Timeout
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     holder = path.with_suffix(".holder.json")
     lock = FileLock(str(path))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         info = _read(holder)
         who = f" (pid {info.get('pid')}, started {info.get('started')})" if info else ""
         raise LockHeld(f"another weekly run holds {path}{who}; this one exits without doing anything") from None
+    except OSError as exc:  # after Timeout, which is an OSError too
+        raise ConfigError(f"cannot create the lock file {path}: {exc.strerror or exc}; "
+                          "the data folder must be writable (set CLAIMS_HOME to another folder)") from exc
     try:
         stale = _read(holder)
         if stale and not _alive(int(stale.get("pid", 0))):
             say(f"found a stale lock from a run that did not finish (pid {stale.get('pid')}, started {stale.get('started')})")
         info = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "stale": stale}
-        holder.write_text(json.dumps(info))
+        try:
+            holder.write_text(json.dumps(info))
+        except OSError as exc:
+            raise ConfigError(f"cannot write {holder}: {exc.strerror or exc}; the data folder must be writable") from exc
         yield info
         holder.unlink(missing_ok=True)
     finally:

@@ -3,20 +3,27 @@
 SQLite (the default) runs in WAL mode with a busy timeout and foreign keys on, and
 every write transaction begins IMMEDIATE: with pysqlite's default deferred BEGIN two
 writer processes were seen here to lose updates silently. PostgreSQL works by URL.
+
+Errors of the driver are translated here, at the boundary, into one-line
+`DatabaseError`s (exit 3) that never show the URL's password: a file that is not a
+claims database, a schema newer than this package, a server that cannot be reached.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from claims.errors import DatabaseError
+from claims.redaction import redact_url, scrub
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -26,7 +33,11 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the folder of the database {path}: {exc.strerror or exc}; "
+                                    "set CLAIMS_HOME (or CLAIMS_DATABASE_URL) to a writable place") from exc
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
@@ -58,11 +69,28 @@ class Store:
         try:
             self.engine = _make_engine(url)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise DatabaseError(f"cannot open database {url!r}: {exc}") from exc
+            raise DatabaseError(f"cannot open database {redact_url(url)}: {_reason(exc, url)}") from exc
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(
             self.engine.execution_options(claims_readonly=True), expire_on_commit=False
         )
+
+    @property
+    def where(self) -> str:
+        """The database as shown to people: the SQLite file's path, else the URL without its password."""
+        return str(self.sqlite_path) if self.sqlite_path else redact_url(self.url)
+
+    @contextlib.contextmanager
+    def translated(self) -> Iterator[None]:
+        """Turn driver errors raised in the block into one-line DatabaseErrors (exit 3)."""
+        try:
+            yield
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot use the database {self.where}: {_reason(exc, self.url)}") from exc
+        except SADatabaseError as exc:
+            if type(exc) is not SADatabaseError:  # integrity, programming errors: bugs or races, not a bad file
+                raise
+            raise DatabaseError(f"{self.where} is not a claims database ({_reason(exc, self.url)})") from exc
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,35 +111,68 @@ class Store:
                 with session.begin():
                     yield session
             except OperationalError as exc:
-                raise DatabaseError(f"database write failed: {exc.orig}") from exc
+                raise DatabaseError(f"database write failed: {_reason(exc, self.url)}") from exc
+            except SADatabaseError as exc:
+                if type(exc) is not SADatabaseError:
+                    raise
+                raise DatabaseError(f"{self.where} is not a claims database ({_reason(exc, self.url)})") from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading (no write lock taken on SQLite)."""
-        with self._reader() as session:
+        with self._reader() as session, self.translated():
             with session.begin():
                 yield session
 
     def init(self) -> str:
-        """Migrate the database to the newest schema; returns the revision now in force."""
-        from alembic import command
+        """Migrate the database to the newest schema; returns the revision now in force.
 
+        Refuses (DatabaseError) a file that is not a claims database and a schema newer
+        than this package, before alembic touches anything.
+        """
+        from alembic import command
+        from alembic.util import CommandError
+
+        self.revision()
         cfg = alembic_config(self.url)
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot migrate database {self.url!r}: {exc}") from exc
+            raise DatabaseError(f"cannot migrate the database {self.where}: {_reason(exc, self.url)}") from exc
+        except CommandError as exc:
+            raise DatabaseError(f"cannot migrate the database {self.where}: {scrub(str(exc), self.url)}") from exc
         return self.revision() or "none"
 
     def revision(self) -> str | None:
-        """The schema revision recorded in the database (None when uninitialised)."""
-        if "alembic_version" not in inspect(self.engine).get_table_names():
+        """The schema revision recorded in the database (None when it is empty).
+
+        DatabaseError when the file is not a claims database (not SQLite, damaged, or
+        another application's tables) or is at a revision this package does not know.
+        """
+        with self.translated():
+            names = set(inspect(self.engine).get_table_names())
+            row = None
+            if "alembic_version" in names:
+                with self.engine.connect() as conn:
+                    row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        ours = {"claims", "inquiries"}
+        if row is None:
+            foreign = sorted(names - {"alembic_version"})
+            if foreign:
+                raise DatabaseError(f"{self.where} is not a claims database (it holds other tables: "
+                                    f"{', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''})")
             return None
-        with self.engine.connect() as conn:
-            row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        return row[0] if row else None
+        revision = row[0]
+        known, head = script_revisions()
+        if revision not in known:
+            if not ours <= names:
+                raise DatabaseError(f"{self.where} is not a claims database (schema revision {revision!r} "
+                                    "belongs to another application)")
+            raise DatabaseError(f"this database is at revision {revision}, newer than this version of "
+                                f"claims-tracker ({head}); upgrade the package")
+        return revision
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -124,6 +185,22 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+@functools.lru_cache(maxsize=1)
+def script_revisions() -> tuple[frozenset[str], str]:
+    """The migration revisions this package ships, and the newest (head)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    return frozenset(r.revision for r in script.walk_revisions()), script.get_current_head() or "none"
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """The driver's own message, first line only, without the URL's password."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(orig).strip().splitlines()
+    return scrub(text[0] if text else type(orig).__name__, url)
 
 
 def open_store(url: str, migrate: bool = True) -> Store:

@@ -1,0 +1,62 @@
+"""Showing database URLs and error messages without their secrets.
+
+Every place that prints, logs or stores a database URL goes through `redact_url`; an
+error text that may quote a URL or its password goes through `scrub`.
+"""
+
+from __future__ import annotations
+
+import re
+
+HIDDEN = "***"
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password replaced by ***; never the raw userinfo, even when unparsable.
+
+    >>> redact_url("postgresql+psycopg://me:secret@db.example/claims")
+    'postgresql+psycopg://me:***@db.example/claims'
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - any parse failure: fall back to a form without userinfo
+        m = _SCHEME.match(url)
+        if m is None:
+            return HIDDEN
+        rest = url[m.end():]
+        if "@" in rest:
+            return f"{m.group(1)}://{HIDDEN}@{rest.rsplit('@', 1)[1]}"
+        return url  # no userinfo to hide
+
+
+def url_password(url: str) -> str | None:
+    """The password in `url`, if any (so that `scrub` can remove it from error texts)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        password = make_url(url).password
+    except Exception:  # noqa: BLE001
+        m = _SCHEME.match(url)
+        rest = url[m.end():] if m else ""
+        if "@" not in rest:
+            return None
+        user, colon, password = rest.rsplit("@", 1)[0].partition(":")
+        return password or None
+    return str(password) if password else None
+
+
+def scrub(text: str, url: str | None) -> str:
+    """`text` with `url` shown redacted and its password (raw or URL-quoted) replaced by ***."""
+    if not url:
+        return text
+    from urllib.parse import quote_plus
+
+    text = text.replace(url, redact_url(url))
+    password = url_password(url)
+    if password:
+        for form in {password, quote_plus(password)}:
+            text = text.replace(form, HIDDEN)
+    return text
