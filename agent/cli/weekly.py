@@ -42,8 +42,8 @@ def weekly(
     options = WeeklyOptions(corpus=resolve_corpus(corpus), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
                             retest_minutes=retest_minutes, retest_preset=retest_preset, export=not no_export)
     with run_lock(settings.resolved_home / "weekly.lock", say):
-        say(f"weekly run: database {settings.resolved_database_url}")
         store = open_db(settings)
+        say(f"weekly run: database {store.where}")
         result = run_weekly(store, settings, options, say)
     if fmt == "json":
         emit_json(result.report)

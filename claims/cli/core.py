@@ -9,6 +9,7 @@ import typer
 
 from claims.cli.context import Format, emit_json, load_settings, open_db
 from claims.errors import BadInput
+from claims.redaction import redact_url
 
 review_app = typer.Typer(help="Decide pending proposals (the only way a claim changes).", no_args_is_help=True)
 
@@ -31,7 +32,7 @@ def init() -> None:
     store = open_db(settings, migrate=False)
     before = store.revision()
     after = store.init()
-    print(f"database {settings.resolved_database_url}: schema {before or 'empty'} -> {after}")
+    print(f"database {store.where}: schema {before or 'empty'} -> {after}")
 
 
 def import_cmd(
@@ -153,8 +154,8 @@ def info(fmt: Format = typer.Option(Format.table, "--format", help="table or jso
     settings = load_settings()
     store = open_db(settings, migrate=False)
     data: dict = {"version": __version__, "home": str(settings.resolved_home),
-                  "database_url": _redact(settings.resolved_database_url), "schema": store.revision(),
-                  "llm_base_url": settings.llm_base_url, "arxiv_url": settings.arxiv_url}
+                  "database_url": redact_url(settings.resolved_database_url), "schema": store.revision(),
+                  "llm_base_url": redact_url(settings.llm_base_url) if settings.llm_base_url else None, "arxiv_url": settings.arxiv_url}
     if data["schema"]:
         with store.read() as s:
             for name, model in (("inquiries", Inquiry), ("claims", Claim), ("papers", Paper), ("evidence", Evidence),
@@ -168,15 +169,6 @@ def info(fmt: Format = typer.Option(Format.table, "--format", help="table or jso
         print(f"{k:18} {v}")
     if not data["schema"]:
         print("the database is not initialised yet: run `claims init` or `claims import --bundled`")
-
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
 
 
 @review_app.command("list")
