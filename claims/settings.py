@@ -60,6 +60,17 @@ class Settings(BaseSettings):
         return self.home.expanduser()
 
     @property
+    def retest_cache_dir(self) -> Path:
+        """Cached base models and GRPO runs of the retest engine: <home>/cache/retest."""
+        return self.resolved_home / "cache" / "retest"
+
+    @property
+    def retest_artifacts_dir(self) -> Path:
+        """Each retest run's files (metrics.json), for the CLI and the weekly job alike:
+        <home>/artifacts/retests/<protocol>-<preset>-<timestamp>/."""
+        return self.resolved_home / "artifacts" / "retests"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
