@@ -2,7 +2,7 @@
 
 Tables: inquiries, claims, claim_revisions, source_notes, papers, anchors, evidence,
 retest_runs, retest_plans, proposals (+ proposal_evidence, proposal_retest_runs),
-audit_log, agent_runs, sweeps, exports.
+audit_log, reviewers, agent_runs, sweeps, exports.
 """
 
 from __future__ import annotations
@@ -308,6 +308,18 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(80))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReviewerAccount(Base):
+    """A reviewer who proves who they are with a secret token (only its hash is kept)."""
+
+    __tablename__ = "reviewers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AgentRun(Base):

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.dates import parse_as_of
-from claims.errors import AlreadyDecided, BadInput, NotAllowed, NotFound
+from claims.errors import AlreadyDecided, BadInput, NotFound
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Proposal, utcnow
+from claims.reviewers import check_reviewer
 
 CLAIM_KINDS = ("status", "text", "new_claim", "retire")
 
@@ -31,16 +32,6 @@ class ClaimState:
     as_of: str
     status: str
     revision: int
-
-
-def check_reviewer(reviewer: str, allowed: Sequence[str] | None = None) -> str:
-    """A reviewer needs a name, and must be on the allow-list when there is one."""
-    name = (reviewer or "").strip()
-    if not name:
-        raise NotAllowed("a decision needs a reviewer name (--as NAME)")
-    if allowed and name not in allowed:
-        raise NotAllowed(f"{name!r} may not decide proposals (allowed: {', '.join(allowed)})")
-    return name
 
 
 def resolve_change(kind: str, current: ClaimState, proposed_text: str | None, proposed_status: str | None,
@@ -91,9 +82,12 @@ def _claim_lock(session: Session, proposal_id: int, reviewer: str, state: str, c
 
 
 def approve(session: Session, proposal_id: int, reviewer: str, comment: str = "", edits: dict[str, Any] | None = None,
-            allowed_reviewers: Sequence[str] | None = None) -> Proposal:
-    """Approve a proposal (optionally with edits: text, status, as_of) and apply it."""
-    reviewer = check_reviewer(reviewer, allowed_reviewers)
+            allowed_reviewers: Sequence[str] | None = None, token: str | None = None) -> Proposal:
+    """Approve a proposal (optionally with edits: text, status, as_of) and apply it.
+
+    The reviewer must pass `claims.reviewers.check_reviewer` (allow-list; token when required).
+    """
+    reviewer = check_reviewer(session, reviewer, allowed_reviewers, token)
     proposal = _claim_lock(session, proposal_id, reviewer, "approved", comment)
     if proposal.kind == "anchor":
         _apply_anchor(session, proposal, reviewer, edits)
@@ -108,9 +102,9 @@ def approve(session: Session, proposal_id: int, reviewer: str, comment: str = ""
 
 
 def reject(session: Session, proposal_id: int, reviewer: str, comment: str,
-           allowed_reviewers: Sequence[str] | None = None) -> Proposal:
+           allowed_reviewers: Sequence[str] | None = None, token: str | None = None) -> Proposal:
     """Reject a proposal; nothing else changes."""
-    reviewer = check_reviewer(reviewer, allowed_reviewers)
+    reviewer = check_reviewer(session, reviewer, allowed_reviewers, token)
     if not (comment or "").strip():
         raise BadInput("a rejection needs a comment saying why")
     proposal = _claim_lock(session, proposal_id, reviewer, "rejected", comment)
