@@ -53,8 +53,8 @@ def run_lock(path: Path, say=lambda message: None) -> Iterator[dict]:  # type: i
         except OSError as exc:
             raise ConfigError(f"cannot write {holder}: {exc.strerror or exc}; the data folder must be writable") from exc
         yield info
-        holder.unlink(missing_ok=True)
     finally:
+        holder.unlink(missing_ok=True)  # a killed run leaves it behind: reported as stale next time
         lock.release()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -24,13 +24,49 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export)
 
 
+def check_schedule(value: str) -> str:
+    """A cron schedule of 5 fields (digits, names, `*`, `/`, `,`, `-`); a usage error otherwise."""
+    fields = value.split()
+    if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,-]+", f) for f in fields):
+        raise typer.BadParameter(f"a cron schedule has 5 fields (minute hour day month weekday), "
+                                 f"e.g. '0 6 * * 1'; got {value!r}")
+    return " ".join(fields)
+
+
+def check_output(value: Path | None) -> Path | None:
+    """An output file whose folder exists and that is not a folder itself; a usage error otherwise."""
+    if value is None:
+        return None
+    if value.is_dir():
+        raise typer.BadParameter(f"{value} is a folder: give a file name, e.g. {value / 'prompt.md'}")
+    if not value.parent.is_dir():
+        raise typer.BadParameter(f"no folder {value.parent}: create it first or write elsewhere")
+    return value
+
+
+def check_extra(value: str) -> str:
+    """Extra `claims weekly` arguments, re-quoted so the crontab line runs exactly these words."""
+    import shlex
+
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise typer.BadParameter("control characters (a newline would start another crontab line) are not allowed")
+    try:
+        return shlex.join(shlex.split(value))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} in {value!r}") from None
+
+
 def cron(
     install: bool = typer.Option(False, "--install", help="Install the entry in the current user's crontab."),
     remove: bool = typer.Option(False, "--remove", help="Remove the entry from the current user's crontab."),
-    schedule: str = typer.Option("0 6 * * 1", help="Cron schedule (default: Mondays 06:00)."),
-    extra: str = typer.Option("", help="Extra arguments for `claims weekly`, e.g. \"--no-llm\"."),
+    schedule: str = typer.Option("0 6 * * 1", callback=check_schedule,
+                                 help="Cron schedule: 5 fields, minute hour day month weekday (default: Mondays 06:00)."),
+    extra: str = typer.Option("", callback=check_extra, help="Extra arguments for `claims weekly`, e.g. \"--no-llm\"."),
 ) -> None:
     """Print (or install, or remove) the crontab entry that runs `claims weekly` every week.
+
+    The line carries no secrets: it sources $CLAIMS_HOME/claims.env (mode 0600), written
+    here with every CLAIMS_* setting of this shell (database URL, LLM endpoint and key).
 
     Example: claims cron --install
     """
@@ -39,16 +75,12 @@ def cron(
     if install and remove:
         raise BadInput("give --install or --remove, not both")
     if remove:
-        print("removed the claims entry" if crontab.remove() else "there was no claims entry to remove")
+        removed = crontab.remove(load_settings().resolved_home / crontab.ENV_FILE)
+        print("removed the claims entry" if removed else "there was no claims entry to remove")
         return
     settings = load_settings()
-    exe = shutil.which("claims") or f"{sys.executable} -m claims"
-    env = {"CLAIMS_HOME": str(settings.resolved_home), "CLAIMS_DATABASE_URL": settings.resolved_database_url}
-    if settings.llm_base_url:
-        env["CLAIMS_LLM_BASE_URL"] = settings.llm_base_url
-    log = str(settings.resolved_home / "logs" / "weekly.log")
-    (settings.resolved_home / "logs").mkdir(parents=True, exist_ok=True)
-    line = crontab.cron_line(schedule, f"{exe} weekly {extra}".strip(), env, log)
+    line, env_file = crontab.prepare(settings.resolved_home, settings.resolved_database_url, schedule, extra)
+    print(f"the job's settings (secrets included) are in {env_file} (mode 0600), which the line sources", file=sys.stderr)
     if install:
         crontab.install(line)
         print(f"installed:\n{line}")
@@ -59,9 +91,11 @@ def cron(
 def export(
     fmt: ExportFormat = typer.Option(ExportFormat.markdown, "--format", help="markdown (for pasting) or json."),
     since: Optional[str] = typer.Option(None, help="Only evidence published on or after this date (YYYY-MM-DD)."),
-    max_tokens: Optional[int] = typer.Option(None, help="Trim the least important evidence to fit about N tokens."),
+    max_tokens: Optional[int] = typer.Option(None, min=1, help="Trim the least important evidence to fit about N "
+                                             "tokens (at least 1; default: no limit)."),
     inquiry: Optional[str] = typer.Option(None, help="Inquiry slug (default: the first imported)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", callback=check_output,
+                                          help="Write to this file instead of stdout."),
 ) -> None:
     """The refreshed research prompt, rebuilt from the database.
 
@@ -71,14 +105,20 @@ def export(
 
     from claims.export import build_export, record_export, render_markdown
 
+    since_date = parse_date_option(since)
     with open_db().write() as s:
-        data = build_export(s, inquiry, parse_date_option(since), max_tokens)
+        data = build_export(s, inquiry, since_date, max_tokens)
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n" if fmt is ExportFormat.json else render_markdown(data)
+        if output:  # written before the export is recorded: a failed write records nothing
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
         record_export(s, data)
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n" if fmt is ExportFormat.json else render_markdown(data)
     if output:
-        output.write_text(text)
         print(f"wrote {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     if data["trimmed"]:
         print(f"trimmed {len(data['trimmed'])} evidence item(s) to fit {max_tokens} tokens", file=sys.stderr)
+
