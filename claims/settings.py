@@ -33,11 +33,11 @@ class Settings(BaseSettings):
         ["cs.LG", "cs.CL", "cs.AI", "stat.ML"],
         description="Categories the weekly sweep watches.",
     )
-    arxiv_delay_seconds: float = Field(3.0, description="Minimum seconds between arXiv requests (API terms: 3).")
-    arxiv_timeout_seconds: float = Field(30.0, description="HTTP timeout of one arXiv request.")
-    arxiv_retries: int = Field(4, description="Retries of a failed arXiv request, with exponential backoff.")
-    search_top_k: int = Field(10, description="Candidates kept per claim.")
-    search_threshold: float = Field(0.25, description="Minimum relevance score for a candidate.")
+    arxiv_delay_seconds: float = Field(3.0, ge=0, allow_inf_nan=False, description="Minimum seconds between arXiv requests (API terms: 3).")
+    arxiv_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False, description="HTTP timeout of one arXiv request.")
+    arxiv_retries: int = Field(4, ge=0, le=20, description="Retries of a failed arXiv request, with exponential backoff.")
+    search_top_k: int = Field(10, ge=1, description="Candidates kept per claim.")
+    search_threshold: float = Field(0.25, allow_inf_nan=False, description="Minimum relevance score for a candidate.")
     llm_base_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint of the stance judge, e.g. http://127.0.0.1:8000/v1 "
@@ -45,11 +45,11 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the judge endpoint.")
     llm_api_key: SecretStr = Field(SecretStr("EMPTY"), description="API key of the judge endpoint (a secret).")
-    llm_timeout_seconds: float = Field(60.0, description="Timeout of one judge request.")
-    llm_concurrency: int = Field(4, description="Judge requests in flight at once.")
-    judge_top_n: int = Field(5, description="Top-ranked candidates per claim that the LLM judges.")
+    llm_timeout_seconds: float = Field(60.0, gt=0, allow_inf_nan=False, description="Timeout of one judge request.")
+    llm_concurrency: int = Field(4, ge=1, le=256, description="Judge requests in flight at once.")
+    judge_top_n: int = Field(5, ge=0, description="Top-ranked candidates per claim that the LLM judges.")
     retest_budget: int = Field(
-        2, description="Retests the agent may queue in one run (requested first, then contradicted, then overdue)."
+        2, ge=0, description="Retests the agent may queue in one run (requested first, then contradicted, then overdue)."
     )
     reviewers: list[str] = Field(
         [], description="If set, only these names may approve or reject proposals (UI and CLI)."

@@ -6,14 +6,15 @@ import datetime as dt
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from claims.errors import BadInput
-
+from claims.errors import BadInput, ConfigError
+from claims.models import CLAIM_STATUSES, PROPOSAL_STATES
 from claims.settings import Settings
 from claims.store import Store, open_store
 
@@ -23,14 +24,62 @@ class Format(str, Enum):
     json = "json"
 
 
+# Choices built from the one list in claims.models, so an option accepts exactly what is stored.
+ClaimStatus = Enum("ClaimStatus", {s: s for s in CLAIM_STATUSES}, type=str)  # type: ignore[misc]
+ProposalState = Enum("ProposalState", {s: s for s in (*PROPOSAL_STATES, "all")}, type=str)  # type: ignore[misc]
+
+MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) store
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a bad value is a ConfigError (exit 3) naming the variable."""
+    import re
+
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(settings_problem(exc)) from None
+    except SettingsError as exc:  # a list setting that is not JSON
+        m = re.search(r'field "(\w+)"', str(exc))
+        var = f"CLAIMS_{m.group(1).upper()}" if m else "a CLAIMS_* list setting"
+        raise ConfigError(f"{var} must be a JSON list, e.g. '[\"alice\", \"bob\"]' ({exc})") from None
+
+
+_SECRET_SETTINGS = {"llm_api_key", "database_url"}  # never echoed: they may carry passwords
+
+
+def settings_problem(exc: Any) -> str:
+    """One line per invalid setting: the variable, what is wrong, what to set instead."""
+    problems = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err.get("loc") else "?"
+        field = Settings.model_fields.get(name)
+        var = f"CLAIMS_{name.upper()}"
+        got = "<hidden>" if name in _SECRET_SETTINGS else err.get("input")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        hint = f"; unset it for the default ({field.default!r})" if field is not None and field.default is not None else ""
+        problems.append(f"{var} {msg[:1].lower()}{msg[1:]} (got {got!r}): set it to a valid value{hint}")
+    return "; ".join(problems)
 
 
 def open_db(settings: Settings | None = None, migrate: bool = True) -> Store:
     """Open (and migrate) the database named by the settings."""
     settings = settings or load_settings()
     return open_store(settings.resolved_database_url, migrate=migrate)
+
+
+def finite(value: float | None) -> float | None:
+    """A typer callback: refuse nan and infinity (a `min=` bound lets nan through)."""
+    import math
+
+    import typer
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"expects a finite number, got {value}")
+    return value
 
 
 def parse_date_option(value: str | None, option: str = "--since") -> dt.date | None:
@@ -57,6 +106,51 @@ def resolve_corpus(value: str | Path | None) -> Path | None:
     return path
 
 
+# Invisible or direction-changing characters that are not controls (Unicode category Cf
+# covers most; line and paragraph separators are Zl/Zp).
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def safe_text(value: object, multiline: bool = False) -> str:
+    """`value` as text that cannot control a terminal: shown as it is written, never obeyed.
+
+    Control characters (C0 incl. ESC and BEL, DEL, C1), bidi overrides, zero-width and
+    other invisible format characters become visible escapes (`\\x1b`, `\\u202e`); tabs
+    stay, newlines stay only if `multiline`. Print the result with Rich markup off
+    (`console()` or `rich.text.Text`), so brackets such as `[/]` are shown literally.
+    """
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch == "\t" or (ch == "\n" and multiline):
+            out.append(ch)
+        elif unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def console(stderr: bool = False) -> Any:
+    """A Rich console that prints strings literally: no markup, no emoji codes, no highlighting.
+
+    Pass untrusted values through `safe_text` first (Rich keeps ESC sequences otherwise).
+    """
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+def cell(value: object) -> Any:
+    """A table cell for untrusted text: a Rich `Text` (never parsed as markup), controls escaped."""
+    from rich.text import Text
+
+    return Text(safe_text(value, multiline=True))
+
+
 def emit_json(obj: Any) -> None:
     """Print `obj` as JSON (dates as ISO strings), the stable format scripts read."""
     print(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default))
@@ -79,15 +173,16 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self._console = None
         if self.tty and enabled:
-            from rich.console import Console
-
-            self._console = Console(stderr=True)
+            self._console = console(stderr=True)
 
     def log(self, message: str) -> None:
         if not self.enabled:
             return
+        message = safe_text(message)
         if self._console is not None:
-            self._console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}")
+            from rich.text import Text
+
+            self._console.print(Text.assemble((time.strftime("%H:%M:%S"), "dim"), " ", message))
         else:
             print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 

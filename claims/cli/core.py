@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import Format, emit_json, load_settings, open_db
+from claims.cli.context import (MAX_ID, ClaimStatus, Format, ProposalState, cell, console, emit_json, load_settings,
+                                open_db, safe_text)
 from claims.errors import BadInput
 from claims.redaction import redact_url
 
@@ -49,13 +50,13 @@ def import_cmd(
         raise BadInput("give either a PATH or --bundled")
     store = open_db()
     result = import_bundled(store) if bundled else import_path(store, path)  # type: ignore[arg-type]
-    print(result.message())
+    print(safe_text(result.message(), multiline=True))
     for diff in result.differences:
-        print(f"  - {diff}")
+        print(f"  - {safe_text(diff)}")
 
 
 def list_cmd(
-    status: Optional[str] = typer.Option(None, help="Only claims with this status."),
+    status: Optional[ClaimStatus] = typer.Option(None, help="Only claims with this status."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json (stable: key, text, as_of, status, ...)."),
 ) -> None:
     """List the claims.
@@ -65,22 +66,24 @@ def list_cmd(
     from claims.queries import claim_summaries
 
     with open_db().read() as s:
-        rows = claim_summaries(s, status)
+        rows = claim_summaries(s, status.value if status else None)
     if fmt is Format.json:
         emit_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("key", "status", "as of", "last checked", "claim")
     for r in rows:
         checked = r["last_checked_at"].strftime("%Y-%m-%d") if r["last_checked_at"] else "never"
-        table.add_row(r["key"], r["status"], r["as_of"], checked, _short(r["text"], 90))
-    Console().print(table if rows else "no claims yet: try `claims import --bundled`")
+        table.add_row(cell(r["key"]), cell(r["status"]), cell(r["as_of"]), checked, cell(_short(r["text"], 90)))
+    if rows:
+        console().print(table)
+    else:
+        print(f"no {status.value} claims" if status else "no claims yet: try `claims import --bundled`")
 
 
 def show(
-    key: str = typer.Argument(..., help="Claim key, e.g. C2."),
+    key: str = typer.Argument(..., metavar="KEY", help="Claim key, e.g. C2."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
     """Show a claim: revisions, source notes, anchors, evidence, retest runs, pending proposals.
@@ -102,41 +105,50 @@ def _short(text: str, n: int) -> str:
 
 
 def _print_detail(d: dict) -> None:
-    from rich.console import Console
+    """The human view of `claim_detail`; every stored value goes through `safe_text`."""
+    from rich.text import Text
 
-    c = Console()
-    c.print(f"[bold]{d['key']}[/bold] [{d['status']}] as of {d['as_of']} (revision {d['revision']}, protocol {d['protocol'] or '-'})")
-    c.print(d["text"])
-    c.print(f"\n[bold]Inquiry[/bold]: {d['inquiry']['question']}")
-    c.print("\n[bold]Revisions[/bold]")
+    c = console()
+    t = safe_text
+
+    def head(title: str, rest: str = "") -> None:
+        c.print(Text.assemble("\n", (title, "bold"), rest))
+
+    c.print(Text.assemble((t(d["key"]), "bold"), f" [{t(d['status'])}] as of {t(d['as_of'])} "
+                          f"(revision {d['revision']}, protocol {t(d['protocol'] or '-')})"))
+    c.print(t(d["text"], multiline=True))
+    head("Inquiry", f": {t(d['inquiry']['question'])}")
+    head("Revisions")
     for r in d["revisions"]:
-        c.print(f"  r{r['revision']} {r['changed_at']:%Y-%m-%d} {r['status']} by {r['approved_by']}"
+        c.print(f"  r{r['revision']} {r['changed_at']:%Y-%m-%d} {t(r['status'])} by {t(r['approved_by'])}"
                 + (f" (proposal {r['proposal_id']})" if r["proposal_id"] else ""))
-    c.print("\n[bold]Anchors[/bold]")
+    head("Anchors")
     for a in d["inquiry"]["anchors"]:
-        c.print(f"  arXiv:{a['id']} ({a['cited_date']}) {a['cited_label']} -> {a['status']}")
+        c.print(f"  arXiv:{t(a['id'])} ({t(a['cited_date'])}) {t(a['cited_label'])} -> {t(a['status'])}")
         for diff in a["differences"]:
-            c.print(f"      ! {diff}")
-    c.print(f"\n[bold]Source notes[/bold]: {len(d['inquiry']['source_notes'])}")
+            c.print(f"      ! {t(diff)}")
+    head("Source notes", f": {len(d['inquiry']['source_notes'])}")
     for n in d["inquiry"]["source_notes"]:
-        c.print(f"  - {n['question']}")
-    c.print("\n[bold]Evidence[/bold] (by relevance)")
+        c.print(f"  - {t(n['question'])}")
+    head("Evidence", " (by relevance)")
     for e in d["evidence"][:15]:
         conf = f" {e['confidence']:.2f}" if e["confidence"] is not None else ""
-        c.print(f"  {e['relevance']:.3f} arXiv:{e['id']} {_short(e['title'] or '', 70)} [{e['stance']}{conf}]")
+        c.print(f"  {e['relevance']:.3f} arXiv:{t(e['id'])} {t(_short(e['title'] or '', 70))} [{t(e['stance'])}{conf}]")
     if not d["evidence"]:
         c.print("  none yet (run `claims search` or `claims agent run`)")
-    c.print("\n[bold]Retest runs[/bold]")
+    head("Retest runs")
     for r in d["retest_runs"]:
-        effect = f" effect {r['effect_size']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if r["effect_size"] is not None and r["ci_low"] is not None else ""
-        c.print(f"  #{r['id']} {r['protocol']} ({r['preset']}) {r['status']} verdict={r['verdict'] or '-'}{effect}")
+        effect = (f" effect {r['effect_size']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+                  if r["effect_size"] is not None and r["ci_low"] is not None else "")
+        c.print(f"  #{r['id']} {t(r['protocol'])} ({t(r['preset'])}) {t(r['status'])} verdict={t(r['verdict'] or '-')}{effect}")
         if r["summary"]:
-            c.print(f"      {r['summary']}")
+            c.print(f"      {t(r['summary'])}")
     if not d["retest_runs"]:
         c.print("  none")
-    c.print("\n[bold]Pending proposals[/bold]")
+    head("Pending proposals")
     for p in d["proposals"]:
-        c.print(f"  #{p['id']} {p['kind']} -> {p['proposed_status'] or _short(p['proposed_text'] or str(p['payload']), 60)}: {_short(p['rationale'], 100)}")
+        target = p["proposed_status"] or _short(p["proposed_text"] or str(p["payload"]), 60)
+        c.print(f"  #{p['id']} {t(p['kind'])} -> {t(target)}: {t(_short(p['rationale'], 100))}")
     if not d["proposals"]:
         c.print("  none")
 
@@ -166,14 +178,14 @@ def info(fmt: Format = typer.Option(Format.table, "--format", help="table or jso
         emit_json(data)
         return
     for k, v in data.items():
-        print(f"{k:18} {v}")
+        print(f"{k:18} {safe_text(v)}")
     if not data["schema"]:
         print("the database is not initialised yet: run `claims init` or `claims import --bundled`")
 
 
 @review_app.command("list")
 def review_list(
-    state: str = typer.Option("pending", help="pending, approved, rejected or all."),
+    state: ProposalState = typer.Option("pending", help="pending, approved, rejected or all."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json (stable: id, claim, kind, state, ...)."),
 ) -> None:
     """List proposals, oldest first.
@@ -183,24 +195,27 @@ def review_list(
     from claims.queries import proposal_summaries
 
     with open_db().read() as s:
-        rows = proposal_summaries(s, None if state == "all" else state)
+        rows = proposal_summaries(s, None if state.value == "all" else state.value)
     if fmt is Format.json:
         emit_json(rows)
         return
     if not rows:
-        print(f"no {state} proposals")
+        print(f"no {'' if state.value == 'all' else state.value + ' '}proposals")
     for p in rows:
-        target = p["proposed_status"] or _short(p["proposed_text"] or str(p["payload"]), 50)
-        print(f"#{p['id']:<5} {p['claim'] or '-':5} {p['kind']:9} {p['state']:9} -> {target}  | {_short(p['rationale'], 80)}")
+        target = safe_text(p["proposed_status"] or _short(p["proposed_text"] or str(p["payload"]), 50))
+        print(f"#{p['id']:<5} {safe_text(p['claim'] or '-'):5} {safe_text(p['kind']):9} {safe_text(p['state']):9} "
+              f"-> {target}  | {safe_text(_short(p['rationale'], 80))}")
 
 
 @review_app.command("approve")
 def review_approve(
-    proposal_id: int = typer.Argument(..., help="Proposal id (see `claims review list`)."),
+    proposal_id: int = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="Proposal id (see `claims review list`)."),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
     comment: str = typer.Option("", help="Why."),
     text: Optional[str] = typer.Option(None, help="Approve with this wording instead."),
     status: Optional[str] = typer.Option(None, help="Approve with this status instead."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
+                                        help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`)."),
 ) -> None:
     """Approve a proposal (optionally with edits); writes a new claim revision.
 
@@ -211,16 +226,18 @@ def review_approve(
     settings = load_settings()
     with open_db(settings).write() as s:
         p = approve(s, proposal_id, reviewer, comment, edits={"text": text, "status": status},
-                    allowed_reviewers=settings.reviewers)
+                    allowed_reviewers=settings.reviewers, token=token)
         claim = p.claim.key if p.claim else "-"
-    print(f"approved proposal {proposal_id} ({claim}) as {reviewer}")
+    print(f"approved proposal {proposal_id} ({safe_text(claim)}) as {safe_text(reviewer)}")
 
 
 @review_app.command("reject")
 def review_reject(
-    proposal_id: int = typer.Argument(..., help="Proposal id."),
+    proposal_id: int = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="Proposal id (see `claims review list`)."),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
     comment: str = typer.Option(..., help="Why it is rejected (required)."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
+                                        help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`)."),
 ) -> None:
     """Reject a proposal; the claim stays as it is.
 
@@ -230,5 +247,5 @@ def review_reject(
 
     settings = load_settings()
     with open_db(settings).write() as s:
-        reject(s, proposal_id, reviewer, comment, allowed_reviewers=settings.reviewers)
-    print(f"rejected proposal {proposal_id} as {reviewer}")
+        reject(s, proposal_id, reviewer, comment, allowed_reviewers=settings.reviewers, token=token)
+    print(f"rejected proposal {proposal_id} as {safe_text(reviewer)}")
