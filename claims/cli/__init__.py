@@ -8,6 +8,7 @@ imports (torch, trl, langgraph, streamlit) stay inside the command bodies so tha
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -46,27 +47,76 @@ def plugins() -> list[Callable[[typer.Typer], None]]:
 
 
 def main() -> None:
-    """Entry point: run the app, turning project errors into one line and an exit code."""
-    app = build_app()
-    try:
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except ClaimsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
+    """Entry point: run the app; every error is one line on stderr and a documented exit code.
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-        raise
+    Exit codes (claims.errors): 0 done; 1 done with recorded failures, or an internal
+    error; 2 bad input (usage errors included); 3 could not start; 4 conflict; 5 an
+    external service failed; 130 interrupted. CLAIMS_DEBUG=1 re-raises unexpected
+    exceptions with their traceback.
+    """
+    sys.exit(run())
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the `claims` app on `args` (default: sys.argv) and return its exit code."""
+    from typer import TyperException
+
+    try:
+        code = build_app()(args, prog_name="claims", standalone_mode=False)
+    except ClaimsError as exc:
+        return fail(str(exc), exc.exit_code)
+    except TyperException as exc:  # typer bundles its own click: its errors are not click's
+        return usage_error(exc)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return fail("aborted", 1, prefix="")
+    except KeyboardInterrupt:
+        return fail("interrupted", 130, prefix="")
+    except BrokenPipeError:  # `claims list | head -1`: the reader left; say nothing
+        _silence_stdout()
+        return 1
+    except OSError as exc:
+        return fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", 3)
+    except Exception as exc:
+        if os.environ.get("CLAIMS_DEBUG"):
+            raise
+        return fail(f"internal error: {type(exc).__name__}: {exc} (rerun with CLAIMS_DEBUG=1 for the traceback)", 1)
+    if code == 130:
+        return fail("interrupted", 130, prefix="")
+    return code if isinstance(code, int) else 0
+
+
+def usage_error(exc: Exception) -> int:
+    """A usage error of the parser (unknown option, bad value, missing argument): exit 2."""
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+    if isinstance(exc, NoArgsIsHelpError):  # `claims` or `claims review` alone: the help, exit 0
+        print(exc.format_message())
+        return 0
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    code = 2 if isinstance(exc, UsageError) else int(getattr(exc, "exit_code", 1) or 1)
+    message = exc.format_message().replace("Value error, ", "")  # type: ignore[attr-defined]
+    return fail(f"{message}{hint}", code)
+
+
+def fail(message: str, code: int, prefix: str = "error: ") -> int:
+    """Print `message` as one line on stderr (controls escaped, whitespace folded); return `code`."""
+    from claims.cli.context import safe_text
+
+    line = " ".join(safe_text(message, multiline=True).split())
+    try:
+        print(f"{prefix}{line}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+    return code
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
