@@ -27,6 +27,7 @@ from claims.redaction import redact_url, scrub
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+OUR_TABLES = frozenset({"alembic_version", "inquiries", "claims"})  # what marks a file as a claims database
 
 
 def _make_engine(url: str) -> Engine:
@@ -44,7 +45,9 @@ def _make_engine(url: str) -> Engine:
         def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            tables = {row[0] for row in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables or OUR_TABLES <= tables:  # never switch another application's file to WAL
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -157,7 +160,6 @@ class Store:
             if "alembic_version" in names:
                 with self.engine.connect() as conn:
                     row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        ours = {"claims", "inquiries"}
         if row is None:
             foreign = sorted(names - {"alembic_version"})
             if foreign:
@@ -167,7 +169,7 @@ class Store:
         revision = row[0]
         known, head = script_revisions()
         if revision not in known:
-            if not ours <= names:
+            if not OUR_TABLES <= names:
                 raise DatabaseError(f"{self.where} is not a claims database (schema revision {revision!r} "
                                     "belongs to another application)")
             raise DatabaseError(f"this database is at revision {revision}, newer than this version of "
