@@ -26,7 +26,8 @@ from sqlalchemy import select
 from agent.sources import open_source
 from claims.dates import parse_as_of
 from claims.errors import SourceUnavailable
-from claims.models import Anchor, Paper, utcnow
+from claims.anchors import AnchorResult, record_anchor_checks
+from claims.models import Anchor, Paper
 from claims.papers import PaperRecord, id_month, split_arxiv_id, upsert_papers
 from claims.settings import Settings
 from claims.store import Store
@@ -183,15 +184,7 @@ def _as_record(p: Paper) -> PaperRecord:
 
 
 def _record(store: Store, checks: list[AnchorCheck]) -> None:
-    now = utcnow()
-    by_id = {c.anchor_id: c for c in checks}
+    results = [AnchorResult(c.anchor_id, c.status, tuple(c.differences), c.verified_title, c.verified_published)
+               for c in checks if c.anchor_id is not None]
     with store.write() as session:
-        for row in session.scalars(select(Anchor).where(Anchor.id.in_(list(by_id)))):
-            check = by_id[row.id]
-            if check.status == "unchecked" and row.status != "unchecked":
-                continue  # no source now: keep the last real verdict
-            row.status = check.status
-            row.differences = list(check.differences)
-            row.verified_title = check.verified_title
-            row.verified_published = check.verified_published
-            row.checked_at = now if check.status != "unchecked" else row.checked_at
+        record_anchor_checks(session, results)

@@ -22,15 +22,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from agent.judge import SERVICE_ERROR, JudgeRequest, StanceJudge
+from agent.judge import JudgeRequest, StanceJudge
 from agent.stance import JudgeResult
-from claims import audit
 from claims.errors import ClaimsError, SourceUnavailable
-from claims.models import Anchor, Claim, Evidence, Paper, RetestPlan, RetestRun, utcnow
-from claims.planning import PlanInput, plan_retests
-from claims.proposing import anchor_fact, propose_anchor, propose_for_claim, write_proposals
+from claims.evidence import StanceRecord, evidence_to_judge, record_judgement
+from claims.models import Claim
+from claims.planning import plan_run_retests
+from claims.proposing import propose_anchor_corrections, propose_for_claim_key
 from claims.settings import Settings
 from claims.store import Store
 
@@ -178,109 +178,31 @@ def judge_claim(deps: Deps, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def pending_judgements(deps: Deps, key: str) -> list[tuple[int, JudgeRequest]]:
-    """Those of the claim's top `judge_top_n` candidates (by relevance) that need a judgement.
-
-    Needing one: unjudged; failed for a service reason (timeout, 5xx); or judged by
-    another model or prompt version.
-    """
+    """The claim's candidates that need a judgement (`claims.evidence.evidence_to_judge`)."""
     judge = deps.judge
     assert judge is not None
     with deps.store.read() as s:
-        claim = s.scalar(select(Claim).where(Claim.key == key))
-        top = list(s.scalars(
-            select(Evidence.id).where(Evidence.claim_id == claim.id)
-            .order_by(Evidence.relevance.desc(), Evidence.id).limit(deps.settings.judge_top_n)
-        ))
-        rows = s.execute(
-            select(Evidence.id, Paper.title, Paper.summary, Paper.published)
-            .join(Paper, Paper.arxiv_id == Evidence.paper_id)
-            .where(Evidence.id.in_(top))
-            .where(or_(
-                Evidence.stance == "unjudged",
-                Evidence.judge_error.startswith(SERVICE_ERROR),
-                Evidence.judged_by != judge.model,
-                Evidence.prompt_version != judge.prompt_version,
-            ))
-            .order_by(Evidence.relevance.desc(), Evidence.id)
-        ).all()
-        return [
-            (eid, JudgeRequest(claim.text, claim.as_of, title, summary or "", published.isoformat() if published else ""))
-            for eid, title, summary, published in rows
-        ]
+        tasks = evidence_to_judge(s, key, deps.settings.judge_top_n, judge.model, judge.prompt_version)
+    return [(t.evidence_id, JudgeRequest(t.claim_text, t.claim_as_of, t.title, t.summary, t.published)) for t in tasks]
 
 
 def store_judgement(deps: Deps, evidence_id: int, result: JudgeResult, agent_run_id: int) -> bool:
-    """Write one judgement unless the same model and prompt already judged it (resume)."""
+    """Store one judgement unless the same model and prompt already judged it (resume)."""
     with deps.store.write() as s:
-        e = s.get(Evidence, evidence_id)
-        if (
-            e.stance not in ("unjudged", "failed")
-            and e.judged_by == result.judged_by
-            and e.prompt_version == result.prompt_version
-        ):
-            return False
-        e.stance, e.confidence = result.stance, result.confidence
-        e.conditions, e.rationale, e.quote = result.conditions, result.rationale, result.quote
-        e.judged_by, e.prompt_version, e.judge_error = result.judged_by, result.prompt_version, result.judge_error
-        e.judged_at = utcnow()
-        e.agent_run_id = agent_run_id
-        audit.record(s, ACTOR, "judge", "evidence", e.id, stance=result.stance, confidence=result.confidence,
-                     model=result.judged_by, prompt_version=result.prompt_version, error=result.judge_error)
-    return True
+        return record_judgement(s, evidence_id, StanceRecord(**result.to_dict()), agent_run_id, actor=ACTOR)
 
 
 def plan(deps: Deps, state: AgentState) -> dict[str, Any]:
-    """Decide queue/skip for each claim's retest within the run's budget; record each."""
+    """Decide queue/skip for each claim's retest within the run's budget (recorded by claims)."""
     req = state["request"]
-    run_id = req["agent_run_id"]
-    requested = set(req.get("request_retests") or [])
-    now = utcnow()
-    with deps.store.write() as s:
-        claims = list(s.scalars(select(Claim).where(Claim.key.in_(state.get("claims") or []))
-                                .order_by(Claim.inquiry_id, Claim.position)))
-        done = {p.claim_id: p for p in s.scalars(select(RetestPlan).where(RetestPlan.agent_run_id == run_id))}
-        inputs = [plan_input(s, deps, c, run_id, c.key in requested) for c in claims if c.id not in done]
-        budget = deps.settings.retest_budget - sum(p.decision == "queue" for p in done.values())
-        out = []
-        by_key = {c.key: c for c in claims}
-        for d in plan_retests(inputs, budget, now):
-            row = RetestPlan(claim_id=by_key[d.claim_key].id, protocol=d.protocol, decision=d.decision,
-                             reason=d.reason, decided_at=now, agent_run_id=run_id)
-            s.add(row)
-            s.flush()
-            audit.record(s, ACTOR, "plan", "retest_plan", row.id, claim=d.claim_key, decision=d.decision, reason=d.reason)
-            done[row.claim_id] = row
-        for c in claims:
-            p = done[c.id]
-            out.append({"claim": c.key, "protocol": p.protocol, "decision": p.decision, "reason": p.reason,
-                        "retest_plan_id": p.id})
+    planned = plan_run_retests(deps.store, state.get("claims") or [], req["agent_run_id"],
+                               set(req.get("request_retests") or []), deps.protocols,
+                               deps.settings.retest_budget, actor=ACTOR)
+    out = [{"claim": p.claim_key, "protocol": p.protocol, "decision": p.decision, "reason": p.reason,
+            "retest_plan_id": p.plan_id} for p in planned]
     queued = [p for p in out if p["decision"] == "queue"]
     deps.progress(f"retests: {len(queued)} queued ({', '.join(p['claim'] for p in queued) or 'none'})")
     return {"plans": out}
-
-
-def plan_input(s: Any, deps: Deps, claim: Claim, run_id: int, requested: bool) -> PlanInput:
-    last = None
-    if claim.protocol:
-        last = s.scalar(select(func.max(RetestRun.finished_at)).where(
-            RetestRun.claim_id == claim.id, RetestRun.protocol == claim.protocol, RetestRun.status == "succeeded",
-            RetestRun.finished_at.is_not(None)))  # a failed run is retried at the next check
-    contra = select(func.count()).select_from(Evidence).where(
-        Evidence.claim_id == claim.id, Evidence.stance == "contradicts")
-    if last is not None:
-        contra = contra.where(Evidence.judged_at > last)
-    queued = s.scalar(select(func.count()).select_from(RetestPlan).where(
-        RetestPlan.claim_id == claim.id, RetestPlan.decision == "queue", RetestPlan.retest_run_id.is_(None),
-        or_(RetestPlan.agent_run_id.is_(None), RetestPlan.agent_run_id != run_id)))
-    return PlanInput(
-        claim_key=claim.key,
-        protocol=claim.protocol,
-        interval_days=deps.protocols.get(claim.protocol) if claim.protocol else None,
-        last_finished_at=last,
-        new_contradictions=int(s.scalar(contra) or 0),
-        requested=requested,
-        already_queued=bool(queued),
-    )
 
 
 def propose(deps: Deps, state: AgentState) -> dict[str, Any]:
@@ -288,22 +210,15 @@ def propose(deps: Deps, state: AgentState) -> dict[str, Any]:
     written: list[int] = []
     failures: list[str] = []
     keys = state.get("claims") or []
-    inquiries: set[int] = set()
     for key in keys:
         try:
             with deps.store.write() as s:
-                claim = s.scalar(select(Claim).where(Claim.key == key))
-                inquiries.add(claim.inquiry_id)
-                written += propose_for_claim(s, claim, actor=ACTOR)
+                written += propose_for_claim_key(s, key, actor=ACTOR)
         except Exception as exc:
             failures.append(f"{key}: proposing failed: {type(exc).__name__}: {exc}")
     try:
         with deps.store.write() as s:
-            anchors_ = s.scalars(select(Anchor).where(Anchor.inquiry_id.in_(inquiries)).order_by(Anchor.id))
-            keys_by_id = dict(s.execute(select(Claim.id, Claim.key)).all())
-            drafts = [d for a in anchors_ if (d := propose_anchor(anchor_fact(a), keys_by_id.get(a.claim_id)))]
-            ids, _ = write_proposals(s, drafts, actor=ACTOR)
-            written += ids
+            written += propose_anchor_corrections(s, keys, actor=ACTOR)
     except Exception as exc:
         failures.append(f"anchors: proposing failed: {type(exc).__name__}: {exc}")
     deps.progress(f"proposals: {len(written)} new")

@@ -3,8 +3,10 @@
 `run_agent` is what `claims agent run` and the weekly job call. The graph is
 checkpointed next to the database (`<db dir>/agent-checkpoints.sqlite`; the Postgres
 saver when the database is PostgreSQL) under a thread id stored on the AgentRun
-row. A run that was killed leaves its row `running`; the next run with the same
-options takes over that thread id and finishes only what was left.
+row. The row is always closed (`finally`): succeeded, failed, or interrupted on Ctrl-C;
+a run killed outright is marked interrupted when the next run starts. The next run with
+the same options (`claims.runs.ResumeKey`) takes over an interrupted run's thread and
+finishes only what was left (see `claims.runs`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 
 from claims.errors import JudgeUnavailable, NotFound
-from claims.models import AgentRun, Claim, utcnow
+from claims.models import Claim
+from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, ResumeKey, RunOutcome, StartedRun, finish_run, start_agent_run
 from claims.settings import Settings
 from claims.store import Store
 
@@ -76,25 +78,39 @@ def run_agent(
     """
     say = progress or (lambda message: None)
     _check_keys(store, (claim_keys or []) + (request_retests or []))
-    request = {
-        "claim_keys": sorted(claim_keys) if claim_keys else None,
-        "corpus": str(Path(corpus).resolve()) if corpus else None,
-        "since": since.isoformat() if since else None,
-        "request_retests": sorted(request_retests or []),
-    }
+    key = ResumeKey(claim_keys=tuple(claim_keys) if claim_keys else None,
+                    corpus=str(Path(corpus).resolve()) if corpus else None, since=since,
+                    request_retests=tuple(request_retests or ()))
     mode, reason, judge = decide_mode(settings, use_llm)
     say(f"mode: {mode} ({reason})")
-    run_id, thread, resumed = _start_run(store, request, thread_id, mode, judge)
-    if resumed:
-        say(f"resuming unfinished agent run {run_id} (thread {thread})")
-    request["agent_run_id"] = run_id
+    models = {"judge": judge.model if judge else None, "prompt_version": judge.prompt_version if judge else None}
+    run = start_agent_run(store, key, mode, models, thread_id)
+    if run.interrupted:
+        say(f"marked {len(run.interrupted)} run(s) whose process had ended as interrupted: "
+            + ", ".join(map(str, run.interrupted)))
+    if run.resumed:
+        say(f"resuming interrupted agent run {run.id} (thread {run.thread_id})")
+    outcome = RunOutcome(status=INTERRUPTED, errors=["interrupted (Ctrl-C or a signal)"])
+    try:
+        summary = _run_graph(store, settings, key, run, mode, reason, judge, say)
+        outcome = _outcome(summary)
+        return summary
+    except Exception as exc:  # Ctrl-C and signals keep the default: interrupted (resumable)
+        outcome = RunOutcome(status=FAILED, errors=[f"crashed: {type(exc).__name__}: {exc}"])
+        raise
+    finally:
+        finish_run(store, run.id, outcome)
 
+
+def _run_graph(store: Store, settings: Settings, key: ResumeKey, run: StartedRun, mode: str, reason: str,
+               judge: Any, say: Callable[[str], None]) -> AgentSummary:
     from agent.graph import Deps, build_graph
 
+    request = {**key.to_json(), "agent_run_id": run.id}
     deps = Deps(store=store, settings=settings, judge=judge, search=_search_fn(), verify_anchors=_anchors_fn(),
                 protocols=protocol_intervals(), progress=say)
     started = time.monotonic()
-    config = {"configurable": {"thread_id": thread}, "max_concurrency": max(4, settings.llm_concurrency)}
+    config = {"configurable": {"thread_id": run.thread_id}, "max_concurrency": max(4, settings.llm_concurrency)}
     with open_checkpointer(store, settings) as saver:
         graph = build_graph(deps, checkpointer=saver)
         snapshot = graph.get_state(config)
@@ -104,9 +120,8 @@ def run_agent(
             state = graph.invoke(None, config)
         else:
             state = snapshot.values
-    summary = _summarise(store, state, run_id, mode, reason, thread, resumed, judge)
+    summary = _summarise(state, run, mode, reason, judge)
     summary.timings["total"] = round(time.monotonic() - started, 3)
-    _finish_run(store, summary)
     return summary
 
 
@@ -168,39 +183,18 @@ def _check_keys(store: Store, keys: list[str]) -> None:
         raise NotFound(f"no claim {', '.join(missing)} (see `claims list`)")
 
 
-def _start_run(store: Store, request: dict[str, Any], thread_id: str | None, mode: str, judge: Any) -> tuple[int, str, bool]:
-    """(agent_run_id, thread id, resumed?): take over an unfinished run with the same options."""
-    models = {"judge": judge.model if judge else None, "prompt_version": judge.prompt_version if judge else None}
-    with store.write() as s:
-        q = select(AgentRun).where(AgentRun.kind == "agent", AgentRun.status == "running")
-        q = q.where(AgentRun.thread_id == thread_id) if thread_id else q
-        for old in s.scalars(q.order_by(AgentRun.id.desc())):
-            if (old.counts or {}).get("request") == request:
-                old.mode, old.models = mode, models
-                return old.id, old.thread_id, True
-            if not thread_id:
-                old.status, old.finished_at = "failed", utcnow()
-                old.errors = [*(old.errors or []), "abandoned unfinished: a run with other options started"]
-        run = AgentRun(kind="agent", mode=mode, thread_id=thread_id or uuid.uuid4().hex, status="running",
-                       counts={"request": request}, models=models)
-        s.add(run)
-        s.flush()
-        return run.id, run.thread_id, False
-
-
-def _summarise(store: Store, state: dict[str, Any], run_id: int, mode: str, reason: str, thread: str,
-               resumed: bool, judge: Any) -> AgentSummary:
+def _summarise(state: dict[str, Any], run: StartedRun, mode: str, reason: str, judge: Any) -> AgentSummary:
     searched = state.get("search") or {}
     plans = state.get("plans") or []
     judged = state.get("judged") or []
     failures = list(state.get("failures") or [])
     return AgentSummary(
-        agent_run_id=run_id,
+        agent_run_id=run.id,
         mode=mode,
         mode_reason=reason,
-        thread_id=thread,
-        status="failed" if failures else "succeeded",
-        resumed=resumed,
+        thread_id=run.thread_id,
+        status=FAILED if failures else SUCCEEDED,
+        resumed=run.resumed,
         claims=list(state.get("claims") or []),
         claims_checked=len(state.get("claims") or []),
         papers_judged=sum(e.get("judged", 0) for e in judged),
@@ -219,25 +213,19 @@ def _summarise(store: Store, state: dict[str, Any], run_id: int, mode: str, reas
     )
 
 
-def _finish_run(store: Store, summary: AgentSummary) -> None:
-    with store.write() as s:
-        run = s.get(AgentRun, summary.agent_run_id)
-        run.status = summary.status
-        run.finished_at = utcnow()
-        run.counts = {
-            **(run.counts or {}),
-            "claims_checked": summary.claims_checked, "papers_judged": summary.papers_judged,
-            "judge_failures": summary.judge_failures, "proposals_written": len(summary.proposals_written),
-            "retests_queued": len(summary.retests_planned), "requests": summary.requests,
-            "papers_seen": summary.papers_seen,
-        }
-        run.timings = summary.timings
-        errors = list(summary.failures)
-        if summary.source_error:
-            errors.append(f"source: {summary.source_error}")
-        if summary.anchors.get("error"):
-            errors.append(f"anchors: {summary.anchors['error']}")
-        run.errors = errors
+def _outcome(summary: AgentSummary) -> RunOutcome:
+    errors = list(summary.failures)
+    if summary.source_error:
+        errors.append(f"source: {summary.source_error}")
+    if summary.anchors.get("error"):
+        errors.append(f"anchors: {summary.anchors['error']}")
+    counts = {
+        "claims_checked": summary.claims_checked, "papers_judged": summary.papers_judged,
+        "judge_failures": summary.judge_failures, "proposals_written": len(summary.proposals_written),
+        "retests_queued": len(summary.retests_planned), "requests": summary.requests,
+        "papers_seen": summary.papers_seen,
+    }
+    return RunOutcome(status=summary.status, counts=counts, timings=summary.timings, errors=errors)
 
 
 def _search_fn() -> Callable[..., Any]:

@@ -30,8 +30,10 @@ from sqlalchemy import select
 
 from agent.sources import PaperSource, open_source
 from claims.errors import NotFound, SourceUnavailable
-from claims.models import Anchor, Claim, Evidence, Paper, Sweep, utcnow
+from claims.evidence import Hit, mark_checked, record_candidates, store_embeddings
+from claims.models import Anchor, Claim, Paper, utcnow
 from claims.papers import PaperRecord, upsert_papers
+from claims.runs import SweepRecord, record_sweeps
 from claims.settings import Settings
 from claims.store import Store
 
@@ -120,7 +122,8 @@ def search_claims(
     report.requests = sum(f.requests for f in fetches)
     failed = [f for f in fetches if f.error]
     if failed:
-        _record_sweeps(store, source, fetches)
+        with store.write() as session:
+            record_sweeps(session, _sweeps(source, fetches))
         raise SourceUnavailable("; ".join(f"{f.mode}: {f.error}" for f in failed))
 
     records = {p.arxiv_id: p for f in fetches for p in f.papers}
@@ -132,17 +135,18 @@ def search_claims(
     ids = sorted(records)
     vectors, papers = _paper_vectors(store, ids, say)
     hits = _rank(settings, claims, papers, vectors, say)
+    from agent.embeddings import MODEL_NAME, to_blob
+
     with store.write() as session:
-        _store_vectors(session, ids, vectors, papers)
+        store_embeddings(session, {ids[i]: to_blob(vectors[i]) for i, p in enumerate(papers) if not p["cached"]},
+                         MODEL_NAME)
         for claim, claim_hits in zip(claims, hits):
             window = (claim.start, None if corpus else today)
             cands, created = _write_evidence(session, claim, claim_hits, papers, window, agent_run_id)
             report.candidates[claim.key] = cands
             report.new_evidence[claim.key] = created
-        now = utcnow()
-        for row in session.scalars(select(Claim).where(Claim.id.in_([c.id for c in claims]))):
-            row.last_checked_at = now
-        _add_sweeps(session, source, fetches)
+        mark_checked(session, [c.id for c in claims])
+        record_sweeps(session, _sweeps(source, fetches))
     new = sum(len(v) for v in report.new_evidence.values())
     say(f"{new} new evidence rows for {len(claims)} claims from {len(ids)} papers")
     return report
@@ -248,17 +252,6 @@ def _paper_vectors(
     return vectors, papers
 
 
-def _store_vectors(session: Any, ids: list[str], vectors: np.ndarray, papers: list[dict[str, Any]]) -> None:
-    from agent.embeddings import MODEL_NAME, to_blob
-
-    fresh = {ids[i]: i for i, p in enumerate(papers) if not p["cached"]}
-    if not fresh:
-        return
-    for row in session.scalars(select(Paper).where(Paper.arxiv_id.in_(list(fresh)))):
-        row.embedding = to_blob(vectors[fresh[row.arxiv_id]])
-        row.embedding_model = MODEL_NAME
-
-
 def _rank(
     settings: Settings,
     claims: list[_ClaimView],
@@ -298,45 +291,14 @@ def _write_evidence(
 ) -> tuple[list[Candidate], list[int]]:
     from agent.ranking import DEFAULT_METHOD
 
-    ids = [papers[h.paper]["id"] for h in hits]
-    existing = {
-        e.paper_id: e
-        for e in session.scalars(select(Evidence).where(Evidence.claim_id == claim.id, Evidence.paper_id.in_(ids)))
-    }
-    cands: list[Candidate] = []
-    created: list[int] = []
-    for hit, pid in zip(hits, ids):
-        row = existing.get(pid)
-        if row is None:
-            row = Evidence(claim_id=claim.id, paper_id=pid, stance="unjudged", found_at=utcnow())
-            session.add(row)
-            is_new = True
-        else:
-            is_new = False  # keep found_at and any judged stance
-        row.relevance, row.rank, row.method = hit.score, hit.rank, DEFAULT_METHOD
-        row.window_start, row.window_end = window
-        row.agent_run_id = agent_run_id if agent_run_id is not None else row.agent_run_id
-        session.flush()
-        if is_new:
-            created.append(row.id)
+    recorded = record_candidates(
+        session, claim.id, [Hit(papers[h.paper]["id"], h.score, h.rank, DEFAULT_METHOD) for h in hits], window, agent_run_id)
+    cands = []
+    for hit, rec in zip(hits, recorded):
         p = papers[hit.paper]
-        cands.append(Candidate(pid, p["title"], p["published"], hit.score, hit.rank, row.id, DEFAULT_METHOD))
-    return cands, created
+        cands.append(Candidate(rec.paper_id, p["title"], p["published"], hit.score, hit.rank, rec.evidence_id, DEFAULT_METHOD))
+    return cands, [r.evidence_id for r in recorded if r.created]
 
 
-def _add_sweeps(session: Any, source: PaperSource, fetches: list[_Fetch]) -> None:
-    now = utcnow()
-    for f in fetches:
-        session.add(
-            Sweep(
-                source=source.name[:200], mode=f.mode, window_start=f.start, window_end=f.end,
-                status="failed" if f.error else "succeeded", papers_seen=len(f.papers),
-                requests=f.requests, error=f.error, finished_at=now,
-            )
-        )
-
-
-def _record_sweeps(store: Store, source: PaperSource, fetches: list[_Fetch]) -> None:
-    with store.write() as session:
-        _add_sweeps(session, source, fetches)
-
+def _sweeps(source: PaperSource, fetches: list[_Fetch]) -> list[SweepRecord]:
+    return [SweepRecord(source.name, f.mode, f.start, f.end, len(f.papers), f.requests, f.error) for f in fetches]

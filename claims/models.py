@@ -47,7 +47,7 @@ PROPOSAL_KINDS = (
     "new_claim",  # add a claim (from a changed document)
     "retire",  # a claim vanished from a changed document: mark superseded
 )
-RUN_STATUSES = ("queued", "running", "succeeded", "failed")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")  # interrupted: Ctrl-C, stays queued
 VERDICTS = ("consistent", "inconsistent", "inconclusive")
 
 

@@ -1,4 +1,4 @@
-"""Retest planning: when should a claim's protocol be re-run? (pure rules)
+"""Retest planning: when should a claim's protocol be re-run? (pure rules, then their records)
 
 A claim is retested only if it names a protocol that the retest engine knows. Then,
 in order of priority, a retest is queued when:
@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from claims.store import Store
 
 QUEUE = "queue"
 SKIP = "skip"
@@ -93,3 +97,116 @@ def plan_retests(items: list[PlanInput], budget: int, now: dt.datetime) -> list[
         else:
             decisions.append(PlanDecision(item.claim_key, item.protocol, SKIP, f"over budget ({budget} per run): {reason}"))
     return decisions
+
+
+# --- the database side: recording a run's plans, the queue the weekly job works through ---
+
+
+@dataclass(frozen=True)
+class PlannedRetest:
+    """A recorded plan row (queue or skip) of one claim."""
+
+    plan_id: int
+    claim_key: str
+    protocol: str | None
+    decision: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class QueuedRetest:
+    """A queued plan not yet run, oldest first in `queued_retests`."""
+
+    plan_id: int
+    claim_key: str
+    protocol: str
+    reason: str
+
+
+def plan_run_retests(store: Store, claim_keys: list[str], agent_run_id: int, requested: set[str],
+                     protocols: dict[str, int], budget: int, actor: str = "agent",
+                     now: dt.datetime | None = None) -> list[PlannedRetest]:
+    """Decide and record queue/skip for each claim within the run's budget (idempotent per run).
+
+    `protocols` maps the retest engine's protocol names to their interval in days. A
+    claim already planned by this run keeps its plan (a resumed run plans nothing twice).
+    """
+    from sqlalchemy import select
+
+    from claims import audit
+    from claims.models import Claim, RetestPlan, utcnow
+
+    now = now or utcnow()
+    with store.write() as s:
+        claims = list(s.scalars(select(Claim).where(Claim.key.in_(claim_keys)).order_by(Claim.inquiry_id, Claim.position)))
+        done = {p.claim_id: p for p in s.scalars(select(RetestPlan).where(RetestPlan.agent_run_id == agent_run_id))}
+        inputs = [_plan_input(s, c, agent_run_id, protocols, c.key in requested) for c in claims if c.id not in done]
+        left = budget - sum(p.decision == QUEUE for p in done.values())
+        by_key = {c.key: c for c in claims}
+        for d in plan_retests(inputs, left, now):
+            row = RetestPlan(claim_id=by_key[d.claim_key].id, protocol=d.protocol, decision=d.decision,
+                             reason=d.reason, decided_at=now, agent_run_id=agent_run_id)
+            s.add(row)
+            s.flush()
+            audit.record(s, actor, "plan", "retest_plan", row.id, claim=d.claim_key, decision=d.decision, reason=d.reason)
+            done[row.claim_id] = row
+        return [PlannedRetest(done[c.id].id, c.key, done[c.id].protocol, done[c.id].decision, done[c.id].reason)
+                for c in claims]
+
+
+def _plan_input(s: Any, claim: Any, run_id: int, protocols: dict[str, int], requested: bool) -> PlanInput:
+    from sqlalchemy import func, or_, select
+
+    from claims.models import Evidence, RetestPlan, RetestRun
+
+    last = None
+    if claim.protocol:
+        last = s.scalar(select(func.max(RetestRun.finished_at)).where(
+            RetestRun.claim_id == claim.id, RetestRun.protocol == claim.protocol, RetestRun.status == "succeeded",
+            RetestRun.finished_at.is_not(None)))  # a failed run is retried at the next check
+    contra = select(func.count()).select_from(Evidence).where(
+        Evidence.claim_id == claim.id, Evidence.stance == "contradicts")
+    if last is not None:
+        contra = contra.where(Evidence.judged_at > last)
+    queued = s.scalar(select(func.count()).select_from(RetestPlan).where(
+        RetestPlan.claim_id == claim.id, RetestPlan.decision == QUEUE, RetestPlan.retest_run_id.is_(None),
+        or_(RetestPlan.agent_run_id.is_(None), RetestPlan.agent_run_id != run_id)))
+    return PlanInput(
+        claim_key=claim.key,
+        protocol=claim.protocol,
+        interval_days=protocols.get(claim.protocol) if claim.protocol else None,
+        last_finished_at=last,
+        new_contradictions=int(s.scalar(contra) or 0),
+        requested=requested,
+        already_queued=bool(queued),
+    )
+
+
+def queued_retests(store: Store) -> list[QueuedRetest]:
+    """The queued plans that no retest run answers yet, oldest first."""
+    from sqlalchemy import select
+
+    from claims.models import Claim, RetestPlan
+
+    with store.read() as s:
+        rows = s.execute(
+            select(RetestPlan.id, Claim.key, RetestPlan.protocol, RetestPlan.reason)
+            .join(Claim, Claim.id == RetestPlan.claim_id)
+            .where(RetestPlan.decision == QUEUE, RetestPlan.retest_run_id.is_(None), RetestPlan.protocol.is_not(None))
+            .order_by(RetestPlan.decided_at, RetestPlan.id)
+        ).all()
+    return [QueuedRetest(*r) for r in rows]
+
+
+def link_plans(session: Any, plan_ids: list[int], retest_run_id: int) -> None:
+    """Mark plans as answered by a retest run (which must be of the plans' claim)."""
+    from sqlalchemy import select
+
+    from claims.errors import Conflict
+    from claims.models import RetestPlan, RetestRun
+
+    run = session.get(RetestRun, retest_run_id)
+    for plan in session.scalars(select(RetestPlan).where(RetestPlan.id.in_(plan_ids))):
+        if run is None or plan.claim_id != run.claim_id:
+            raise Conflict(f"retest plan {plan.id} is not for the claim of retest run {retest_run_id}")
+        plan.retest_run_id = retest_run_id

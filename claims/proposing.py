@@ -3,7 +3,8 @@
 Rules (a claim's current status is never changed here; these only propose):
 
 - A *confident contradiction* is evidence judged "contradicts" with confidence >= 0.7
-  from a paper published after the claim's as-of date (its `as_of_end`).
+  from a paper newer than the claim (`claims.evidence.is_newer_than_claim`: published
+  strictly after the end of the claim's as-of window, `as_of_end`).
 - A *failed retest* is a protocol whose latest finished run has verdict "inconsistent".
 - 3 or more confident contradictions (distinct papers) and a failed retest ->
   propose `overturned`; either one alone -> `weakened`; 1-2 confident
@@ -33,6 +34,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from claims.evidence import is_newer_than_claim
 
 CONFIDENT = 0.7
 SEVERAL = 3
@@ -113,8 +116,7 @@ def confident_contradictions(claim: ClaimFacts, evidence: list[EvidenceFact]) ->
         if (
             e.stance == "contradicts"
             and (e.confidence or 0) >= CONFIDENT
-            and e.published is not None
-            and e.published > claim.as_of_end
+            and is_newer_than_claim(e.published, claim.as_of_end)
         ):
             seen.setdefault(e.paper_id, e)
     return sorted(seen.values(), key=lambda e: e.id)
@@ -280,6 +282,32 @@ def propose_for_claim(session: Any, claim: Any, actor: str = "agent") -> list[in
     """Write the status proposal a claim's evidence and retest verdicts call for; new ids."""
     draft = propose_status(*claim_facts(session, claim))
     return write_proposals(session, [draft] if draft else [], actor=actor)[0]
+
+
+def propose_for_claim_key(session: Any, key: str, actor: str = "agent") -> list[int]:
+    """`propose_for_claim` for the claim with this key; new proposal ids."""
+    from sqlalchemy import select
+
+    from claims.errors import NotFound
+    from claims.models import Claim
+
+    claim = session.scalar(select(Claim).where(Claim.key == key))
+    if claim is None:
+        raise NotFound(f"no claim {key}")
+    return propose_for_claim(session, claim, actor=actor)
+
+
+def propose_anchor_corrections(session: Any, claim_keys: list[str], actor: str = "agent") -> list[int]:
+    """Anchor corrections for the mismatched anchors of these claims' inquiries; new ids."""
+    from sqlalchemy import select
+
+    from claims.models import Anchor, Claim
+
+    inquiries = set(session.scalars(select(Claim.inquiry_id).where(Claim.key.in_(claim_keys))))
+    keys_by_id = dict(session.execute(select(Claim.id, Claim.key)).all())
+    anchors = session.scalars(select(Anchor).where(Anchor.inquiry_id.in_(inquiries)).order_by(Anchor.id))
+    drafts = [d for a in anchors if (d := propose_anchor(anchor_fact(a), keys_by_id.get(a.claim_id)))]
+    return write_proposals(session, drafts, actor=actor)[0]
 
 
 def write_proposals(session: Any, drafts: list[Draft], actor: str = "agent") -> tuple[list[int], list[str]]:

@@ -1,0 +1,47 @@
+"""Recording anchor checks: the outcome of verifying each cited paper (the `anchors` rows).
+
+The agent decides a status per anchor (verified, mismatch, not_found, unchecked);
+this module stores it. An `unchecked` outcome (no source reachable now) never
+overwrites an earlier real verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from claims.models import ANCHOR_STATUSES, Anchor, utcnow
+
+
+@dataclass(frozen=True)
+class AnchorResult:
+    """The outcome of checking one anchor row."""
+
+    anchor_id: int
+    status: str  # one of claims.models.ANCHOR_STATUSES
+    differences: tuple[str, ...] = ()
+    verified_title: str | None = None
+    verified_published: dt.date | None = None
+
+
+def record_anchor_checks(session: Session, results: Sequence[AnchorResult], at: dt.datetime | None = None) -> int:
+    """Store the checks; the number of anchor rows changed."""
+    now = at or utcnow()
+    by_id = {r.anchor_id: r for r in results}
+    changed = 0
+    for row in session.scalars(select(Anchor).where(Anchor.id.in_(list(by_id)))):
+        r = by_id[row.id]
+        if r.status not in ANCHOR_STATUSES:
+            raise ValueError(f"anchor status {r.status!r}: expected one of {ANCHOR_STATUSES}")
+        if r.status == "unchecked" and row.status != "unchecked":
+            continue  # no source now: keep the last real verdict
+        row.status, row.differences = r.status, list(r.differences)
+        row.verified_title, row.verified_published = r.verified_title, r.verified_published
+        if r.status != "unchecked":
+            row.checked_at = now
+        changed += 1
+    return changed

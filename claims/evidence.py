@@ -1,0 +1,172 @@
+"""Evidence: what "newer than the claim" means, recording candidates and judgements.
+
+The agent finds and judges papers; this module is the only writer of the `evidence`
+rows (and of a claim's `last_checked_at`). Its rules:
+
+- **Newer than the claim** (`is_newer_than_claim`): a paper is newer than a claim when
+  its first version was published strictly after the last day the claim's as-of date
+  covers (`Claim.as_of_end`). `~2024–2025` covers 2024-01-01..2025-12-31, so a
+  2024-06 paper is not newer, a 2026-01 paper is. Undated papers are not newer. The
+  export, the proposals and the UI all use this one rule (docs/agent.md).
+- **Candidates** (`record_candidates`): a ranked paper becomes an `unjudged` row once;
+  later searches refresh its relevance, rank and window but keep `found_at` and any
+  judged stance.
+- **Re-judge policy** (`evidence_to_judge`): of a claim's top-N candidates by relevance,
+  those unjudged, failed for a service reason (`SERVICE_ERROR`: timeout, HTTP 5xx), or
+  judged by another model or prompt version are judged (again).
+- **Judgements** (`record_judgement`): stored with an audit entry, unless the same
+  model and prompt version already judged the row (a resumed run does no double work).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from claims import audit
+from claims.errors import NotFound
+from claims.models import Claim, Evidence, Paper, utcnow
+
+SERVICE_ERROR = "service:"  # prefix of judge failures worth retrying on a later run
+
+
+def is_newer_than_claim(published: dt.date | None, as_of_end: dt.date) -> bool:
+    """True when a paper published on `published` is newer than a claim dated up to `as_of_end`.
+
+    Strictly after the end of the claim's as-of window; an undated paper is never newer.
+    """
+    return published is not None and published > as_of_end
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A paper ranked for a claim by the search."""
+
+    paper_id: str
+    relevance: float
+    rank: int
+    method: str
+
+
+@dataclass(frozen=True)
+class RecordedHit:
+    evidence_id: int
+    paper_id: str
+    created: bool  # a new evidence row (else an existing one refreshed)
+
+
+@dataclass(frozen=True)
+class JudgeTask:
+    """One evidence row to judge, with what the judge is shown."""
+
+    evidence_id: int
+    claim_text: str
+    claim_as_of: str
+    title: str
+    summary: str
+    published: str  # ISO date or ""
+
+
+@dataclass(frozen=True)
+class StanceRecord:
+    """A judgement to store (stance "failed" carries `judge_error`)."""
+
+    stance: str
+    confidence: float | None
+    conditions: str
+    rationale: str
+    quote: str
+    judged_by: str
+    prompt_version: str
+    judge_error: str | None = None
+
+
+def record_candidates(
+    session: Session,
+    claim_id: int,
+    hits: Sequence[Hit],
+    window: tuple[dt.date | None, dt.date | None],
+    agent_run_id: int | None = None,
+) -> list[RecordedHit]:
+    """Upsert an evidence row per hit (see the module doc); in the hits' order."""
+    ids = [h.paper_id for h in hits]
+    existing = {
+        e.paper_id: e
+        for e in session.scalars(select(Evidence).where(Evidence.claim_id == claim_id, Evidence.paper_id.in_(ids)))
+    }
+    out = []
+    for hit in hits:
+        row = existing.get(hit.paper_id)
+        created = row is None
+        if row is None:
+            row = Evidence(claim_id=claim_id, paper_id=hit.paper_id, stance="unjudged", found_at=utcnow())
+            session.add(row)
+            existing[hit.paper_id] = row
+        row.relevance, row.rank, row.method = hit.relevance, hit.rank, hit.method
+        row.window_start, row.window_end = window
+        if agent_run_id is not None:
+            row.agent_run_id = agent_run_id
+        session.flush()
+        out.append(RecordedHit(row.id, hit.paper_id, created))
+    return out
+
+
+def mark_checked(session: Session, claim_ids: Iterable[int], at: dt.datetime | None = None) -> None:
+    """Set the claims' `last_checked_at` (the next sweep starts there)."""
+    when = at or utcnow()
+    for row in session.scalars(select(Claim).where(Claim.id.in_(list(claim_ids)))):
+        row.last_checked_at = when
+
+
+def evidence_to_judge(session: Session, claim_key: str, top_n: int, model: str, prompt_version: str) -> list[JudgeTask]:
+    """The claim's top `top_n` candidates (by relevance) that need a judgement (module doc)."""
+    claim = session.scalar(select(Claim).where(Claim.key == claim_key))
+    if claim is None:
+        raise NotFound(f"no claim {claim_key}")
+    top = select(Evidence.id).where(Evidence.claim_id == claim.id).order_by(Evidence.relevance.desc(), Evidence.id)
+    rows = session.execute(
+        select(Evidence.id, Paper.title, Paper.summary, Paper.published)
+        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+        .where(Evidence.id.in_(list(session.scalars(top.limit(top_n)))))
+        .where(or_(
+            Evidence.stance == "unjudged",
+            Evidence.judge_error.startswith(SERVICE_ERROR),
+            Evidence.judged_by != model,
+            Evidence.prompt_version != prompt_version,
+        ))
+        .order_by(Evidence.relevance.desc(), Evidence.id)
+    ).all()
+    return [JudgeTask(eid, claim.text, claim.as_of, title, summary or "", published.isoformat() if published else "")
+            for eid, title, summary, published in rows]
+
+
+def record_judgement(session: Session, evidence_id: int, result: StanceRecord, agent_run_id: int | None,
+                     actor: str = "agent") -> bool:
+    """Store one judgement unless the same model and prompt already judged the row; stored?"""
+    e = session.get(Evidence, evidence_id)
+    if e is None:
+        raise NotFound(f"no evidence {evidence_id}")
+    if (e.stance not in ("unjudged", "failed") and e.judged_by == result.judged_by
+            and e.prompt_version == result.prompt_version):
+        return False
+    e.stance, e.confidence = result.stance, result.confidence
+    e.conditions, e.rationale, e.quote = result.conditions, result.rationale, result.quote
+    e.judged_by, e.prompt_version, e.judge_error = result.judged_by, result.prompt_version, result.judge_error
+    e.judged_at = utcnow()
+    if agent_run_id is not None:
+        e.agent_run_id = agent_run_id
+    audit.record(session, actor, "judge", "evidence", e.id, stance=result.stance, confidence=result.confidence,
+                 model=result.judged_by, prompt_version=result.prompt_version, error=result.judge_error)
+    return True
+
+
+def store_embeddings(session: Session, vectors: dict[str, bytes], model: str) -> None:
+    """Cache the papers' embeddings (`arxiv_id -> blob`) computed by `model`."""
+    if not vectors:
+        return
+    for row in session.scalars(select(Paper).where(Paper.arxiv_id.in_(list(vectors)))):
+        row.embedding, row.embedding_model = vectors[row.arxiv_id], model
