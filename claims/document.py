@@ -4,10 +4,17 @@ The shape: a header `INQUIRING LINE`, the question, summary paragraphs, `Sources
 notes` followed by N question/summary pairs, `Research prompt for your LLM` with a
 role paragraph, the dated findings (bullets ending in a date such as `(~2025)`),
 `Anchor papers` lines (`arXiv:ID (DATE) — label`), and `Your task:`.
+
+Characters: the text is NFC-normalised; zero-width characters (U+200B-U+200D, U+2060,
+U+FEFF) are then removed; NUL and other control characters (except tab and line ends)
+and bidirectional overrides (U+202A-U+202E, U+2066-U+2069) are refused with their line
+number, since they hide or reorder what a reviewer reads. A finding may not be dated
+after today, and the same finding may not appear twice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -25,6 +32,9 @@ _TASK = re.compile(r"^Your task:?", re.I)
 _NEXT = re.compile(r"^Next inquiring lines", re.I)
 _BULLET = re.compile(r"^\s*[\u2022\u25cf\u25aa*\-]\s+")
 _DATED = re.compile(r"^(?P<text>.*\S)\s*\((?P<date>[^()]*\d{4}[^()]*)\)\s*\.?\s*$")
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+SLUG_LENGTH = 60  # longer slugs are cut and end in a hash of the whole question
 _ANCHOR = re.compile(
     r"^arXiv:\s*(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?\s*"
     r"\((?P<date>[^)]+)\)\s*-+\s*(?P<label>.+)$",
@@ -70,20 +80,26 @@ class Document:
 
     @property
     def slug(self) -> str:
+        """The inquiry's identity: the question's slug (see `slugify`)."""
         return slugify(self.question)
 
 
 def slugify(text: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(s) > 60:
-        s = s[:60].rsplit("-", 1)[0]
-    return s or "inquiry"
+    """A readable identity for a question: its whole slug, or for a long question the
+    first words and a hash of the whole slug (two questions sharing a long prefix differ).
+    """
+    full = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(full) <= SLUG_LENGTH:
+        return full or "inquiry"
+    digest = hashlib.sha256(full.encode()).hexdigest()[:12]
+    head = full[: SLUG_LENGTH - len(digest) - 1].rsplit("-", 1)[0]
+    return f"{head}-{digest}"
 
 
 def clean_text(text: str) -> str:
-    """Normalise what editors vary: NFC, curly quotes, non-breaking spaces, line ends."""
+    """Normalise what editors vary: NFC, curly quotes, non-breaking spaces, line ends, zero-width characters."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u00a0", " ").replace("\ufeff", "")
+    text = _ZERO_WIDTH.sub("", text.replace("\u00a0", " "))
     for a, b in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
         text = text.replace(a, b)
     return text
@@ -92,6 +108,29 @@ def clean_text(text: str) -> str:
 def content_hash(text: str) -> str:
     norm = "\n".join(line.rstrip() for line in clean_text(text).strip().split("\n"))
     return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def _refuse_hidden_characters(lines: list[tuple[int, str]], path: str | None) -> None:
+    for no, line in lines:
+        m = _REFUSED.search(line)
+        if m:
+            name = unicodedata.name(m.group(), "control character")
+            raise DocumentError(f"refusing U+{ord(m.group()):04X} ({name}) at column {m.start() + 1}: control and "
+                                "bidirectional-override characters hide or reorder text; remove it", line=no, path=path)
+
+
+def _check_findings(findings: list[Finding], today: dt.date, path: str | None) -> None:
+    """No finding dated after today (it could never be contradicted), no finding twice."""
+    seen: dict[str, int] = {}
+    for f in findings:
+        if f.as_of.start > today:
+            raise DocumentError(f"the finding is dated {f.as_of.raw!r}, after today ({today.isoformat()}); "
+                                "date it when it was found", line=f.line, path=path)
+        key = " ".join(f.text.casefold().split())
+        if key in seen:
+            raise DocumentError(f"the same finding appears twice, on lines {seen[key]} and {f.line}; keep one",
+                                line=f.line, path=path)
+        seen[key] = f.line
 
 
 def _paragraphs(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -120,10 +159,14 @@ def _find(lines: list[tuple[int, str]], pattern: re.Pattern[str], start: int, wh
     raise DocumentError(f"expected a line starting with {what!r}, found none", line=last, path=path)
 
 
-def parse_document(text: str, path: str | None = None) -> Document:
-    """Parse a document; raises DocumentError naming the line and what was expected."""
+def parse_document(text: str, path: str | None = None, today: dt.date | None = None) -> Document:
+    """Parse a document; raises DocumentError naming the line and what was expected.
+
+    `today` (default: the local date) bounds the findings' dates.
+    """
     cleaned = clean_text(text)
     lines = list(enumerate(cleaned.split("\n"), start=1))
+    _refuse_hidden_characters(lines, path)
     nonblank = [i for i, (_, t) in enumerate(lines) if t.strip()]
     if not nonblank:
         raise DocumentError("the document is empty; expected the header 'INQUIRING LINE'", line=1, path=path)
@@ -183,6 +226,7 @@ def parse_document(text: str, path: str | None = None) -> Document:
         findings.append(Finding(text=m["text"].strip().rstrip(";,"), as_of=as_of, line=no))
     if not findings:
         raise DocumentError("expected at least one dated finding after 'What a curated library found'", line=lines[f_idx][0], path=path)
+    _check_findings(findings, today or dt.date.today(), path)
 
     t_idx = _find(lines, _TASK, a_idx + 1, "Your task:", path)
     anchors = []

@@ -9,7 +9,9 @@ leaves the database untouched.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 from importlib import resources
@@ -27,6 +29,7 @@ from claims.proposing import Draft, write_proposals
 from claims.store import Store
 
 BUNDLED_NAME = "rl-prior-vs-optimizer.txt"
+MAX_DOCUMENT_BYTES = 1024 * 1024  # 1 MiB: the bundled document is 11 KiB; a digest 100 times larger is not one
 
 
 @dataclass
@@ -60,12 +63,43 @@ def bundled_protocols() -> dict[str, str]:
 
 
 def read_document(path: Path) -> str:
+    """The text of the document at `path`: a regular file of at most MAX_DOCUMENT_BYTES, UTF-8.
+
+    Directories, FIFOs, devices and sockets are refused before opening (a FIFO would
+    block, /dev/zero never ends); the size is checked again on what is actually read.
+    """
     try:
-        return path.read_text(encoding="utf-8-sig")
+        info = os.stat(path)
     except FileNotFoundError as exc:
         raise BadInput(f"no such file: {path}") from exc
+    except OSError as exc:  # a symlink loop, a name too long, a component that is not a folder
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise BadInput(f"{path} is {_kind(info.st_mode)}, not a regular file; give a text document")
+    if info.st_size > MAX_DOCUMENT_BYTES:
+        raise BadInput(f"{path} is {info.st_size:,} bytes; documents are limited to {MAX_DOCUMENT_BYTES:,} bytes (1 MiB)")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never block, should it be swapped for a FIFO
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise BadInput(f"{path} is not a regular file; give a text document")
+            data = f.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise BadInput(f"{path} is larger than {MAX_DOCUMENT_BYTES:,} bytes (1 MiB), the limit for documents")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def import_path(store: Store, path: Path, actor: str = "import", protocols: dict[str, str] | None = None) -> ImportResult:
