@@ -23,7 +23,6 @@ settings = Settings()
 url = settings.resolved_database_url
 st.session_state["db_url"] = url
 st.session_state["allow_list"] = list(settings.reviewers)
-st.session_state["reviewer"] = identity.sidebar(settings.reviewers)
 
 nav = st.navigation(
     [
@@ -39,8 +38,15 @@ with st.sidebar:
     st.caption(f"Database: `{make_url(url).render_as_string(hide_password=True)}`")
 
 if not data.is_initialised(url):
-    st.error(f"The database at `{url}` is not initialised. Run `claims import --bundled` first.")
+    st.error(f"The database at `{make_url(url).render_as_string(hide_password=True)}` is not initialised. "
+             "Run `claims import --bundled` first.")
     st.stop()
+try:
+    mode = identity.auth_mode(list(settings.reviewers), identity.auth_configured(), data.tokens_required(url))
+except ValueError as exc:
+    st.error(f"Refusing to serve the review app: {exc}")
+    st.stop()
+st.session_state["reviewer"] = identity.sidebar(url, mode, list(settings.reviewers))
 
 show_flashes()
 nav.run()

@@ -29,9 +29,18 @@ def streamlit_command(host: str, port: int) -> list[str]:
     ]
 
 
+def oidc_configured() -> bool:
+    """Is there an [auth] section in a secrets.toml Streamlit reads (project or user folder)?"""
+    for folder in (Path.cwd() / ".streamlit", Path.home() / ".streamlit"):
+        secrets = folder / "secrets.toml"
+        if secrets.is_file() and "[auth" in secrets.read_text(errors="replace"):
+            return True
+    return False
+
+
 def ui(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 exposes it to the network)."),
-    port: int = typer.Option(8501, help="Port to listen on."),
+    port: int = typer.Option(8501, min=1, max=65535, help="Port to listen on (1-65535)."),
 ) -> None:
     """Serve the review app (Streamlit) on HOST:PORT; Ctrl-C stops it.
 
@@ -43,6 +52,17 @@ def ui(
         raise ConfigError("streamlit is not installed: pip install 'claims-tracker[ui]'") from exc
     settings = load_settings()
     store = open_db(settings)  # migrate before serving, so the app finds its tables
+    if settings.reviewers:
+        from claims.reviewers import tokens_required
+        from ui.identity import auth_mode
+
+        with store.read() as s:
+            tokens = tokens_required(s)
+        try:
+            auth_mode(list(settings.reviewers), oidc_configured(), tokens)
+        except ValueError as exc:
+            store.dispose()
+            raise ConfigError(f"refusing to serve the review app: {exc}") from None
     store.dispose()
     cmd = streamlit_command(host, port)
     env = {**os.environ, "CLAIMS_DATABASE_URL": settings.resolved_database_url}

@@ -69,6 +69,14 @@ def is_initialised(url: str) -> bool:
     return get_store(url).revision() is not None
 
 
+def tokens_required(url: str) -> bool:
+    """Do reviewer accounts exist (so deciding needs a token)? Not cached: a revoke takes effect at once."""
+    from claims.reviewers import tokens_required as required
+
+    with get_store(url).read() as s:
+        return required(s)
+
+
 def _cached(fn):  # type: ignore[no-untyped-def]
     return st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=256)(fn)
 

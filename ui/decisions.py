@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from ui import data
+from ui.identity import TOKEN_KEY
 
 FLASH_KEY = "flash"
 
@@ -61,12 +62,14 @@ def decide(url: str, proposal: dict[str, Any], reviewer: str, action: str) -> No
         flash("error", f"Proposal #{pid}: no edits made; change the text or the status, or use Approve.")
         return
     allowed = st.session_state.get("allow_list") or None
+    token = st.session_state.get(TOKEN_KEY)
     try:
         with data.get_store(url).write() as s:
             if action == "reject":
-                review.reject(s, pid, reviewer, comment, allowed_reviewers=allowed)
+                review.reject(s, pid, reviewer, comment, allowed_reviewers=allowed, token=token)
             else:
-                review.approve(s, pid, reviewer, comment=comment, edits=edits, allowed_reviewers=allowed)
+                review.approve(s, pid, reviewer, comment=comment, edits=edits, allowed_reviewers=allowed,
+                               token=token)
     except AlreadyDecided as exc:
         data.bump_version()
         flash("warning", f"Proposal #{pid}: {exc}. Your decision was not applied; the queue shows the current state.")

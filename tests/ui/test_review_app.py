@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html as html_module
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -51,7 +53,8 @@ def proposal(store, pid: int) -> Proposal:  # type: ignore[no-untyped-def]
 
 
 def markdown_text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    """The markdown the pages sent, with character references decoded (as a browser shows it)."""
+    return html_module.unescape("\n".join(m.value for m in at.markdown))
 
 
 def test_overview_lists_claims_with_counts(review_store):
@@ -148,16 +151,66 @@ def test_visitor_without_a_name_cannot_decide(review_store):
     at = goto(open_app(), "review")
     assert not [b for b in at.button if b.key and b.key.endswith(("_approve", "_reject", "_edit"))]
     assert any("Read-only" in i.value for i in at.info)
-    assert any("without authentication" in w.value for w in at.sidebar.warning)
+    assert any("No authentication (single user on localhost)" in w.value for w in at.sidebar.warning)
 
 
-def test_name_off_the_allow_list_is_read_only(review_store, monkeypatch):
+def test_allow_list_without_authentication_is_refused(review_store, monkeypatch):
     monkeypatch.setenv("CLAIMS_REVIEWERS", json.dumps(["carol"]))
-    at = goto(open_app("mallory"), "review")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert any("Refusing to serve the review app" in e.value and "claims reviewers add" in e.value for e in at.error)
+    assert not at.text_input  # no name box: a typed name would prove nothing
     assert not [b for b in at.button if b.key and b.key.endswith("_approve")]
-    assert any("not on the reviewer list" in i.value for i in at.info)
-    at = goto(open_app("carol"), "review")
-    assert [b for b in at.button if b.key and b.key.endswith("_approve")]
+
+
+def sign_in(token: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input(key="reviewer_token_input").input(token).run()
+    return goto(at, "review")
+
+
+def approve_buttons(at: AppTest) -> list:
+    return [b for b in at.button if b.key and b.key.endswith("_approve")]
+
+
+def test_reviewer_tokens_gate_the_decide_buttons(review_store, monkeypatch):
+    from claims.reviewers import add_reviewer, revoke_reviewer
+
+    store, ids = review_store
+    monkeypatch.setenv("CLAIMS_REVIEWERS", json.dumps(["carol"]))
+    with store.write() as s:
+        carol, dave = add_reviewer(s, "carol", "admin"), add_reviewer(s, "dave", "admin")
+    at = goto(open_app(), "review")
+    assert not [t for t in at.text_input if t.key == "reviewer_name_input"]  # no typed names
+    assert not approve_buttons(at)
+    at = sign_in("carol")  # a name is not a token
+    assert not approve_buttons(at) and any("not valid" in e.value for e in at.sidebar.error)
+    assert not approve_buttons(sign_in(dave))  # a valid token, but dave is not on the allow-list
+    at = sign_in(carol)
+    assert approve_buttons(at) and any("carol" in c.value for c in at.sidebar.caption)
+    at.button(key=f"p{ids['other']}_approve").click().run()
+    assert proposal(store, ids["other"]).state == "approved" and proposal(store, ids["other"]).reviewer == "carol"
+    with store.write() as s:
+        revoke_reviewer(s, "carol", "admin")
+    at.run()
+    assert not approve_buttons(at)
+
+
+def test_review_service_refuses_a_decision_without_the_token(review_store):
+    from claims.errors import NotAllowed
+    from claims.reviewers import add_reviewer
+
+    store, ids = review_store
+    with store.write() as s:
+        carol = add_reviewer(s, "carol", "admin")
+        dave = add_reviewer(s, "dave", "admin")
+    for name, token in (("carol", None), ("carol", "guess"), ("carol", dave), ("mallory", carol)):
+        with pytest.raises(NotAllowed):
+            with store.write() as s:
+                review.approve(s, ids["status"], name, token=token)
+    assert proposal(store, ids["status"]).state == "pending"
+    with store.write() as s:
+        review.approve(s, ids["status"], "carol", token=carol)
+    assert proposal(store, ids["status"]).reviewer == "carol"
 
 
 def test_oidc_login_gives_the_identity(review_store):
@@ -186,7 +239,8 @@ def test_retests_and_export_pages_render(review_store):
     at = goto(at, "export")
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download Markdown", "Download JSON"]
-    assert claim(store, "C1").text[:60] in markdown_text(at)
+    source = "\n".join(c.value for c in at.code)  # shown as source, never rendered
+    assert claim(store, "C1").text[:60] in source and not markdown_text(at).count(claim(store, "C1").text[:60])
 
 
 def test_uninitialised_database_says_what_to_run(db_url):
