@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from claims.errors import NotFound
+from claims.evidence import is_newer_than_claim
 from claims.models import Claim, Evidence, Export, Inquiry, RetestRun
 
 EVIDENCE_PER_CLAIM = 5
@@ -46,8 +47,8 @@ def _evidence(session: Session, claim: Claim, since: dt.date | None, anchors: se
         published = e.paper.published if e.paper else None
         if e.paper_id in anchors:
             continue  # cited by the document itself: listed with the anchors
-        if published and published <= claim.as_of_start:
-            continue  # "new" evidence is newer than the claim
+        if not is_newer_than_claim(published, claim.as_of_end):
+            continue  # "new" evidence is newer than the claim (claims.evidence.is_newer_than_claim)
         if since and (published is None or published < since):
             continue
         out.append({"id": e.paper_id, "title": e.paper.title if e.paper else "", "published": _d(published),

@@ -13,19 +13,20 @@ page at a time, so the overview and the queue stay fast with thousands of rows.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import streamlit as st
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import selectinload
 
+from claims.evidence import is_newer_than_claim
 from claims.models import (
     Anchor,
     Claim,
     ClaimRevision,
     Evidence,
     Inquiry,
+    Paper,
     Proposal,
     RetestRun,
     SourceNote,
@@ -122,9 +123,9 @@ def overview(
 ) -> tuple[int, list[dict[str, Any]]]:
     """One page of the claims table and the number of matching claims.
 
-    "New" evidence is evidence found after the claim's latest revision (the last time
-    a person looked at it); counts and the last verdict are aggregated for the page's
-    claims only.
+    "New" evidence is evidence from papers newer than the claim (one rule for the UI,
+    the export and the proposals: `claims.evidence.is_newer_than_claim`); counts and
+    the last verdict are aggregated for the page's claims only.
     """
     where = _claim_filters(statuses, inquiry_id, search)
     with get_store(url).read() as s:
@@ -168,26 +169,20 @@ def overview(
 
 
 def _new_evidence_counts(s, ids: list[int]) -> dict[tuple[int, str], int]:  # type: ignore[no-untyped-def]
+    """(claim id, stance) -> supporting/contradicting evidence from papers newer than the claim."""
     if not ids:
         return {}
-    since = (
-        select(ClaimRevision.claim_id, func.max(ClaimRevision.changed_at).label("since"))
-        .where(ClaimRevision.claim_id.in_(ids))
-        .group_by(ClaimRevision.claim_id)
-        .subquery()
-    )
-    epoch = dt.datetime(1970, 1, 1)
     rows = s.execute(
-        select(Evidence.claim_id, Evidence.stance, func.count())
-        .outerjoin(since, since.c.claim_id == Evidence.claim_id)
-        .where(
-            Evidence.claim_id.in_(ids),
-            Evidence.stance.in_(("supports", "contradicts")),
-            Evidence.found_at > func.coalesce(since.c.since, epoch),
-        )
-        .group_by(Evidence.claim_id, Evidence.stance)
+        select(Evidence.claim_id, Evidence.stance, Paper.published, Claim.as_of_end)
+        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+        .join(Claim, Claim.id == Evidence.claim_id)
+        .where(Evidence.claim_id.in_(ids), Evidence.stance.in_(("supports", "contradicts")))
     ).all()
-    return {(r[0], r[1]): r[2] for r in rows}
+    counts: dict[tuple[int, str], int] = {}
+    for claim_id, stance, published, as_of_end in rows:
+        if is_newer_than_claim(published, as_of_end):
+            counts[(claim_id, stance)] = counts.get((claim_id, stance), 0) + 1
+    return counts
 
 
 def _last_verdicts(s, ids: list[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]

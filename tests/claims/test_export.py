@@ -28,9 +28,9 @@ def fixed_database(store):
         for c in claims.values():
             c.last_checked_at = T0
         papers = [
-            Paper(arxiv_id="2509.21128", title="RL Squeezes, SFT Expands", published=dt.date(2025, 9, 25), summary="..."),
+            Paper(arxiv_id="2509.21128", title="RL Squeezes, SFT Expands", published=dt.date(2026, 1, 12), summary="..."),
             Paper(arxiv_id="2510.01180", title="BroRL: Scaling Reinforcement Learning via Broadened Exploration",
-                  published=dt.date(2025, 10, 1), summary="..."),
+                  published=dt.date(2026, 2, 3), summary="..."),  # newer than the ~2025 claims
             Paper(arxiv_id="2301.00001", title="An old paper", published=dt.date(2023, 1, 5), summary="..."),
         ]
         s.add_all(papers)
@@ -129,6 +129,6 @@ def test_changes_since_previous_export(store):
 def test_since_filters_evidence_by_publication(store):
     fixed_database(store)
     with store.read() as s:
-        data = build_export(s, since=dt.date(2025, 9, 30))
+        data = build_export(s, since=dt.date(2026, 2, 1))
     ids = {e["id"] for c in data["claims"] for e in c["evidence"]}
     assert ids == {"2510.01180"}
