@@ -34,7 +34,7 @@ _BULLET = re.compile(r"^\s*[\u2022\u25cf\u25aa*\-]\s+")
 _DATED = re.compile(r"^(?P<text>.*\S)\s*\((?P<date>[^()]*\d{4}[^()]*)\)\s*\.?\s*$")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-SLUG_LENGTH = 60  # longer slugs are cut and end in a hash of the whole question
+SLUG_LENGTH = 60
 _ANCHOR = re.compile(
     r"^arXiv:\s*(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?\s*"
     r"\((?P<date>[^)]+)\)\s*-+\s*(?P<label>.+)$",
@@ -80,20 +80,30 @@ class Document:
 
     @property
     def slug(self) -> str:
-        """The inquiry's identity: the question's slug (see `slugify`)."""
+        """A readable name for the inquiry (not its identity: see `key`)."""
         return slugify(self.question)
+
+    @property
+    def key(self) -> str:
+        """The inquiry's identity: a hash of the whole normalised question."""
+        return question_key(self.question)
+
+
+def _words(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def slugify(text: str) -> str:
-    """A readable identity for a question: its whole slug, or for a long question the
-    first words and a hash of the whole slug (two questions sharing a long prefix differ).
-    """
-    full = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(full) <= SLUG_LENGTH:
-        return full or "inquiry"
-    digest = hashlib.sha256(full.encode()).hexdigest()[:12]
-    head = full[: SLUG_LENGTH - len(digest) - 1].rsplit("-", 1)[0]
-    return f"{head}-{digest}"
+    """A readable slug: the question's words, cut at a word boundary near 60 characters."""
+    s = _words(text)
+    if len(s) > SLUG_LENGTH:
+        s = s[:SLUG_LENGTH].rsplit("-", 1)[0]
+    return s or "inquiry"
+
+
+def question_key(question: str) -> str:
+    """sha256 of the whole question, normalised (case, punctuation and spacing do not count)."""
+    return hashlib.sha256(_words(question).encode()).hexdigest()
 
 
 def clean_text(text: str) -> str:

@@ -131,7 +131,7 @@ def import_document(
     session: Session, doc: Document, source_path: str = "", actor: str = "import", protocols: dict[str, str] | None = None
 ) -> ImportResult:
     """Write a parsed document in the caller's transaction."""
-    inquiry = session.scalar(select(Inquiry).where(Inquiry.slug == doc.slug))
+    inquiry = session.scalar(select(Inquiry).where(Inquiry.question_key == doc.key))
     if inquiry is None:
         return _create(session, doc, source_path, actor, protocols or {})
     if inquiry.content_hash == doc.content_hash:
@@ -140,8 +140,11 @@ def import_document(
 
 
 def _create(session: Session, doc: Document, source_path: str, actor: str, protocols: dict[str, str]) -> ImportResult:
+    slug = doc.slug
+    if session.scalar(select(Inquiry.id).where(Inquiry.slug == slug)) is not None:
+        slug = f"{slug}-{doc.key[:8]}"  # another question with the same first words
     inquiry = Inquiry(
-        slug=doc.slug, title=doc.question, question=doc.question, description=doc.description,
+        slug=slug, question_key=doc.key, title=doc.question, question=doc.question, description=doc.description,
         summary=doc.summary, prompt_role=doc.prompt_role, prompt_tasks=doc.prompt_tasks,
         source_path=source_path, content_hash=doc.content_hash,
     )
@@ -162,7 +165,7 @@ def _create(session: Session, doc: Document, source_path: str, actor: str, proto
         session.add(ClaimRevision(claim_id=claim.id, revision=1, text=claim.text, as_of=claim.as_of,
                                   status=claim.status, approved_by=actor, note=f"imported from {source_path or 'a document'}"))
         keys.append(key)
-    audit.record(session, actor, "import", "inquiry", inquiry.id, slug=doc.slug, claims=keys,
+    audit.record(session, actor, "import", "inquiry", inquiry.id, slug=slug, claims=keys,
                  notes=len(doc.notes), anchors=len(doc.anchors), content_hash=doc.content_hash)
     return ImportResult("created", inquiry.id, inquiry.slug, keys)
 

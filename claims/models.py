@@ -67,6 +67,8 @@ class Inquiry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
+    # identity: sha256 of the whole normalised question (claims.document.question_key); the slug is only a name
+    question_key: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(Text)
     question: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -133,20 +133,40 @@ class Store:
         Refuses (DatabaseError) a file that is not a claims database and a schema newer
         than this package, before alembic touches anything.
         """
+        self.revision()
+        self.migrate("head")
+        return self.revision() or "none"
+
+    def migrate(self, target: str, down: bool = False) -> None:
+        """Upgrade (or with `down`, downgrade) the schema to revision `target` in one transaction.
+
+        On SQLite, foreign keys are off while it runs: batch migrations copy a table and
+        drop the original, which rows of other tables refer to. The references are
+        checked before it commits.
+        """
         from alembic import command
         from alembic.util import CommandError
 
-        self.revision()
         cfg = alembic_config(self.url)
         try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with self.engine.connect() as conn:
+                raw = conn.connection.driver_connection if self.is_sqlite else None
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=OFF")  # outside a transaction, or SQLite ignores it
+                try:
+                    with conn.begin():
+                        cfg.attributes["connection"] = conn
+                        (command.downgrade if down else command.upgrade)(cfg, target)
+                        if raw is not None and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                            raise DatabaseError(f"migrating {self.where} to {target} would break references between rows; "
+                                                "nothing was changed")
+                finally:
+                    if raw is not None:
+                        raw.execute("PRAGMA foreign_keys=ON")
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot migrate the database {self.where}: {_reason(exc, self.url)}") from exc
         except CommandError as exc:
             raise DatabaseError(f"cannot migrate the database {self.where}: {scrub(str(exc), self.url)}") from exc
-        return self.revision() or "none"
 
     def revision(self) -> str | None:
         """The schema revision recorded in the database (None when it is empty).
