@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from agent.stance import Judgement, JudgeResult, failed_result
 from claims.errors import JudgeUnavailable
+from claims.screening import normalise as normalise_untrusted
 
 PROMPT_VERSION = "stance-v1"
 SERVICE_ERROR = "service:"  # prefix of failures worth retrying on a later run
@@ -72,12 +73,17 @@ class StanceJudge(Protocol):
     def judge(self, request: JudgeRequest) -> JudgeResult: ...
 
 
-_TAG = re.compile(r"</?\s*paper\s*>", re.I)
+_TAG = re.compile(r"<\s*/?\s*paper\s*>", re.I)
 
 
 def neutralise(text: str) -> str:
-    """Paper text with delimiter look-alikes defused, so it cannot close the block."""
-    return _TAG.sub("[paper-tag removed]", text)
+    """Paper text with delimiter look-alikes defused, so it cannot close the block.
+
+    Full-width, small-form and guillemet brackets are folded and zero-width and bidi
+    characters removed first (`claims.screening.normalise`), so a disguised `</paper>`
+    is caught like a plain one.
+    """
+    return _TAG.sub("[paper-tag removed]", normalise_untrusted(text))
 
 
 def build_messages(request: JudgeRequest) -> list[dict[str, str]]:
