@@ -72,7 +72,7 @@ def parse_as_of(text: str) -> AsOf:
 
 
 def format_as_of(value: AsOf) -> str:
-    """The canonical text of a parsed date (ASCII, `~` kept)."""
+    """The canonical text of a parsed date (ASCII, `~` kept); parsing it gives the same interval."""
     def point(d: dt.date, precision: str) -> str:
         if precision == "year":
             return f"{d.year}"
@@ -81,9 +81,16 @@ def format_as_of(value: AsOf) -> str:
         return d.isoformat()
 
     prefix = "~" if value.approximate else ""
-    if value.precision == "range":
-        return f"{prefix}{value.start.year}-{value.end.year}"
-    return prefix + point(value.start, value.precision)
+    if value.precision != "range":
+        return prefix + point(value.start, value.precision)
+    start, end = value.start, value.end
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31):
+        unit = "year"
+    elif start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]:
+        unit = "month"
+    else:
+        unit = "day"
+    return f"{prefix}{point(start, unit)} to {point(end, unit)}" if unit != "year" else f"{prefix}{start.year}-{end.year}"
 
 
 def parse_paper_date(text: str | None) -> tuple[dt.date | None, str]:

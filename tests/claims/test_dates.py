@@ -41,8 +41,26 @@ def test_format_then_parse_round_trips(d, precision, approx, dash):
     got = parse_as_of(text)
     assert got.precision == precision
     assert got.start <= d <= got.end
-    assert parse_as_of(format_as_of(got)) == parse_as_of(format_as_of(got))
+    assert interval(parse_as_of(format_as_of(got))) == interval(got)
     assert format_as_of(parse_as_of(format_as_of(got))) == format_as_of(got)
+
+
+def interval(value):
+    return value.start, value.end, value.precision, value.approximate
+
+
+@given(dates, dates, st.sampled_from(["year", "month", "day"]), st.booleans(), st.sampled_from(["-", "\u2013", " to "]))
+def test_ranges_of_any_unit_round_trip_through_their_canonical_text(a, b, unit, approx, sep):
+    a, b = min(a, b), max(a, b)
+    point = {"year": lambda d: f"{d.year}", "month": lambda d: f"{d.year}-{d.month:02d}", "day": lambda d: d.isoformat()}[unit]
+    got = parse_as_of(("~" if approx else "") + point(a) + sep + point(b))
+    assert got.precision == "range" and got.start <= a and b <= got.end
+    assert interval(parse_as_of(format_as_of(got))) == interval(got)
+
+
+def test_canonical_text_of_a_month_range_keeps_the_months():
+    assert format_as_of(parse_as_of("2025-05\u20132025-07")) == "2025-05 to 2025-07"
+    assert format_as_of(parse_as_of("\u223c2024\u20132025")) == "~2024-2025"
 
 
 @given(st.integers(1900, 2100), st.integers(0, 5), st.sampled_from(["-", "\u2013", " to "]))
