@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
+from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus, safe_text
 
 agent_app = typer.Typer(help="The review agent: search, judge, verify anchors, plan retests, propose.",
                         no_args_is_help=True)
@@ -80,4 +80,4 @@ def print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         lines.append(f"anchors not verified: {summary.anchors['error']}")
     lines += [f"failure: {f}" for f in summary.failures]
     lines.append(f"took {summary.timings.get('total', 0):.1f}s")
-    print("\n".join(lines))
+    print(safe_text("\n".join(lines), multiline=True))

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
+from claims.cli.context import Format, Progress, cell, console, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
 from claims.errors import SourceUnavailable
 
 anchors_app = typer.Typer(help="Check the anchor papers that documents cite.", no_args_is_help=True)
@@ -45,22 +45,21 @@ def search(
     if fmt is Format.json:
         emit_json(report.to_json())
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    out = console()
     if not report.candidates:
-        console.print("no claims yet: try `claims import --bundled`")
+        out.print("no claims yet: try `claims import --bundled`")
         return
     for key, cands in report.candidates.items():
-        table = Table("rank", "score", "id", "published", "title", title=f"{key}: {len(cands)} candidates "
-                      f"({len(report.new_evidence.get(key, []))} new)", title_justify="left")
+        table = Table("rank", "score", "id", "published", "title", title=cell(f"{key}: {len(cands)} candidates "
+                      f"({len(report.new_evidence.get(key, []))} new)"), title_justify="left")
         for c in cands:
-            table.add_row(str(c.rank), f"{c.score:.2f}", c.arxiv_id, str(c.published or ""), c.title)
-        console.print(table)
+            table.add_row(str(c.rank), f"{c.score:.2f}", cell(c.arxiv_id), str(c.published or ""), cell(c.title))
+        out.print(table)
     start, end = report.window
-    console.print(f"{report.papers_seen} papers from {report.source} ({start or 'start'} to {end or 'now'}), "
-                  f"{report.requests} requests")
+    out.print(cell(f"{report.papers_seen} papers from {report.source} ({start or 'start'} to {end or 'now'}), "
+                  f"{report.requests} requests"))
 
 
 def verify(
@@ -83,14 +82,13 @@ def verify(
     if fmt is Format.json:
         emit_json([c.to_json() for c in checks])
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("id", "status", "cited", "record", "differences")
         for c in checks:
             record = f"{c.verified_title or ''} ({c.verified_published or '?'})" if c.verified_title else ""
-            table.add_row(c.arxiv_id, c.status, f"{c.cited_label} ({c.cited_date})", record,
-                          "\n".join(c.differences))
-        Console().print(table if checks else "no anchors yet: try `claims import --bundled`")
+            table.add_row(cell(c.arxiv_id), cell(c.status), cell(f"{c.cited_label} ({c.cited_date})"), cell(record),
+                          cell("\n".join(c.differences)))
+        console().print(table if checks else "no anchors yet: try `claims import --bundled`")
     if any(c.status == "unchecked" for c in checks):
         raise SourceUnavailable("some anchors could not be checked: no source reachable")
