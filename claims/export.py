@@ -4,7 +4,8 @@ Deterministic for the same database: no clock reading, stable ordering. "What ch
 since the previous export" compares with the newest recorded export whose content
 differs from the current one, so exporting twice in a row prints the same text.
 `max_tokens` trims the least important evidence first (unjudged before judged, lowest
-relevance first) and says what it trimmed; tokens are estimated as characters / 4.
+relevance first) and says what it trimmed; tokens are estimated as characters / 4
+(`estimate_tokens`), counted on the Markdown including the note of what was trimmed.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from claims.errors import NotFound
+from claims.errors import BadInput, NotFound
 from claims.evidence import is_newer_than_claim
 from claims.models import Claim, Evidence, Export, Inquiry, RetestRun
 
@@ -69,7 +71,13 @@ def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
 
 def build_export(session: Session, inquiry: str | None = None, since: dt.date | None = None,
                  max_tokens: int | None = None) -> dict[str, Any]:
-    """The export as plain data (the JSON format); `render_markdown` turns it into text."""
+    """The export as plain data (the JSON format); `render_markdown` turns it into text.
+
+    `max_tokens` (at least 1; None: no limit) trims the least important evidence until
+    the Markdown fits; the claims, anchors and tasks themselves are never cut.
+    """
+    if max_tokens is not None and max_tokens < 1:
+        raise BadInput(f"max_tokens must be at least 1 (or unset for no limit), got {max_tokens}")
     q = select(Inquiry).order_by(Inquiry.id)
     if inquiry:
         q = q.where(Inquiry.slug == inquiry)
@@ -98,7 +106,7 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
     data["changes"] = _changes(previous.snapshot if previous else None, snapshot)
     data["previous_export"] = _d(previous.created_at) if previous else None
     data["trimmed"] = []
-    if max_tokens:
+    if max_tokens is not None:
         _trim(data, max_tokens)
     return data
 
@@ -140,10 +148,15 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     return out or ["no changes"]
 
 
+def estimate_tokens(text: str) -> int:
+    """About how many tokens `text` is for an LLM: characters / 4, rounded up."""
+    return math.ceil(len(text) / 4)
+
+
 def _trim(data: dict[str, Any], max_tokens: int) -> None:
     """Drop the least important evidence until the Markdown fits; list it in data["trimmed"]."""
     trimmed: list[str] = data["trimmed"]
-    while len(render_markdown(data)) / 4 > max_tokens:
+    while estimate_tokens(render_markdown(data)) > max_tokens:
         pool = [(e["importance"], c["key"], e) for c in data["claims"] for e in c["evidence"]]
         if not pool:
             break

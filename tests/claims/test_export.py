@@ -132,3 +132,85 @@ def test_since_filters_evidence_by_publication(store):
         data = build_export(s, since=dt.date(2026, 2, 1))
     ids = {e["id"] for c in data["claims"] for e in c["evidence"]}
     assert ids == {"2510.01180"}
+
+
+def many_evidence(store):
+    """The fixed database plus 16 new papers over all claims, of every stance and a spread of relevance."""
+    fixed_database(store)
+    stances = ["unjudged", "supports", "contradicts", "refines"]
+    with store.write() as s:
+        claims = {c.key: c for c in s.scalars(select(Claim))}
+        for i in range(16):
+            pid = f"2701.{i:05d}"
+            s.add(Paper(arxiv_id=pid, title=f"Paper {i}: reinforcement learning, search and the base model prior",
+                        published=dt.date(2027, 1, 1 + i), summary="..."))
+            s.flush()
+            stance = stances[i % 4]
+            s.add(Evidence(claim_id=claims[f"C{1 + i % 5}"].id, paper_id=pid, relevance=0.2 + 0.037 * i, rank=i + 1,
+                           method="dense", stance=stance, confidence=None if stance == "unjudged" else 0.5 + 0.025 * i,
+                           rationale=f"reason {i}", found_at=T0))
+
+
+def evidence_of(data):
+    return {(c["key"], e["id"]): e for c in data["claims"] for e in c["evidence"]}
+
+
+def before_last_trim(full, data):
+    """The export as it was just before the last item was trimmed."""
+    import copy
+    import re
+
+    prev = copy.deepcopy(full)
+    prev["trimmed"] = data["trimmed"][:-1]
+    gone = {tuple(re.match(r"(C\d+): arXiv:(\S+) ", t).groups()) for t in prev["trimmed"]}
+    for c in prev["claims"]:
+        c["evidence"] = [e for e in c["evidence"] if (c["key"], e["id"]) not in gone]
+    return prev
+
+
+def test_trimming_fits_the_budget_and_drops_the_least_important_first(store):
+    """Fails if trimming ignores the budget, trims too much, or trims in the wrong order."""
+    import copy
+
+    from claims.export import estimate_tokens
+
+    many_evidence(store)
+    with store.read() as s:
+        full = build_export(s)
+        items = evidence_of(full)
+        assert len(items) >= 12
+        bare = copy.deepcopy(full)  # the least the export can be: every evidence item trimmed
+        bare["trimmed"] = [f"{k}: arXiv:{i} ({e['stance']})" for (k, i), e in items.items()]
+        for c in bare["claims"]:
+            c["evidence"] = []
+        floor, top = estimate_tokens(render_markdown(bare)), estimate_tokens(render_markdown(full))
+        assert top - floor > 200
+        results = {budget: build_export(s, max_tokens=budget) for budget in range(floor, top + 1, (top - floor) // 7)}
+        assert build_export(s, max_tokens=top)["trimmed"] == []  # a budget that fits trims nothing
+    counts = set()
+    for budget, data in results.items():
+        assert estimate_tokens(render_markdown(data)) <= budget, budget
+        kept = evidence_of(data)
+        dropped = set(items) - set(kept)
+        assert len(data["trimmed"]) == len(dropped)
+        counts.add(len(dropped))
+        if dropped and kept:  # least important first: nothing kept ranks below anything dropped
+            assert max(items[d]["importance"] for d in dropped) <= min(e["importance"] for e in kept.values())
+        if dropped:  # and no more than needed: one item fewer trimmed would not fit
+            assert estimate_tokens(render_markdown(before_last_trim(full, data))) > budget
+    assert len(counts) >= 4, "the budgets trim different amounts"
+
+
+@pytest.mark.parametrize("budget", [0, -1])
+def test_a_budget_below_one_token_is_bad_input(store, budget, home):
+    import subprocess
+    import sys
+
+    from claims.errors import BadInput
+
+    fixed_database(store)
+    with store.read() as s, pytest.raises(BadInput, match="at least 1"):
+        build_export(s, max_tokens=budget)
+    r = subprocess.run([sys.executable, "-m", "claims", "export", "--max-tokens", str(budget)], capture_output=True,
+                       text=True, env={**os.environ, "CLAIMS_HOME": str(home)}, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
