@@ -178,7 +178,7 @@ def info(fmt: Format = typer.Option(Format.table, "--format", help="table or jso
         emit_json(data)
         return
     for k, v in data.items():
-        print(f"{k:18} {safe_text(v)}")
+        print(f"{k:18} {safe_text('-' if v is None else v)}")
     if not data["schema"]:
         print("the database is not initialised yet: run `claims init` or `claims import --bundled`")
 
@@ -213,7 +213,7 @@ def review_approve(
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
     comment: str = typer.Option("", help="Why."),
     text: Optional[str] = typer.Option(None, help="Approve with this wording instead."),
-    status: Optional[str] = typer.Option(None, help="Approve with this status instead."),
+    status: Optional[ClaimStatus] = typer.Option(None, help="Approve with this status instead."),
     token: Optional[str] = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
                                         help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`)."),
 ) -> None:
@@ -225,7 +225,7 @@ def review_approve(
 
     settings = load_settings()
     with open_db(settings).write() as s:
-        p = approve(s, proposal_id, reviewer, comment, edits={"text": text, "status": status},
+        p = approve(s, proposal_id, reviewer, comment, edits={"text": text, "status": status.value if status else None},
                     allowed_reviewers=settings.reviewers, token=token)
         claim = p.claim.key if p.claim else "-"
     print(f"approved proposal {proposal_id} ({safe_text(claim)}) as {safe_text(reviewer)}")
