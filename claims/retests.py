@@ -1,7 +1,8 @@
 """Storing retest results: a RetestRun row per run, the claim's last_retested_at, audit.
 
-The retest engine (`retest/`) knows nothing of the database; it returns a record
-(`RetestResult.to_record()`) which this module stores for a claim.
+The retest engine (`retest/`) knows nothing of the database, and this module knows
+nothing of the engine: `RetestRecord` is the one definition of what a stored run
+holds; the agent turns an engine result into it (`agent.retests.to_record`).
 """
 
 from __future__ import annotations
@@ -9,48 +10,72 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.audit import record as audit
-from claims.errors import BadInput, NotFound
+from claims.errors import NotFound
 from claims.models import RUN_STATUSES, VERDICTS, Claim, RetestRun, utcnow
 
-RECORD_KEYS = frozenset({
-    "protocol", "protocol_version", "preset", "config", "status", "metrics", "verdict", "effect_size",
-    "ci_low", "ci_high", "decision_rule", "summary", "environment", "artifacts", "log", "started_at",
-    "finished_at",
-})
+
+class RetestRecord(BaseModel):
+    """One retest run as stored (the columns of RetestRun that a run fills)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: str = Field(min_length=1)
+    status: str = Field(description=f"One of {RUN_STATUSES}.")
+    protocol_version: str = ""
+    preset: str = ""
+    config: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}  # the engine's plot series (retest.results.RunMetrics as JSON)
+    verdict: str | None = Field(None, description=f"One of {VERDICTS}, or None (failed or pending).")
+    effect_size: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    decision_rule: str = ""
+    summary: str = ""
+    environment: dict[str, Any] = {}
+    artifacts: dict[str, Any] = {}
+    log: str = ""
+    reason: str | None = None  # why it ran (a plan, a reviewer's request)
+    started_at: dt.datetime | None = None  # naive UTC
+    finished_at: dt.datetime | None = None  # naive UTC
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        if v not in RUN_STATUSES:
+            raise ValueError(f"retest status {v!r}: expected one of {RUN_STATUSES}")
+        return v
+
+    @field_validator("verdict")
+    @classmethod
+    def _verdict(cls, v: str | None) -> str | None:
+        if v is not None and v not in VERDICTS:
+            raise ValueError(f"retest verdict {v!r}: expected one of {VERDICTS} or None")
+        return v
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _naive_utc(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is not None:
+            raise ValueError("must be a naive UTC datetime")
+        return v
 
 
-def _check(record: dict[str, Any]) -> None:
-    unknown = set(record) - RECORD_KEYS - {"reason"}
-    if unknown:
-        raise BadInput(f"retest record has unknown keys: {sorted(unknown)}")
-    if "protocol" not in record or "status" not in record:
-        raise BadInput("retest record needs at least 'protocol' and 'status'")
-    if record["status"] not in RUN_STATUSES:
-        raise BadInput(f"retest status {record['status']!r}: expected one of {RUN_STATUSES}")
-    if record.get("verdict") is not None and record["verdict"] not in VERDICTS:
-        raise BadInput(f"retest verdict {record['verdict']!r}: expected one of {VERDICTS} or None")
-    for key in ("started_at", "finished_at"):
-        value = record.get(key)
-        if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is not None):
-            raise BadInput(f"{key} must be a naive UTC datetime")
-
-
-def record_run(session: Session, claim_key: str, record: dict[str, Any], actor: str = "retest") -> RetestRun:
+def record_run(session: Session, claim_key: str, record: RetestRecord, actor: str = "retest") -> RetestRun:
     """Store `record` as a RetestRun of claim `claim_key`; a finished run (succeeded or
     failed) sets the claim's last_retested_at. Writes an audit entry. Raises NotFound
-    for an unknown claim and BadInput for a malformed record."""
-    _check(record)
+    for an unknown claim (a malformed record cannot be built: pydantic validates it)."""
     claim = session.scalar(select(Claim).where(Claim.key == claim_key))
     if claim is None:
         raise NotFound(f"no claim {claim_key!r}")
-    run = RetestRun(claim_id=claim.id, **record)
+    run = RetestRun(claim_id=claim.id, **record.model_dump(exclude_none=True))
     session.add(run)
     if run.status in ("succeeded", "failed"):
-        claim.last_retested_at = record.get("finished_at") or utcnow()
+        claim.last_retested_at = record.finished_at or utcnow()
     session.flush()
     audit(session, actor, "retest_recorded", "retest_run", run.id, claim=claim_key, protocol=run.protocol,
           status=run.status, verdict=run.verdict, effect_size=run.effect_size)

@@ -2,8 +2,8 @@
 
 The result is a normal Hugging Face model directory (config, safetensors,
 tokenizer.json) that transformers, TRL and vLLM load as they would any model. Base
-models are cached under ``cache_dir/base-<hash of world, model and pretrain config>``;
-a directory with ``done.json`` is complete and reused, anything else is rebuilt.
+models are cached under ``cache_dir/base-<hash of world, model and pretrain config>``
+(build-then-rename, `retest.cache`).
 
 Traps measured on this machine (see shared notes): the tokenizer needs
 ``decoders.Fuse()`` (or decoding inserts spaces) and a ``<bos>`` post-processor (TRL
@@ -15,14 +15,13 @@ prior towards one format.
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retest.cache import cached_build
 from retest.presets import ModelConfig, PretrainConfig, config_hash
 from retest.world import WorldConfig, corpus
 
@@ -181,14 +180,4 @@ def ensure_base(
     Returns (directory, pretraining stats, reused?).
     """
     key = config_hash(world, model_cfg, cfg)
-    final = Path(cache_dir) / f"base-{key}"
-    done = final / "done.json"
-    if done.exists():
-        return final, json.loads(done.read_text()), True
-    tmp = Path(cache_dir) / f".base-{key}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    stats = pretrain(world, model_cfg, cfg, tmp, progress)
-    (tmp / "done.json").write_text(json.dumps(stats))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    return final, stats, False
+    return cached_build(cache_dir, f"base-{key}", lambda out: pretrain(world, model_cfg, cfg, out, progress))

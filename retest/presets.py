@@ -110,40 +110,50 @@ def config_hash(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def _smoke() -> RetestConfig:
+    # One seed, ~35 s alone on 2 cores: a 2-layer 64-wide model (~110k params).
+    return RetestConfig(
+        preset="smoke",
+        world=WorldConfig(corpus_size=8_000, held_out=64, max_operand=5),
+        model=ModelConfig(layers=2, width=64, ffn=256, heads=4),
+        pretrain=PretrainConfig(steps=400, rows=32, row_len=64, lr=5e-3, warmup=20),
+        rl=RLConfig(steps=16, prompts_per_step=8, group_size=8, lr=3e-4, checkpoint_every=4),
+        eval=EvalConfig(problems=64, samples=16, checkpoint_problems=32, checkpoint_samples=8, bootstrap=500),
+        seeds=(0,),
+    )
+
+
+def _standard() -> RetestConfig:
+    # Three RL seeds on one ~1M-parameter base: the weekly default.
+    return RetestConfig(
+        preset="standard",
+        pretrain=PretrainConfig(steps=500, rows=16, row_len=256, lr=3e-3, warmup=30),
+        rl=RLConfig(steps=50, lr=1e-4, checkpoint_every=10),
+        eval=EvalConfig(problems=100, samples=32),
+        seeds=(0, 1, 2),
+    )
+
+
+def _gpu() -> RetestConfig:
+    # A real local model and problem file, vLLM sampling; set base_model_dir and
+    # problems_file (claims retest run --model-dir/--problems) before running.
+    return RetestConfig(
+        preset="gpu",
+        rl=RLConfig(steps=200, prompts_per_step=16, group_size=8, lr=1e-6, beta=0.0,
+                    max_completion_length=256, checkpoint_every=25, use_vllm=True),
+        eval=EvalConfig(problems=200, samples=64, checkpoint_problems=64, checkpoint_samples=16),
+        seeds=(0, 1, 2),
+        sampler="vllm",
+    )
+
+
+_BUILDERS = {"smoke": _smoke, "standard": _standard, "gpu": _gpu}
+PRESETS: tuple[str, ...] = tuple(_BUILDERS)
+"""The preset names, in order: the one list the CLI and the weekly job check against."""
+
+
 def preset(name: str) -> RetestConfig:
     """The named preset; raises ValueError naming the choices."""
-    if name == "smoke":
-        # One seed, ~35 s alone on 2 cores: a 2-layer 64-wide model (~110k params).
-        return RetestConfig(
-            preset="smoke",
-            world=WorldConfig(corpus_size=8_000, held_out=64, max_operand=5),
-            model=ModelConfig(layers=2, width=64, ffn=256, heads=4),
-            pretrain=PretrainConfig(steps=400, rows=32, row_len=64, lr=5e-3, warmup=20),
-            rl=RLConfig(steps=16, prompts_per_step=8, group_size=8, lr=3e-4, checkpoint_every=4),
-            eval=EvalConfig(problems=64, samples=16, checkpoint_problems=32, checkpoint_samples=8, bootstrap=500),
-            seeds=(0,),
-        )
-    if name == "standard":
-        # Three RL seeds on one ~1M-parameter base: the weekly default.
-        return RetestConfig(
-            preset="standard",
-            pretrain=PretrainConfig(steps=500, rows=16, row_len=256, lr=3e-3, warmup=30),
-            rl=RLConfig(steps=50, lr=1e-4, checkpoint_every=10),
-            eval=EvalConfig(problems=100, samples=32),
-            seeds=(0, 1, 2),
-        )
-    if name == "gpu":
-        # A real local model and problem file, vLLM sampling; set base_model_dir and
-        # problems_file (claims retest run --model-dir/--problems) before running.
-        return RetestConfig(
-            preset="gpu",
-            rl=RLConfig(steps=200, prompts_per_step=16, group_size=8, lr=1e-6, beta=0.0,
-                        max_completion_length=256, checkpoint_every=25, use_vllm=True),
-            eval=EvalConfig(problems=200, samples=64, checkpoint_problems=64, checkpoint_samples=16),
-            seeds=(0, 1, 2),
-            sampler="vllm",
-        )
-    raise ValueError(f"unknown preset {name!r}: choose smoke, standard or gpu")
-
-
-PRESETS = ("smoke", "standard", "gpu")
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return _BUILDERS[name]()

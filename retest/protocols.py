@@ -1,6 +1,7 @@
 """Named, versioned protocols: what claim each tests, and its decision rule.
 
-Each protocol reads the same measurement bundle (see `retest.runner.measure`), so
+Each protocol reads the same typed measurements (`retest.results.Measurements`, made
+by `retest.runner.measure`), so
 all three share one pretrained base and one GRPO run per seed. A decision turns a
 measurement into a verdict (consistent / inconsistent / inconclusive) with an effect
 size and a 95% interval: over seeds (t interval) when there are two or more, else a
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from retest.measures import bootstrap_mean_ci, seed_interval
+from retest.measures import bootstrap_mean_ci, pass_at_k_table, seed_interval
+from retest.results import Measurements
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ProtocolSpec:
     interval_days: int
     description: str
     decision_rule: str
-    decide: Callable[[dict[str, Any]], Decision]
+    decide: Callable[[Measurements], Decision]
 
 
 def _interval(per_seed: list[float], single: Callable[[], tuple[float, float]], what: str) -> tuple[float, float, float, str]:
@@ -52,16 +53,12 @@ def _interval(per_seed: list[float], single: Callable[[], tuple[float, float]], 
 PASSK_MARGIN = 0.02
 
 
-def decide_passk(m: dict[str, Any]) -> Decision:
-    base, n = np.asarray(m["base_counts"], float), m["samples"]
-    rl = [np.asarray(c, float) for c in m["rl_counts"]]
-    from retest.measures import pass_at_k_table
-
-    b_tab = pass_at_k_table(base.astype(int), n)
-    r_tabs = [pass_at_k_table(c.astype(int), n) for c in rl]
+def decide_passk(m: Measurements) -> Decision:
+    n, boot = m.samples, m.bootstrap
+    b_tab = pass_at_k_table(m.base.counts, n)
+    r_tabs = [pass_at_k_table(r.final.counts, n) for r in m.runs]
     d1 = [float(t[:, 0].mean() - b_tab[:, 0].mean()) for t in r_tabs]
     dn = [float(t[:, -1].mean() - b_tab[:, -1].mean()) for t in r_tabs]
-    boot = m.get("bootstrap", 1000)
     d1_m, d1_lo, d1_hi, over = _interval(d1, lambda: bootstrap_mean_ci(r_tabs[0][:, 0] - b_tab[:, 0], boot), "problems")
     dn_m, dn_lo, dn_hi, _ = _interval(dn, lambda: bootstrap_mean_ci(r_tabs[0][:, -1] - b_tab[:, -1], boot), "problems")
     if d1_lo > 0 and dn_hi <= PASSK_MARGIN:
@@ -82,20 +79,20 @@ def decide_passk(m: dict[str, Any]) -> Decision:
 DOMINANCE = 0.6
 
 
-def decide_format(m: dict[str, Any]) -> Decision:
-    final = m["format_shares_final"]  # per seed: {fmt: share}
-    base = m["format_shares_base"]
-    mean_final = {f: float(np.mean([s[f] for s in final])) for f in ("A", "B", "C")}
-    top = max(mean_final, key=mean_final.get)
-    gains = [s[top] - base[top] for s in final]
-    ent = [e - m["entropy_base"] for e in m["entropy_final"]]
-    boot = m.get("bootstrap", 1000)
-    per_problem = np.asarray(m["format_top_per_problem"][0].get(top, [])) - np.asarray(m["format_base_per_problem"].get(top, []))
-    g_m, g_lo, g_hi, over = _interval(gains, lambda: bootstrap_mean_ci(per_problem, boot), "problems")
-    e_per = np.asarray(m["entropy_final_per_problem"][0]) - np.asarray(m["entropy_base_per_problem"])
-    e_m, e_lo, e_hi, _ = _interval(ent, lambda: bootstrap_mean_ci(e_per, boot), "problems")
+def decide_format(m: Measurements) -> Decision:
+    finals = [r.final.mean_formats() for r in m.runs]
+    base = m.base.mean_formats()
+    mean_final = {f: float(np.mean([s[f] for s in finals])) for f in ("A", "B", "C")}
+    top = max(mean_final, key=lambda f: mean_final[f])
+    gains = [s[top] - base[top] for s in finals]
+    ent = [r.final.mean_entropy - m.base.mean_entropy for r in m.runs]
+    first = m.runs[0].final
+    per_problem = np.asarray(first.format_column(top)) - np.asarray(m.base.format_column(top))
+    g_m, g_lo, g_hi, over = _interval(gains, lambda: bootstrap_mean_ci(per_problem, m.bootstrap), "problems")
+    e_per = np.asarray(first.entropy) - np.asarray(m.base.entropy)
+    e_m, e_lo, e_hi, _ = _interval(ent, lambda: bootstrap_mean_ci(e_per, m.bootstrap), "problems")
     share_lo = base[top] + g_lo
-    within_epoch = m["epochs"] <= 1.0
+    within_epoch = m.epochs <= 1.0
     if share_lo >= DOMINANCE and g_lo > 0 and e_hi < 0 and within_epoch:
         verdict = "consistent"
     elif g_hi <= 0 or base[top] + g_hi < 0.5 or e_lo > 0:
@@ -104,7 +101,7 @@ def decide_format(m: dict[str, Any]) -> Decision:
         verdict = "inconclusive"
     finding = (
         f"format {top} went from {base[top]:.2f} to {mean_final[top]:.2f} of samples (gain {g_m:+.2f} "
-        f"[{g_lo:+.2f}, {g_hi:+.2f}]) in {m['epochs']:.2f} epochs, mean token entropy changed "
+        f"[{g_lo:+.2f}, {g_hi:+.2f}]) in {m.epochs:.2f} epochs, mean token entropy changed "
         f"{e_m:+.3f} [{e_lo:+.3f}, {e_hi:+.3f}] nats"
     )
     return Decision(verdict, g_m, g_lo, g_hi, over, finding)
@@ -115,14 +112,17 @@ def decide_format(m: dict[str, Any]) -> Decision:
 CLAIMED = (0.05, 0.30)
 
 
-def decide_sparsity(m: dict[str, Any]) -> Decision:
-    fr = [s["all"]["changed_bf16"] for s in m["sparsity_by_seed"]]
-    fp32 = float(np.mean([s["all"]["changed_fp32"] for s in m["sparsity_by_seed"]]))
-    tensors = np.asarray(m["tensor_changes"][0], float)  # rows: (changed_bf16, size)
+def decide_sparsity(m: Measurements) -> Decision:
+    changes = [r.weights for r in m.runs if r.weights is not None]
+    if len(changes) != len(m.runs) or not changes:
+        raise ValueError("update-sparsity needs the weights of every run (a base model this engine pretrained)")
+    fr = [c.sparsity["all"].changed_bf16 for c in changes]
+    fp32 = float(np.mean([c.sparsity["all"].changed_fp32 for c in changes]))
+    tensors = np.asarray(changes[0].tensors, float)  # rows: (changed_bf16, size)
 
     def by_tensor() -> tuple[float, float]:
         rng = np.random.default_rng(0)
-        idx = rng.integers(0, len(tensors), size=(m.get("bootstrap", 1000), len(tensors)))
+        idx = rng.integers(0, len(tensors), size=(m.bootstrap, len(tensors)))
         ratios = tensors[idx, 0].sum(1) / tensors[idx, 1].sum(1)
         lo, hi = np.quantile(ratios, [0.025, 0.975])
         return float(lo), float(hi)
@@ -135,10 +135,10 @@ def decide_sparsity(m: dict[str, Any]) -> Decision:
         verdict = "inconsistent"
     else:
         verdict = "inconclusive"
-    rel = m.get("relative_update", {})
+    p50 = changes[0].relative_update.get("p50", float("nan"))
     finding = (
         f"RL changed {f_m:.1%} [{f_lo:.1%}, {f_hi:.1%}] of parameters as seen in bf16 and {fp32:.1%} in fp32 "
-        f"(claimed 5-30%); median relative update {rel.get('p50', float('nan')):.1e} against bf16's half ulp 2^-9"
+        f"(claimed 5-30%); median relative update {p50:.1e} against bf16's half ulp 2^-9"
     )
     return Decision(verdict, f_m, f_lo, f_hi, over, finding)
 

@@ -5,20 +5,20 @@ is 8x slower), no gradient checkpointing, ``use_cpu=True``, no dataloader worker
 learning rate near 1e-4 for a model trained from scratch (1e-6 does not move it).
 ``per_device_train_batch_size`` counts completions, so it is prompts x group size.
 
-The run is cached under ``cache_dir/rl-<hash of base, RL config, seed>`` with its
+The run is cached under ``cache_dir/rl-<hash of base, RL config, seed, prompts>`` with its
 checkpoints (``checkpoints/step-NNNN``, step 0 being the base) and TRL's per-step
 log, so the three protocols share one GRPO run per seed.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retest.cache import cached_build
 from retest.presets import RLConfig, config_hash
 from retest.world import is_correct
 
@@ -122,6 +122,11 @@ def train_grpo(
     }
 
 
+def rl_key(base_key: str, prompts: list[tuple[str, int]], cfg: RLConfig, seed: int) -> str:
+    """The cache key of a GRPO run: base, config, seed and the content of its prompts."""
+    return config_hash(base_key, cfg, seed, [list(p) for p in prompts])
+
+
 def ensure_rl(
     base_dir: Path,
     base_key: str,
@@ -131,22 +136,12 @@ def ensure_rl(
     cache_dir: Path,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, dict[str, Any], bool]:
-    """The cached GRPO run for (base, config, seed), training it first if needed.
+    """The cached GRPO run for (base, config, seed, prompts), training it first if needed.
 
     Returns (run directory, stats, reused?).
     """
-    key = config_hash(base_key, cfg, seed, len(prompts))
-    final = Path(cache_dir) / f"rl-{key}"
-    done = final / "done.json"
-    if done.exists():
-        return final, json.loads(done.read_text()), True
-    tmp = Path(cache_dir) / f".rl-{key}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    stats = train_grpo(base_dir, prompts, cfg, seed, tmp, progress)
-    (tmp / "done.json").write_text(json.dumps(stats))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    return final, stats, False
+    name = f"rl-{rl_key(base_key, prompts, cfg, seed)}"
+    return cached_build(cache_dir, name, lambda out: train_grpo(base_dir, prompts, cfg, seed, out, progress))
 
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:

@@ -1,8 +1,10 @@
 """Samplers: draw n completions per prompt, with the policy's mean token entropy.
 
 One small interface, `Sampler`, and its implementations chosen by name in `SAMPLERS`:
-``transformers`` (batched `generate`, CPU or GPU), ``vllm`` (GPU; vLLM is imported
-only inside it) and ``fake`` (scripted completions, for tests of the code around).
+``transformers`` (batched `generate`, CPU or GPU), ``naive`` (one at a time, the
+benchmark's baseline) and ``vllm`` (GPU; vLLM is imported only inside it). Beside them
+`FakeSampler` (scripted completions) tests the code around the seam
+(tests/retest/test_evaluate.py).
 """
 
 from __future__ import annotations

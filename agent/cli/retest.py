@@ -10,8 +10,9 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import Format, Progress, emit_json, load_settings, open_db
+from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, safe_text
 from claims.errors import BadInput
+from retest.presets import PRESETS
 
 retest_app = typer.Typer(
     help="Re-test claims with small controlled experiments (toy worlds, tiny models, GRPO).",
@@ -19,10 +20,8 @@ retest_app = typer.Typer(
 )
 
 
-class Preset(str, Enum):
-    smoke = "smoke"
-    standard = "standard"
-    gpu = "gpu"
+# The choices of --preset come from retest.presets.PRESETS (the one list of names).
+Preset = Enum("Preset", {name: name for name in PRESETS}, type=str)  # type: ignore[misc]
 
 
 def register(app: typer.Typer) -> None:
@@ -61,7 +60,7 @@ def protocols(
 def run(
     protocol: str = typer.Argument(..., help="Protocol name (see `claims retest protocols`)."),
     claim: str = typer.Option(..., "--claim", help="Key of the claim the result is recorded for, e.g. C1."),
-    preset: Preset = typer.Option(Preset.smoke, "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu."),
+    preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of RL seeds (overrides the preset)."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="gpu preset: a local Hugging Face model directory."),
     problems: Optional[Path] = typer.Option(None, "--problems", help="gpu preset: JSONL of {\"prompt\", \"answer\"}."),
@@ -78,6 +77,7 @@ def run(
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from agent.retests import to_record
     from claims.retests import record_run
     from retest.presets import preset as load_preset
     from retest.protocols import PROTOCOLS
@@ -99,14 +99,13 @@ def run(
         config = dataclasses.replace(config, base_model_dir=str(model_dir) if model_dir else None,
                                      problems_file=str(problems) if problems else None)
     progress = Progress()
-    home = settings.resolved_home
-    result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=home / "cache" / "retest",
-                          artifacts_dir=home / "retest", progress=progress.log, config=config)
-    record = result.to_record()
+    result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=settings.retest_cache_dir,
+                          artifacts_dir=settings.retest_artifacts_dir, progress=progress.log, config=config)
+    record = to_record(result, reason="run from the command line")
     with store.write() as s:
         run_id = record_run(s, claim, record).id
     if fmt is Format.json:
-        emit_json({"id": run_id, "claim": claim, **record})
+        emit_json({"id": run_id, "claim": claim, **record.model_dump(mode="json")})
     else:
         print(f"retest run {run_id} for {claim}: {result.status}", end="")
         if result.verdict:
@@ -114,8 +113,8 @@ def run(
                   f"[{result.ci_low:+.3f}, {result.ci_high:+.3f}]")
         else:
             print()
-        print(result.summary)
+        print(safe_text(result.summary, multiline=True))
         if result.status == "failed":
-            print(result.log[-2000:], file=sys.stderr)
+            print(safe_text(result.log[-2000:], multiline=True), file=sys.stderr)
     if result.status != "succeeded":
         raise typer.Exit(1)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from agent.retests import to_record
+from retest.results import RunMetrics
 from retest.runner import run_protocol
 
 pytestmark = pytest.mark.slow
@@ -24,7 +26,7 @@ def smoke(smoke_home: Path):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     phases: list[str] = []
     result = run_protocol("passk-boundary", "smoke", cache_dir=smoke_home / "cache" / "retest",
-                          artifacts_dir=smoke_home / "retest", progress=phases.append)
+                          artifacts_dir=smoke_home / "artifacts" / "retests", progress=phases.append)
     assert result.status == "succeeded", result.log
     return result, phases
 
@@ -33,38 +35,59 @@ def test_rl_raises_reward_and_records_series(smoke) -> None:
     result, phases = smoke
     m = result.metrics
     # RL raises held-out pass@1 and the training reward on the smoke world (seed 0)
-    assert m["passk_rl"][0] > m["passk_base"][0] + 0.05
-    half = len(m["train_reward"]) // 2
-    assert sum(m["train_reward"][half:]) / half > sum(m["train_reward"][:half]) / half
+    assert m.passk_rl[0] > m.passk_base[0] + 0.05
+    half = len(m.train_reward) // 2
+    assert sum(m.train_reward[half:]) / half > sum(m.train_reward[:half]) / half
     # format shares and entropy at every checkpoint, step 0 being the base
-    steps = m["checkpoint_steps"]
-    assert steps[0] == 0 and steps[-1] == result.config["rl"]["steps"] and len(steps) >= 3
-    assert all(len(m["format_shares"][f]) == len(steps) for f in ("A", "B", "C", "other"))
-    assert len(m["entropy"]) == len(steps) and m["entropy"][-1] < m["entropy"][0]
+    steps = m.checkpoint_steps
+    assert steps[0] == 0 and steps[-1] == result.config.rl.steps and len(steps) >= 3
+    assert all(len(m.format_shares[f]) == len(steps) for f in ("A", "B", "C", "other"))
+    assert len(m.entropy) == len(steps) and m.entropy[-1] < m.entropy[0]
     # the base model's prior is the corpus mixture it was trained on (within sampling noise)
-    assert m["format_shares_base"]["C"] == pytest.approx(0.5, abs=0.15)
-    assert len(m["passk_base"]) == len(m["passk_base_low"]) == len(m["k"]) == result.config["eval"]["samples"]
+    assert m.format_shares_base["C"] == pytest.approx(0.5, abs=0.15)
+    assert len(m.passk_base) == len(m.passk_base_low) == len(m.k) == result.config.eval.samples
+    assert m.effect is not None and m.effect.value == result.effect_size
     # a verdict with its numbers, labelled as a toy-world single-seed result
     assert result.verdict in ("consistent", "inconsistent", "inconclusive")
     assert result.ci_low <= result.effect_size <= result.ci_high
     assert result.summary.startswith("Toy-world result") and "single seed" in result.summary
-    assert {"torch", "transformers", "trl", "git_revision", "hardware", "seeds"} <= set(result.environment)
-    assert any("phase grpo" in p for p in phases) and Path(result.artifacts["metrics"]).exists()
-    json.dumps(result.metrics)  # JSON-able as stored
+    assert result.environment.torch and result.environment.trl and result.environment.seeds == (0,)
+    assert any("phase grpo" in p for p in phases) and Path(result.artifacts.metrics).exists()
+    # what is written and stored reads back as the same typed series
+    stored = json.loads(Path(result.artifacts.metrics).read_text())
+    assert RunMetrics.from_stored(stored) == m
 
 
 def test_other_protocols_reuse_the_cached_runs(smoke, smoke_home: Path) -> None:
     phases: list[str] = []
     for name in ("format-collapse", "update-sparsity"):
         r = run_protocol(name, "smoke", cache_dir=smoke_home / "cache" / "retest",
-                         artifacts_dir=smoke_home / "retest", progress=phases.append)
+                         artifacts_dir=smoke_home / "artifacts" / "retests", progress=phases.append)
         assert r.status == "succeeded" and r.verdict is not None, r.log
-        assert r.metrics["timings"]["total"] < 15  # nothing retrained
+        assert r.metrics.timings["total"] < 15  # nothing retrained
     assert any("base model reused" in p for p in phases) and any("grpo seed 0 reused" in p for p in phases)
     assert not any("pretrain step" in p for p in phases)
-    sparsity = r.metrics["sparsity"]["all"]
-    assert 0 <= sparsity["changed_bf16"] <= sparsity["changed_fp32"] <= 1
-    assert r.metrics["ranks"] and "%" in r.summary
+    sparsity = r.metrics.sparsity["all"]
+    assert 0 <= sparsity.changed_bf16 <= sparsity.changed_fp32 <= 1
+    assert r.metrics.ranks and "%" in r.summary
+
+
+def test_grpo_runs_of_other_prompts_of_the_same_size_are_not_shared(smoke, tmp_path: Path) -> None:
+    from retest.model import ensure_base
+    from retest.presets import RLConfig, preset
+    from retest.rl import ensure_rl
+
+    result, _ = smoke
+    cfg = preset("smoke")
+    base_dir, _, reused = ensure_base(cfg.world, cfg.model, cfg.pretrain, Path(result.artifacts.runs[0]).parent)
+    assert reused
+    tiny = RLConfig(steps=1, prompts_per_step=2, group_size=2, checkpoint_every=1, max_completion_length=6)
+    one, other = [("1+2*3=", 7), ("2*2+1=", 5)], [("1+1*1=", 2), ("3*1+2=", 5)]
+    first, _, reused_first = ensure_rl(base_dir, base_dir.name, one, tiny, 0, tmp_path)
+    second, _, reused_second = ensure_rl(base_dir, base_dir.name, other, tiny, 0, tmp_path)
+    again, _, reused_again = ensure_rl(base_dir, base_dir.name, one, tiny, 0, tmp_path)
+    assert not reused_first and not reused_second and first != second
+    assert again == first and reused_again
 
 
 def test_a_crash_or_interrupt_gives_a_failed_result(tmp_path: Path) -> None:
@@ -73,7 +96,8 @@ def test_a_crash_or_interrupt_gives_a_failed_result(tmp_path: Path) -> None:
 
     r = run_protocol("passk-boundary", "smoke", cache_dir=tmp_path, artifacts_dir=tmp_path, progress=interrupt)
     assert r.status == "failed" and r.verdict is None and "KeyboardInterrupt" in r.log
-    assert r.finished_at is not None and r.to_record()["status"] == "failed"
+    assert r.finished_at is not None and r.metrics.k == () and "total" not in r.metrics.timings
+    assert to_record(r).status == "failed" and to_record(r).verdict is None
 
 
 def test_record_run_and_cli_on_the_bundled_claims(smoke, smoke_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,7 +117,7 @@ def test_record_run_and_cli_on_the_bundled_claims(smoke, smoke_home: Path, monke
     import_bundled(store)
     result, _ = smoke
     with store.write() as s:
-        run = record_run(s, "C1", result.to_record())
+        run = record_run(s, "C1", to_record(result))
     with store.read() as s:
         claim = s.scalar(select(Claim).where(Claim.key == "C1"))
         assert claim.last_retested_at == result.finished_at
@@ -105,6 +129,9 @@ def test_record_run_and_cli_on_the_bundled_claims(smoke, smoke_home: Path, monke
     assert out.exit_code == 0, out.output
     record = json.loads(out.stdout)
     assert record["claim"] == "C3" and record["status"] == "succeeded" and record["verdict"]
+    # the CLI writes where the weekly job does: <home>/artifacts/retests
+    assert Path(record["artifacts"]["folder"]).parent == smoke_home / "artifacts" / "retests"
+    assert not (smoke_home / "retest").exists()
     shown = runner.invoke(build_app(), ["show", "C3"])
     assert "format-collapse" in shown.stdout and record["verdict"] in shown.stdout
 
@@ -121,6 +148,6 @@ def test_vllm_sampler_draws_the_same_kind_of_samples(smoke) -> None:
     from retest.sampler import VllmSampler
 
     result, _ = smoke
-    base_dir = Path(result.artifacts["runs"][0]) / "checkpoints" / "step-0000"
+    base_dir = Path(result.artifacts.runs[0]) / "checkpoints" / "step-0000"
     rows = VllmSampler(base_dir).sample(["1+2*3="], 8, 1.0, 24, seed=0)
     assert len(rows) == 1 and len(rows[0]) == 8

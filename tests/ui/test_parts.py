@@ -28,42 +28,48 @@ def test_diff_marks_only_what_changed_and_escapes() -> None:
     assert "<ins" not in diff_html("same text", "same text")
 
 
-def test_pass_at_k_reads_columns_with_intervals(metrics: dict) -> None:
-    df = charts.pass_at_k_frame(metrics)
+def test_pass_at_k_reads_the_stored_series_with_intervals(metrics: dict) -> None:
+    df = charts.pass_at_k_frame(charts.parse_metrics(metrics))
     assert set(df["model"]) == {"base", "RL"} and len(df) == 12
     rl1 = df[(df["model"] == "RL") & (df["k"] == 1)].iloc[0]
     assert (rl1["pass"], rl1["low"], rl1["high"]) == (0.78, 0.74, 0.82)
-
-
-def test_pass_at_k_reads_mappings_and_records() -> None:
-    mapping = {"pass_at_k": {"base": {"1": 0.4, "8": 0.8}, "rl": {"1": {"mean": 0.7, "low": 0.6, "high": 0.8}}}}
-    df = charts.pass_at_k_frame(mapping)
-    assert sorted(df["k"]) == [1.0, 1.0, 8.0]
-    records = {"pass_at_k": [{"model": "base", "k": 1, "value": 0.4}, {"model": "rl", "k": 1, "value": 0.7}]}
-    assert sorted(charts.pass_at_k_frame(records)["pass"]) == [0.4, 0.7]
+    base32 = df[(df["model"] == "base") & (df["k"] == 32)].iloc[0]
+    assert (base32["pass"], base32["low"], base32["high"]) == (0.96, 0.94, 0.98)
 
 
 def test_format_entropy_sparsity_frames(metrics: dict) -> None:
-    fmt = charts.format_frame(metrics)
-    assert set(fmt["format"]) == {"A", "B", "C", "other"} and fmt["step"].max() == 150
+    m = charts.parse_metrics(metrics)
+    fmt = charts.format_frame(m)
+    assert set(fmt["format"]) == {"A", "B", "C", "other"} and fmt["step"].max() == 150 and len(fmt) == 16
     assert fmt[(fmt["format"] == "C") & (fmt["step"] == 100)]["share"].iloc[0] == 0.1
-    records = charts.format_frame({"format_shares": [{"step": 0, "A": 0.2, "B": 0.8}]})
-    assert len(records) == 2
-    by_step = charts.format_frame({"format_shares": {"0": {"A": 0.2, "B": 0.8}, "10": {"A": 0.9, "B": 0.1}}})
-    assert len(by_step) == 4
-    ent = charts.entropy_frame({"entropy": [0.3, 0.2, 0.1]})
-    assert list(ent["step"]) == [0.0, 1.0, 2.0]
-    ent = charts.entropy_frame(metrics)
+    ent = charts.entropy_frame(m)
     assert len(ent) == 9 and ent[ent["source"] == "samples (checkpoint)"]["step"].max() == 150
-    sp = charts.sparsity_frame(metrics)
+    assert ent[ent["source"] == "policy (GRPO step)"]["entropy"].tolist() == [0.22, 0.2, 0.15, 0.1, 0.06]
+    sp = charts.sparsity_frame(m)
     row = sp[(sp["layer"] == "layer 0") & (sp["view"] == "bf16")].iloc[0]
     assert round(row["unchanged"], 2) == 0.30
+    assert round(sp[(sp["layer"] == "all") & (sp["view"] == "fp32")]["unchanged"].iloc[0], 2) == 0.06
 
 
-def test_missing_or_malformed_metrics_give_empty_frames() -> None:
-    for bad in ({}, {"pass_at_k": "n/a"}, {"entropy": [None, "x"]}, {"update_sparsity": [1, 2]}):
+def test_the_stored_metrics_round_trip_through_the_one_typed_shape(metrics: dict) -> None:
+    from retest.results import RunMetrics
+
+    m = RunMetrics.model_validate(metrics)
+    assert charts.parse_metrics(m.model_dump(mode="json")) == m
+
+
+def test_missing_malformed_or_failed_metrics_give_no_plot() -> None:
+    # not the stored shape at all: nothing to plot
+    for bad in ({"entropy": [None, "x"]}, {"sparsity": [1, 2]}, {"k": "n/a"}, ["not", "a", "mapping"]):
+        assert charts.parse_metrics(bad) is None
+    # a failed run stores only its timings; series that do not align with their axis are not drawn
+    for empty in ({}, None, {"timings": {"total": 3.2}, "toy_world": True},
+                  {"k": [1, 2], "passk_base": [0.4], "checkpoint_steps": [0, 5], "entropy": [0.2],
+                   "format_shares": {"A": [0.1]}}):
+        m = charts.parse_metrics(empty)
+        assert m is not None
         for _, frame, _ in charts.PLOTS:
-            assert frame(bad).empty
+            assert frame(m).empty
 
 
 def test_identity_rules() -> None:

@@ -1,0 +1,47 @@
+"""Between the retest engine and the claims store: an engine result as a stored record.
+
+`retest/` knows nothing of the database and `claims/` nothing of the engine; this is
+the one place that reads a `retest.runner.RetestResult` field by field into a
+`claims.retests.RetestRecord` (a renamed field fails the type check here).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from claims.models import utcnow
+from claims.retests import RetestRecord
+
+if TYPE_CHECKING:
+    from retest.runner import RetestResult
+
+
+def to_record(result: RetestResult, reason: str | None = None) -> RetestRecord:
+    """The record to store for an engine result (succeeded or failed)."""
+    return RetestRecord(
+        protocol=result.protocol,
+        protocol_version=result.protocol_version,
+        preset=result.preset,
+        config=result.config.to_dict(),
+        status=result.status,
+        metrics=result.metrics.model_dump(mode="json"),
+        verdict=result.verdict,
+        effect_size=result.effect_size,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        decision_rule=result.decision_rule,
+        summary=result.summary,
+        environment=result.environment.model_dump(mode="json"),
+        artifacts=result.artifacts.model_dump(mode="json") if result.artifacts else {},
+        log=result.log,
+        reason=reason,
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+    )
+
+
+def failed_start(protocol: str, preset: str, log: str, reason: str | None = None) -> RetestRecord:
+    """The record of a retest that could not start (the engine failed to import or set up)."""
+    now = utcnow()
+    return RetestRecord(protocol=protocol, preset=preset, status="failed", log=log, reason=reason,
+                        summary="the retest could not start", started_at=now, finished_at=now)
