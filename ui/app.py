@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy.engine import make_url
 
+from claims.redaction import redact_url
 from claims.settings import Settings
 from ui import data, identity
 from ui.decisions import show_flashes
@@ -35,10 +35,10 @@ nav = st.navigation(
 )
 
 with st.sidebar:
-    st.caption(f"Database: `{make_url(url).render_as_string(hide_password=True)}`")
+    st.caption(f"Database: `{redact_url(url)}`")
 
 if not data.is_initialised(url):
-    st.error(f"The database at `{make_url(url).render_as_string(hide_password=True)}` is not initialised. "
+    st.error(f"The database at `{redact_url(url)}` is not initialised. "
              "Run `claims import --bundled` first.")
     st.stop()
 try:

@@ -66,7 +66,7 @@ def ui(
     store.dispose()
     cmd = streamlit_command(host, port)
     env = {**os.environ, "CLAIMS_DATABASE_URL": settings.resolved_database_url}
-    print(f"review app on http://{host}:{port} (database {store.engine.url.render_as_string(hide_password=True)})",
+    print(f"review app on http://{host}:{port} (database {store.where})",
           file=sys.stderr, flush=True)
     os.execve(sys.executable, cmd, env)  # the server replaces this process: signals reach it directly
 
