@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from claims.errors import JudgeUnavailable, NotFound
 from claims.models import Claim
+from claims.redaction import redact_url
 from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, ResumeKey, RunOutcome, StartedRun, finish_run, start_agent_run
 from claims.settings import Settings
 from claims.store import Store
@@ -137,7 +138,7 @@ def decide_mode(settings: Settings, use_llm: bool) -> tuple[str, str, Any]:
         probe(settings.llm_base_url, settings.llm_api_key.get_secret_value(), min(5.0, settings.llm_timeout_seconds))
     except JudgeUnavailable as exc:
         return "rank-only", str(exc), None
-    return "judge", f"{settings.llm_model} at {settings.llm_base_url}", OpenAIJudge.from_settings(settings)
+    return "judge", f"{settings.llm_model} at {redact_url(settings.llm_base_url)}", OpenAIJudge.from_settings(settings)
 
 
 def protocol_intervals() -> dict[str, int]:
