@@ -47,14 +47,14 @@ def main() -> None:
 
     first = results["passk-boundary"][0]
     m = first.metrics
-    base = m["base_model"]
+    base = m.base_model
     print(f"\n{'phase':<28}{'seconds':>10}  figure")
     print(f"{'corpus':<28}{base.get('corpus_seconds', 0):>10.2f}  {base.get('corpus_examples')} examples")
     print(f"{'pretrain':<28}{base.get('train_seconds', 0):>10.2f}  {base.get('tokens_per_second')} tokens/s, "
           f"{base.get('parameters')} parameters, loss {base.get('loss_first')} -> {base.get('loss_last')}")
-    for i, g in enumerate(m["grpo"]):
+    for i, g in enumerate(m.grpo):
         print(f"{f'grpo seed {i}':<28}{g['seconds']:>10.2f}  {g['steps_per_second']} steps/s")
-    for key, value in m["timings"].items():
+    for key, value in m.timings.items():
         if key.startswith(("sample", "measure")):
             print(f"{key:<28}{value:>10.2f}")
     for name, (r, secs) in results.items():
@@ -62,7 +62,7 @@ def main() -> None:
     print(f"{'all three protocols':<28}{wall:>10.2f}  (CPU time of this process {cpu:.1f} s)")
 
     cfg = preset(args.preset)
-    model_dir = Path(first.artifacts["runs"][0]) / "checkpoints" / "step-0000"
+    model_dir = Path(first.artifacts.runs[0]) / "checkpoints" / "step-0000"
     prompts = [p.prompt for p in split(cfg.world)[1]]
     n = cfg.eval.samples
     batched = TransformersSampler(model_dir, batch_size=cfg.eval.batch_size)
