@@ -89,14 +89,12 @@ def run(args: list[str] | None = None) -> int:
 
 def usage_error(exc: Exception) -> int:
     """A usage error of the parser (unknown option, bad value, missing argument): exit 2."""
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
-
-    if isinstance(exc, NoArgsIsHelpError):  # `claims` or `claims review` alone: the help, exit 0
-        print(exc.format_message())
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `claims` or `claims review` alone: the help, exit 0
+        print(exc.format_message())  # type: ignore[attr-defined]
         return 0
     ctx = getattr(exc, "ctx", None)
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    code = 2 if isinstance(exc, UsageError) else int(getattr(exc, "exit_code", 1) or 1)
+    code = int(getattr(exc, "exit_code", 1) or 1)  # 2 for every usage error
     message = exc.format_message().replace("Value error, ", "")  # type: ignore[attr-defined]
     return fail(f"{message}{hint}", code)
 
