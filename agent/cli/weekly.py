@@ -10,7 +10,6 @@ import typer
 from agent.cli.retest import Preset
 from claims.cli.context import (Progress, emit_json, finite, load_settings, open_db, parse_date_option, resolve_corpus,
                                 safe_text)
-from claims.errors import BadInput
 
 
 class ReportFormat(str, Enum):
@@ -47,10 +46,6 @@ def weekly(
     from claims.lock import run_lock
     from claims.reports import render_report
 
-    from retest.presets import PRESETS
-
-    if retest_preset not in PRESETS:
-        raise BadInput(f"unknown retest preset {retest_preset!r}; expected one of {', '.join(PRESETS)}")
     settings = load_settings()
     say = Progress()
     options = WeeklyOptions(corpus=resolve_corpus(corpus), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
