@@ -172,3 +172,30 @@ def test_redaction_never_returns_the_password(url, hidden):
 def test_redaction_keeps_urls_without_secrets():
     assert redact_url("sqlite:////srv/claims/claims.db") == "sqlite:////srv/claims/claims.db"
     assert redact_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_weekly_run_on_postgres_never_shows_the_password(home, env):
+    """A reachable server (trust auth ignores the password): progress, report, prompt and cron files stay clean."""
+    admin = os.environ.get("CLAIMS_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip("needs CLAIMS_TEST_POSTGRES_URL (set by .ci/run)")
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _postgres_store
+
+    store = _postgres_store(admin)
+    url = make_url(store.url).set(password=PASSWORD).render_as_string(hide_password=False)
+    store.dispose()
+    env = {**env, "CLAIMS_DATABASE_URL": url}
+    runs = [claims("weekly", "--corpus", "demo", "--no-llm", "--max-retests", "0", env=env, timeout=300),
+            claims("info", env=env), claims("init", env=env), claims("export", env=env)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert PASSWORD not in r.stdout + r.stderr
+    assert ":***@" in runs[0].stderr  # the progress line names the database, redacted
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "reports" for p in files)
+    for path in files:
+        assert PASSWORD not in path.read_text(errors="replace"), path
