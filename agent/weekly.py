@@ -58,7 +58,7 @@ class WeeklyResult:
 
 
 @dataclass
-class _Progress:
+class WeeklyState:
     """What the run has done so far (kept when it is interrupted)."""
 
     imported: str | None = None
@@ -88,7 +88,7 @@ def run_weekly(store: Store, settings: Settings, options: WeeklyOptions, say: Sa
     if run.interrupted:
         say(f"marked {len(run.interrupted)} earlier run(s) whose process had ended as interrupted: "
             + ", ".join(map(str, run.interrupted)))
-    done = _Progress()
+    done = WeeklyState()
     outcome = RunOutcome(status=INTERRUPTED, errors=["interrupted before the report was written"])
     audit: dict[str, Any] = {}
     try:
@@ -114,7 +114,7 @@ def run_weekly(store: Store, settings: Settings, options: WeeklyOptions, say: Sa
         finish_run(store, run.id, outcome, actor="weekly", **audit)
 
 
-def _work(store: Store, settings: Settings, options: WeeklyOptions, say: Say, done: _Progress) -> None:
+def _work(store: Store, settings: Settings, options: WeeklyOptions, say: Say, done: WeeklyState) -> None:
     done.imported = ensure_claims(store, say)
     say("agent: search, judge, anchors, retest planning, proposals")
     t = time.monotonic()
@@ -167,7 +167,7 @@ def _sigint_watch() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def run_due_retests(store: Store, settings: Settings, options: WeeklyOptions, say: Say, done: _Progress) -> None:
+def run_due_retests(store: Store, settings: Settings, options: WeeklyOptions, say: Say, done: WeeklyState) -> None:
     """Run the queued retest plans, oldest first, within the budget; each result is stored.
 
     A plan for a claim and protocol that already ran in this loop is answered by that
@@ -240,7 +240,7 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
     return out
 
 
-def build_report(store: Store, run_id: int, started: dt.datetime, done: _Progress, duration_s: float) -> WeeklyReport:
+def build_report(store: Store, run_id: int, started: dt.datetime, done: WeeklyState, duration_s: float) -> WeeklyReport:
     """The run's report (the JSON file; the Markdown is rendered from it)."""
     summary = done.summary
     with store.read() as s:

@@ -84,6 +84,18 @@ def test_killed_run_is_finished_by_the_next(env, home):
     proposals = cli_json(env, "review", "list")
     kinds = [(p["kind"], json.dumps(p["payload"], sort_keys=True)) for p in proposals]
     assert len(kinds) == len(set(kinds)), "no duplicate proposals after a resume"
+    runs = agent_runs(home)
+    assert "running" not in [status for _, _, status in runs], runs
+    assert [s for _, kind, s in runs if kind == "weekly"] == ["interrupted", "succeeded"]  # the killed one, then this
+    assert report["agent_run_id"] in [i for i, kind, s in runs if kind == "agent" and s == "succeeded"]
+
+
+def agent_runs(home: Path) -> list[tuple[int, str, str]]:
+    """(id, kind, status) of every agent_runs row, read from the SQLite file."""
+    import sqlite3
+
+    with sqlite3.connect(home / "claims.db") as db:
+        return db.execute("SELECT id, kind, status FROM agent_runs ORDER BY id").fetchall()
 
 
 class Always503(BaseHTTPRequestHandler):
