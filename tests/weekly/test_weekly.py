@@ -128,3 +128,15 @@ def test_arxiv_503_is_recorded_and_the_run_goes_on(env, home):
     assert report["failures"]
     assert (home / "reports").is_dir() and list((home / "reports").glob("weekly-*.json"))
     assert len(cli_json(env, "list")) == 5  # the bundled claims were imported all the same
+
+
+def test_an_unreachable_judge_is_said_loudly_in_the_report(env, home):
+    env = {**env, "CLAIMS_LLM_BASE_URL": "http://127.0.0.1:9/v1", "CLAIMS_LLM_TIMEOUT_SECONDS": "1"}
+    r = subprocess.run([sys.executable, "-m", "claims", "weekly", "--max-retests", "0", "--corpus", "demo", "--no-export"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "RANK ONLY (no LLM judge:" in r.stderr
+    top = r.stdout.splitlines()[2]
+    assert top.startswith("> **rank only (no LLM judge: ") and "127.0.0.1:9" in top
+    report = json.loads(next((home / "reports").glob("weekly-*.json")).read_text())
+    assert report["mode"] == "rank-only" and report["judge_status"].startswith("rank only (no LLM judge: ")
