@@ -1,5 +1,10 @@
 """Retest planning: when should a claim's protocol be re-run? (pure rules, then their records)
 
+The rules below are pure (`plan_retests`). The database side is the only writer of
+`retest_plans` rows: `plan_run_retests` records an agent run's decisions (idempotent
+per run), `queued_retests` lists what the weekly job should run, `link_plans` marks a
+plan answered by a retest run of its own claim.
+
 A claim is retested only if it names a protocol that the retest engine knows. Then,
 in order of priority, a retest is queued when:
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus, safe_text
+
+if TYPE_CHECKING:
+    from agent.run import AgentSummary
 
 agent_app = typer.Typer(help="The review agent: search, judge, verify anchors, plan retests, propose.",
                         no_args_is_help=True)
@@ -58,9 +61,12 @@ def run(
         raise typer.Exit(5)
 
 
-def print_summary(summary) -> None:  # type: ignore[no-untyped-def]
-    """The human summary of a run."""
-    lines = [
+def print_summary(summary: AgentSummary) -> None:
+    """The human summary of a run; a run without the judge says so first."""
+    from claims.reports import judge_status
+
+    lines = [judge_status(summary.mode, summary.mode_reason, summary.model)] if summary.mode != "judge" else []
+    lines += [
         f"agent run {summary.agent_run_id}{' (resumed)' if summary.resumed else ''}: "
         f"mode {summary.mode} ({summary.mode_reason})",
         f"claims checked:    {summary.claims_checked} ({', '.join(summary.claims) or 'none'})",

@@ -127,3 +127,13 @@ class _Empty:
     new_evidence: dict = {}
     requests = 0
     papers_seen = 0
+
+
+def test_the_agent_summary_says_rank_only_first(capsys) -> None:
+    from agent.cli.agent import print_summary
+    from agent.run import AgentSummary
+
+    print_summary(AgentSummary(agent_run_id=1, mode="rank-only", mode_reason="--no-llm given"))
+    assert capsys.readouterr().out.splitlines()[0] == "rank only (no LLM judge: --no-llm given)"
+    print_summary(AgentSummary(agent_run_id=2, mode="judge", mode_reason="m at url", model="m"))
+    assert "rank only" not in capsys.readouterr().out
