@@ -112,6 +112,8 @@ def judge_status(mode: str, reason: str, model: str | None) -> str:
     """The loud one-liner about the LLM judge."""
     if mode == "judge":
         return f"LLM judge {model or reason}"
+    if mode == "none":
+        return f"no agent run ({reason})"
     return f"rank only (no LLM judge: {reason})"
 
 
@@ -166,7 +168,9 @@ RESULTS = {0: "all done", 1: "done, with failures (recorded below)", 3: "could n
 def render_report(report: WeeklyReport) -> str:
     """Markdown for people; the JSON beside it is for scripts."""
     out = [f"# Weekly run {report.run_id} \u2014 {report.started_at[:16].replace('T', ' ')} UTC", ""]
-    if report.rank_only:
+    if report.mode == "none":
+        out += [f"> **{report.judge_status}**: no papers were searched or judged this run.", ""]
+    elif report.rank_only:
         out += [f"> **{report.judge_status}**: no stance was judged; candidates are ranked by relevance only.", ""]
     elif report.judge_failures:
         out += [f"> **The LLM judge failed on {report.judge_failures} paper(s)**: they stay unjudged "

@@ -56,3 +56,9 @@ def test_judge_failures_and_interruptions_are_said() -> None:
     text = render_report(report(status="interrupted", exit_code=130, failures=["interrupted (Ctrl-C)"]))
     assert "interrupted (Ctrl-C): stopped early" in text and "(exit code 130)" in text
     assert "- C1 `passk-boundary` (smoke): succeeded, verdict **consistent**, effect +0.100 [+0.050, +0.200]" in text
+
+
+def test_a_run_whose_agent_did_not_finish_does_not_claim_to_have_ranked() -> None:
+    status = judge_status("none", "the agent did not finish", None)
+    text = render_report(report(mode="none", mode_reason="the agent did not finish", judge_status=status))
+    assert text.splitlines()[2] == "> **no agent run (the agent did not finish)**: no papers were searched or judged this run."
