@@ -62,8 +62,10 @@ def run(
     claim: str = typer.Option(..., "--claim", help="Key of the claim the result is recorded for, e.g. C1."),
     preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of RL seeds (overrides the preset)."),
-    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="gpu preset: a local Hugging Face model directory."),
-    problems: Optional[Path] = typer.Option(None, "--problems", help="gpu preset: JSONL of {\"prompt\", \"answer\"}."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", exists=True, file_okay=False,
+                                             help="gpu preset: a local Hugging Face model directory (with --problems)."),
+    problems: Optional[Path] = typer.Option(None, "--problems", exists=True, dir_okay=False,
+                                            help="gpu preset: JSONL of {\"prompt\", \"answer\"} (with --model-dir)."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json (the stored record)."),
 ) -> None:
     """Run a protocol and record the result as a retest run of the claim.
@@ -83,6 +85,8 @@ def run(
     from retest.protocols import PROTOCOLS
     from retest.runner import run_protocol
 
+    if bool(model_dir) != bool(problems):
+        raise BadInput("give --model-dir and --problems together (a local model and its problem file)")
     if protocol not in PROTOCOLS:
         raise BadInput(f"unknown protocol {protocol!r}: choose one of {', '.join(PROTOCOLS)}")
     settings = load_settings()
