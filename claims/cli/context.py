@@ -52,16 +52,20 @@ _SECRET_SETTINGS = {"llm_api_key", "database_url"}  # never echoed: they may car
 
 
 def settings_problem(exc: Any) -> str:
-    """One line per invalid setting: the variable, what is wrong, what to set instead."""
+    """What is wrong with each invalid setting: the variable, its value, the rule, what it sets, the default."""
     problems = []
     for err in exc.errors():
         name = str(err["loc"][0]) if err.get("loc") else "?"
         field = Settings.model_fields.get(name)
-        var = f"CLAIMS_{name.upper()}"
         got = "<hidden>" if name in _SECRET_SETTINGS else err.get("input")
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        hint = f"; unset it for the default ({field.default!r})" if field is not None and field.default is not None else ""
-        problems.append(f"{var} {msg[:1].lower()}{msg[1:]} (got {got!r}): set it to a valid value{hint}")
+        line = f"CLAIMS_{name.upper()}={got} is invalid ({msg[:1].lower()}{msg[1:]})"
+        if field is not None:
+            if field.description:
+                line += f"; it sets: {field.description.rstrip('.')}"
+            if field.default is not None:
+                line += f"; set a valid value or unset it for the default ({field.default!r})"
+        problems.append(line)
     return "; ".join(problems)
 
 

@@ -81,9 +81,10 @@ def test_export_to_an_unwritable_file_says_what_failed(bundled_home: Path) -> No
 
 
 @pytest.mark.parametrize("var,value,fragment", [
-    ("CLAIMS_RETEST_BUDGET", "-1", "CLAIMS_RETEST_BUDGET input should be greater than or equal to 0 (got '-1')"),
-    ("CLAIMS_LLM_CONCURRENCY", "0", "CLAIMS_LLM_CONCURRENCY input should be greater than or equal to 1"),
-    ("CLAIMS_ARXIV_TIMEOUT_SECONDS", "nan", "CLAIMS_ARXIV_TIMEOUT_SECONDS input should be a finite number"),
+    ("CLAIMS_RETEST_BUDGET", "-1", "CLAIMS_RETEST_BUDGET=-1 is invalid (input should be greater than or equal to 0); "
+                                   "it sets: Retests the agent may queue in one run"),
+    ("CLAIMS_LLM_CONCURRENCY", "0", "CLAIMS_LLM_CONCURRENCY=0 is invalid (input should be greater than or equal to 1)"),
+    ("CLAIMS_ARXIV_TIMEOUT_SECONDS", "nan", "CLAIMS_ARXIV_TIMEOUT_SECONDS=nan is invalid (input should be a finite number)"),
     ("CLAIMS_REVIEWERS", "alice", "CLAIMS_REVIEWERS must be a JSON list"),
 ])
 def test_a_bad_setting_names_the_variable_and_exits_3(bundled_home: Path, var: str, value: str, fragment: str) -> None:
