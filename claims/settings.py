@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.local/share/claims")
@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     reviewers: list[str] = Field(
         [], description="If set, only these names may approve or reject proposals (UI and CLI)."
     )
+
+    @field_validator("arxiv_url", "llm_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value == "" and info.field_name == "llm_base_url":  # CLAIMS_LLM_BASE_URL= (empty): unset
+            return None
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
 
     @property
     def resolved_home(self) -> Path:

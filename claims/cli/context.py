@@ -57,7 +57,13 @@ def settings_problem(exc: Any) -> str:
     for err in exc.errors():
         name = str(err["loc"][0]) if err.get("loc") else "?"
         field = Settings.model_fields.get(name)
-        got = "<hidden>" if name in _SECRET_SETTINGS else err.get("input")
+        got = err.get("input")
+        if name in _SECRET_SETTINGS:
+            got = "<hidden>"
+        elif name.endswith("_url") and isinstance(got, str) and got:
+            from claims.redaction import redact_url
+
+            got = redact_url(got)
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         line = f"CLAIMS_{name.upper()}={got} is invalid ({msg[:1].lower()}{msg[1:]})"
         if field is not None:
