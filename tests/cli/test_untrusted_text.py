@@ -80,3 +80,38 @@ def test_json_output_keeps_the_stored_text_exactly(hostile_home) -> None:
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout  # JSON escapes controls itself (\u001b)
     assert {row["key"]: row["text"] for row in json.loads(r.stdout)}["C2"] == f"Sparse updates {HOSTILE}"
+
+
+PROGRESS = """
+from claims.cli.context import Progress
+progress = Progress()
+assert progress.tty, "stderr should be a terminal here"
+progress.log("source unavailable: " + {hostile!r})
+"""
+
+
+def test_progress_lines_on_a_terminal_escape_untrusted_text(tmp_path: Path) -> None:
+    """Progress on a real terminal (a pty) goes through Rich: the message must still be inert."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", PROGRESS.format(hostile=HOSTILE)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=follower, env=clean_env(tmp_path / "home", TERM="xterm"))
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "source unavailable" in shown
+    assert_shown_literally(shown, forced_terminal=True)
