@@ -30,7 +30,7 @@ class RetestRecord(BaseModel):
     preset: str = ""
     config: dict[str, Any] = {}
     metrics: dict[str, Any] = {}  # the engine's plot series (retest.results.RunMetrics as JSON)
-    verdict: str | None = Field(None, description=f"One of {VERDICTS}, or None (failed or pending).")
+    verdict: str | None = Field(default=None, description=f"One of {VERDICTS}, or None (failed or pending).")
     effect_size: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None

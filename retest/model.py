@@ -78,7 +78,10 @@ def pack(sequences: list[list[int]], row_len: int, bos_id: int) -> tuple[Any, An
     """
     import torch
 
-    rows, pos, row, prow = [], [], [], []
+    rows: list[list[int]] = []
+    pos: list[list[int]] = []
+    row: list[int] = []
+    prow: list[int] = []
     for seq in sequences:
         if len(row) + len(seq) > row_len:
             pad = row_len - len(row)

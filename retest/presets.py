@@ -105,7 +105,7 @@ class RetestConfig:
 
 def config_hash(*parts: Any) -> str:
     """A short stable hash of JSON-able parts (dataclasses allowed)."""
-    norm = [dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts]
+    norm = [dataclasses.asdict(p) if dataclasses.is_dataclass(p) and not isinstance(p, type) else p for p in parts]
     blob = json.dumps([CODE_VERSION, *norm], sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 

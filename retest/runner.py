@@ -155,7 +155,7 @@ def _weights(model_dir: Path) -> dict[str, Any]:
 
 def _weight_change(base_w: dict[str, Any], new_w: dict[str, Any]) -> WeightChange:
     return WeightChange(
-        sparsity={k: LayerSparsity(**v) for k, v in update_sparsity(base_w, new_w).items()},
+        sparsity={k: LayerSparsity.model_validate(v) for k, v in update_sparsity(base_w, new_w).items()},
         tensors=tuple((int(changed_mask(b, new_w[k], "bf16").sum()), int(b.size)) for k, b in base_w.items()),
         ranks=update_ranks(base_w, new_w),
         relative_update=relative_update(base_w, new_w),
@@ -245,10 +245,13 @@ def plot_series(m: Measurements, effect: Effect, timings: dict[str, float]) -> R
     sparsity = {}
     if changes:
         for layer, first in changes[0].sparsity.items():
+            layers = [c.sparsity[layer] for c in changes]
             sparsity[layer] = LayerSparsity(
                 parameters=first.parameters,
-                **{k: float(np.mean([getattr(c.sparsity[layer], k) for c in changes]))
-                   for k in ("changed_fp32", "changed_bf16", "hidden_by_bf16")})
+                changed_fp32=float(np.mean([s.changed_fp32 for s in layers])),
+                changed_bf16=float(np.mean([s.changed_bf16 for s in layers])),
+                hidden_by_bf16=float(np.mean([s.hidden_by_bf16 for s in layers])),
+            )
     finals = [r.final.mean_formats() for r in m.runs]
     return RunMetrics(
         toy_world=True,

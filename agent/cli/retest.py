@@ -51,8 +51,8 @@ def protocols(
     from rich.table import Table
 
     table = Table("protocol", "version", "claim", "every", "decision rule")
-    for r in rows:
-        table.add_row(r["name"], r["version"], r["claim_hint"], f"{r['interval_days']} d", r["decision_rule"])
+    for p in PROTOCOLS.values():
+        table.add_row(p.name, p.version, p.claim_hint, f"{p.interval_days} d", p.decision_rule)
     Console().print(table)
 
 
