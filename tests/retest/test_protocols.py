@@ -8,6 +8,8 @@ case fails if its comparison is flipped (`<=` to `<`, `>=` to `>`) or a threshol
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retest.protocols import CLAIMED, DOMINANCE, PASSK_MARGIN, PROTOCOLS
 from retest.results import LayerSparsity, Measurements, Sampled, SeedRun, TrainStats, WeightChange
@@ -185,3 +187,21 @@ def test_sparsity_one_seed_bootstraps_over_weight_tensors() -> None:
 def test_sparsity_needs_the_weights() -> None:
     with pytest.raises(ValueError, match="weights"):
         decide("update-sparsity", measured(sampled([1]), [sampled([2])]))
+
+
+# --- properties over many hand-made measurements ---
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(0.0, 1.0, allow_nan=False))
+def test_sparsity_with_agreeing_seeds_is_consistent_exactly_inside_the_claimed_range(fraction: float) -> None:
+    lo, hi = CLAIMED
+    assert sparse(fraction, fraction) == ("consistent" if lo <= fraction <= hi else "inconsistent")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, N), min_size=2, max_size=30))
+def test_passk_rl_that_changes_nothing_is_never_consistent(counts: list[int]) -> None:
+    same = sampled(counts)
+    for seeds in (1, 2):
+        assert decide("passk-boundary", measured(same, [same] * seeds)).verdict != "consistent"
