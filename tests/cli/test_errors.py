@@ -125,3 +125,25 @@ def test_help_and_bare_groups_print_help_and_exit_0(bundled_home: Path) -> None:
         r = claims(*args, env=clean_env(bundled_home))
         assert r.returncode == 0, r.stderr
         assert "Usage: claims" in r.stdout and r.stderr == ""
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    from tests.cli.conftest import REPO
+
+    env = clean_env(tmp_path / "home")
+    assert claims("import", "--bundled", env=env).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "claims", "search", "--corpus", "demo"], cwd=REPO, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # wait until the long phase has started
+        seen.append(line)
+        if "embedding" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.splitlines()[-1] == "interrupted"
