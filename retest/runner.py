@@ -14,7 +14,7 @@ import subprocess
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ class Artifacts(BaseModel):
     runs: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RetestResult:
     """What one protocol run gives back (the agent stores it as a RetestRun row)."""
 
@@ -316,28 +316,25 @@ def run_protocol(
                           decision_rule=spec.decision_rule)
     timings: dict[str, float] = {}
     try:
-        result.environment = environment(cfg.seeds)
+        result = replace(result, environment=environment(cfg.seeds))
         m = measure(cfg, Path(cache_dir), say, timings)
         say("phase decide")
         d = spec.decide(m)
         timings["total"] = round(time.monotonic() - t_start, 2)
         effect = Effect(value=d.effect_size, low=d.ci_low, high=d.ci_high, interval_over=d.interval_over)
-        result.metrics = plot_series(m, effect, timings)
-        result.verdict, result.effect_size, result.ci_low, result.ci_high = d.verdict, d.effect_size, d.ci_low, d.ci_high
         seeds_txt = "1 seed, interval over " + d.interval_over if len(cfg.seeds) == 1 else f"{len(cfg.seeds)} seeds"
-        result.summary = (f"Toy-world result ({cfg.preset} preset, {seeds_txt}): {d.finding}; "
-                          f"verdict {d.verdict} for {spec.claim_hint}.")
-        result.artifacts = _write_artifacts(Path(artifacts_dir), result, m)
-        result.status = "succeeded"
+        result = replace(
+            result, metrics=plot_series(m, effect, timings), verdict=d.verdict, effect_size=d.effect_size,
+            ci_low=d.ci_low, ci_high=d.ci_high,
+            summary=(f"Toy-world result ({cfg.preset} preset, {seeds_txt}): {d.finding}; "
+                     f"verdict {d.verdict} for {spec.claim_hint}."))
+        result = replace(result, artifacts=_write_artifacts(Path(artifacts_dir), result, m), status="succeeded")
         say(result.summary)
     except (Exception, KeyboardInterrupt) as exc:  # recorded, never raised: the weekly job goes on
-        result.status, result.verdict = "failed", None
         lines.append(traceback.format_exc())
-        result.summary = f"Toy-world retest {name} failed: {type(exc).__name__}: {exc}"
-        result.metrics = RunMetrics(timings=timings)
-    result.finished_at = _now()
-    result.log = "\n".join(lines)
-    return result
+        result = replace(result, status="failed", verdict=None, metrics=RunMetrics(timings=timings),
+                         summary=f"Toy-world retest {name} failed: {type(exc).__name__}: {exc}")
+    return replace(result, finished_at=_now(), log="\n".join(lines))
 
 
 def _write_artifacts(folder: Path, result: RetestResult, m: Measurements) -> Artifacts:
