@@ -16,6 +16,14 @@ rows (and of a claim's `last_checked_at`). Its rules:
   judged by another model or prompt version are judged (again).
 - **Judgements** (`record_judgement`): stored with an audit entry, unless the same
   model and prompt version already judged the row (a resumed run does no double work).
+- **Screening** (`claims.screening`): a candidate whose paper's title or abstract looks
+  aimed at a model or a reviewer gets stance `flagged`, with the reasons in
+  `judge_error`. It is never sent to the judge, never counts toward a proposal and is
+  left out of the export; reviewers see it with a warning.
+- **Who decided the stance**: a machine judgement (`judged_by`, `prompt_version`) is a
+  suggestion until a reviewer confirms or corrects it (`confirm_stance`, `set_stance`:
+  audited, checked like a review decision); a reviewed stance is never overwritten by
+  the judge or the screen.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from claims import audit
-from claims.errors import NotFound
-from claims.models import Claim, Evidence, Paper, utcnow
+from claims.errors import BadInput, NotFound
+from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
+from claims.reviewers import check_reviewer
+from claims.screening import screen_paper
 
 SERVICE_ERROR = "service:"  # prefix of judge failures worth retrying on a later run
 
@@ -111,8 +121,27 @@ def record_candidates(
         if agent_run_id is not None:
             row.agent_run_id = agent_run_id
         session.flush()
+        _apply_screen(session, row)
         out.append(RecordedHit(row.id, hit.paper_id, created))
     return out
+
+
+SCREENED = "screened: "  # prefix of judge_error on a flagged row
+
+
+def _apply_screen(session: Session, row: Evidence) -> None:
+    """Flag (or, when the rules no longer flag it, unflag) an unreviewed row by its paper's text."""
+    if row.stance_reviewed_by is not None:
+        return
+    paper = session.get(Paper, row.paper_id)
+    outcome = screen_paper(paper.title if paper else "", paper.summary if paper else "")
+    if outcome.flagged and row.stance != "flagged":
+        row.stance, row.confidence, row.judged_by, row.prompt_version = "flagged", None, None, None
+        row.rationale, row.quote, row.conditions = "", "", ""
+        row.judge_error = SCREENED + "; ".join(outcome.reasons)
+        audit.record(session, "agent", "flag", "evidence", row.id, paper=row.paper_id, reasons=list(outcome.reasons))
+    elif not outcome.flagged and row.stance == "flagged":
+        row.stance, row.judge_error = "unjudged", None
 
 
 def mark_checked(session: Session, claim_ids: Iterable[int], at: dt.datetime | None = None) -> None:
@@ -132,6 +161,7 @@ def evidence_to_judge(session: Session, claim_key: str, top_n: int, model: str, 
         select(Evidence.id, Paper.title, Paper.summary, Paper.published)
         .join(Paper, Paper.arxiv_id == Evidence.paper_id)
         .where(Evidence.id.in_(list(session.scalars(top.limit(top_n)))))
+        .where(Evidence.stance != "flagged", Evidence.stance_reviewed_by.is_(None))
         .where(or_(
             Evidence.stance == "unjudged",
             Evidence.judge_error.startswith(SERVICE_ERROR),
@@ -150,6 +180,8 @@ def record_judgement(session: Session, evidence_id: int, result: StanceRecord, a
     e = session.get(Evidence, evidence_id)
     if e is None:
         raise NotFound(f"no evidence {evidence_id}")
+    if e.stance_reviewed_by is not None or e.stance == "flagged":
+        return False  # a reviewer decided it, or the screen keeps it from the judge
     if (e.stance not in ("unjudged", "failed") and e.judged_by == result.judged_by
             and e.prompt_version == result.prompt_version):
         return False
@@ -162,6 +194,39 @@ def record_judgement(session: Session, evidence_id: int, result: StanceRecord, a
     audit.record(session, actor, "judge", "evidence", e.id, stance=result.stance, confidence=result.confidence,
                  model=result.judged_by, prompt_version=result.prompt_version, error=result.judge_error)
     return True
+
+
+def confirm_stance(session: Session, evidence_id: int, reviewer: str, allowed: Sequence[str] | None = None,
+                   token: str | None = None) -> Evidence:
+    """A reviewer confirms the machine's stance: from now on it is a reviewed stance."""
+    name = check_reviewer(session, reviewer, allowed, token)
+    e = session.get(Evidence, evidence_id)
+    if e is None:
+        raise NotFound(f"no evidence {evidence_id}")
+    if e.stance not in REVIEWABLE_STANCES:
+        raise BadInput(f"evidence {evidence_id} has no stance to confirm ({e.stance}); set one with "
+                       f"`claims evidence set {evidence_id} --stance S`")
+    e.stance_reviewed_by, e.stance_reviewed_at = name, utcnow()
+    audit.record(session, name, "confirm_stance", "evidence", e.id, stance=e.stance, machine=e.judged_by)
+    return e
+
+
+def set_stance(session: Session, evidence_id: int, stance: str, reviewer: str, allowed: Sequence[str] | None = None,
+               token: str | None = None, comment: str = "") -> Evidence:
+    """A reviewer sets (corrects) the stance; the machine's judgement is kept in the audit log."""
+    name = check_reviewer(session, reviewer, allowed, token)
+    if stance not in REVIEWABLE_STANCES:
+        raise BadInput(f"unknown stance {stance!r}; expected one of {', '.join(REVIEWABLE_STANCES)}")
+    e = session.get(Evidence, evidence_id)
+    if e is None:
+        raise NotFound(f"no evidence {evidence_id}")
+    audit.record(session, name, "set_stance", "evidence", e.id, stance=stance, before=e.stance,
+                 machine=e.judged_by, confidence_before=e.confidence, comment=comment)
+    e.stance, e.confidence, e.judge_error = stance, 1.0, None
+    e.stance_reviewed_by, e.stance_reviewed_at = name, utcnow()
+    if comment:
+        e.rationale = comment
+    return e
 
 
 def store_embeddings(session: Session, vectors: dict[str, bytes], model: str) -> None:

@@ -38,7 +38,8 @@ NAMING = {
 
 CLAIM_STATUSES = ("unreviewed", "holds", "weakened", "contested", "overturned", "superseded")
 ANCHOR_STATUSES = ("unchecked", "verified", "mismatch", "not_found")
-STANCES = ("unjudged", "supports", "contradicts", "refines", "unrelated", "failed")
+STANCES = ("unjudged", "supports", "contradicts", "refines", "unrelated", "failed", "flagged")
+REVIEWABLE_STANCES = ("supports", "contradicts", "refines", "unrelated")  # what a reviewer may set
 PROPOSAL_STATES = ("pending", "approved", "rejected")
 PROPOSAL_KINDS = (
     "status",  # change the claim's status
@@ -209,6 +210,9 @@ class Evidence(Base):
     judged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     judge_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     agent_run_id: Mapped[int | None] = mapped_column(ForeignKey("agent_runs.id"), nullable=True)
+    # who decided the stance: a reviewer (confirmed or corrected), else the machine (judged_by, prompt_version)
+    stance_reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    stance_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     paper: Mapped[Paper] = relationship()
 

@@ -17,8 +17,10 @@ Rules (a claim's current status is never changed here; these only propose):
   whose payload carries `anchor_id` and the corrections (`cited_label` from the
   verified title, `cited_date` from the verified first-version date, written at the
   cited date's precision), for the differences the check reported.
-- Unjudged, failed, "refines" and "unrelated" evidence proposes nothing: reviewers see
-  new candidates as evidence. Superseded claims get no proposals.
+- Unjudged, failed, flagged, "refines" and "unrelated" evidence proposes nothing:
+  reviewers see new candidates as evidence. Evidence from a paper the screen flags
+  (`claims.screening`) never counts, whatever stance a judge gave it, unless a
+  reviewer set that stance. Superseded claims get no proposals.
 
 Every proposal carries a rationale, links to the evidence and retest runs behind it,
 and a fingerprint: sha256 of (kind, target, proposed value, evidence ids, run ids).
@@ -247,11 +249,19 @@ def claim_facts(session: Any, claim: Any) -> tuple[ClaimFacts, list[EvidenceFact
 
     from claims.models import Evidence, Paper, RetestRun
 
-    rows = session.execute(
-        select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Paper.published)
-        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
-        .where(Evidence.claim_id == claim.id)
-    ).all()
+    from claims.screening import screen_paper
+
+    rows = [
+        (eid, paper_id, stance, confidence, published)
+        for eid, paper_id, stance, confidence, published, title, summary, reviewed_by in session.execute(
+            select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Paper.published,
+                   Paper.title, Paper.summary, Evidence.stance_reviewed_by)
+            .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+            .where(Evidence.claim_id == claim.id)
+        )
+        # a screened (flagged) paper never counts, whatever a judge said of it, unless a reviewer set its stance
+        if reviewed_by is not None or not screen_paper(title, summary or "").flagged
+    ]
     runs = session.execute(
         select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at).where(
             RetestRun.claim_id == claim.id, RetestRun.status == "succeeded"

@@ -30,6 +30,7 @@ STANCE_COLOURS = {
     "unrelated": STATUS_COLOURS["unreviewed"],
     "unjudged": STATUS_COLOURS["unreviewed"],
     "failed": STATUS_COLOURS["superseded"],
+    "flagged": STATUS_COLOURS["weakened"],
 }
 VERDICT_COLOURS = {
     "consistent": STATUS_COLOURS["holds"],

@@ -21,6 +21,22 @@ def evidence_block(e: dict) -> str:
         lines.append(f"<div>{plain(e['rationale'])}</div>")
     if e.get("conditions"):
         lines.append(f"<div style='color:#555'><i>Conditions:</i> {plain(e['conditions'])}</div>")
-    if e.get("judge_error"):
+    lines.append(f"<div style='color:#555;font-size:0.9em'>{provenance(e)}</div>")
+    if e.get("stance") == "flagged":
+        reasons = (e.get("judge_error") or "").removeprefix("screened: ")
+        lines.append("<div style='color:#7a3b00;background:#fff4e0;padding:0.2em 0.5em'>&#9888; Flagged: this paper's "
+                     "text looks aimed at a model or a reviewer, so it was not sent to the judge and never counts "
+                     f"toward a proposal. Read it on arXiv before setting a stance. Reasons: {plain(reasons)}</div>")
+    elif e.get("judge_error"):
         lines.append(f"<div style='color:#7a0000'>Judge failed: {plain(e['judge_error'])}</div>")
     return "".join(lines)
+
+
+def provenance(e: dict) -> str:
+    """Who decided the stance: a reviewer, or the machine (a suggestion until confirmed)."""
+    if e.get("stance_reviewed_by"):
+        return f"Stance reviewed by {plain(e['stance_reviewed_by'])}"
+    if e.get("stance") in ("supports", "contradicts", "refines", "unrelated"):
+        by = ", ".join(plain(x) for x in (e.get("judged_by"), e.get("prompt_version")) if x) or "LLM judge"
+        return f"Machine suggestion ({by}): not confirmed by a reviewer"
+    return "Not judged"

@@ -86,3 +86,25 @@ def decide(url: str, proposal: dict[str, Any], reviewer: str, action: str) -> No
         flash("success", f"Rejected proposal #{pid} for {key}; the claim is unchanged.")
     else:
         flash("success", f"Approved proposal #{pid}: {key} updated, revision recorded for {reviewer}.")
+
+
+def decide_stance(url: str, evidence: dict[str, Any], reviewer: str, action: str, key: str) -> None:
+    """Callback of the Confirm stance / Set stance buttons on an evidence card."""
+    from claims import evidence as evidence_service
+    from claims.errors import ClaimsError
+
+    eid = evidence["id"]
+    allowed = st.session_state.get("allow_list") or None
+    token = st.session_state.get(TOKEN_KEY)
+    try:
+        with data.get_store(url).write() as s:
+            if action == "confirm":
+                row = evidence_service.confirm_stance(s, eid, reviewer, allowed, token)
+            else:
+                row = evidence_service.set_stance(s, eid, st.session_state.get(key) or "", reviewer, allowed, token)
+            stance = row.stance
+    except ClaimsError as exc:
+        flash("error", f"Evidence #{eid}: {exc}")
+        return
+    data.bump_version()
+    flash("success", f"Evidence #{eid}: stance {stance} {'confirmed' if action == 'confirm' else 'set'} by {reviewer}.")

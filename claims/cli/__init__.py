@@ -26,9 +26,9 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    from claims.cli import core, export, reviewers
+    from claims.cli import core, evidence, export, reviewers
 
-    for module in (core, export, reviewers):
+    for module in (core, export, evidence, reviewers):
         module.register(app)
     for register in plugins():
         register(app)

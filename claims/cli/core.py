@@ -133,7 +133,10 @@ def _print_detail(d: dict) -> None:
     head("Evidence", " (by relevance)")
     for e in d["evidence"][:15]:
         conf = f" {e['confidence']:.2f}" if e["confidence"] is not None else ""
-        c.print(f"  {e['relevance']:.3f} arXiv:{t(e['id'])} {t(_short(e['title'] or '', 70))} [{t(e['stance'])}{conf}]")
+        who = f", reviewed by {t(e['stance_reviewed_by'])}" if e["stance_reviewed_by"] else (
+            ", machine" if e["judged_by"] and e["stance"] not in ("unjudged", "flagged") else "")
+        c.print(f"  #{e['evidence_id']} {e['relevance']:.3f} arXiv:{t(e['id'])} {t(_short(e['title'] or '', 70))} "
+                f"[{t(e['stance'])}{conf}{who}]")
     if not d["evidence"]:
         c.print("  none yet (run `claims search` or `claims agent run`)")
     head("Retest runs")

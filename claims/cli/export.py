@@ -96,9 +96,14 @@ def export(
     inquiry: Optional[str] = typer.Option(None, help="Inquiry slug (default: the first imported)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", callback=check_output,
                                           help="Write to this file instead of stdout."),
+    include_machine: bool = typer.Option(False, "--include-machine",
+                                         help="Also give the LLM judge's stance of unreviewed candidates, "
+                                              "marked as a machine suggestion (default: reviewed stances only)."),
 ) -> None:
     """The refreshed research prompt, rebuilt from the database.
 
+    Stances appear only where a reviewer confirmed or set them; unreviewed candidates
+    carry their id, date and a sanitised title; flagged papers are left out and counted.
     Example: claims export --max-tokens 1500 > prompt.md
     """
     import json
@@ -107,7 +112,7 @@ def export(
 
     since_date = parse_date_option(since)
     with open_db().write() as s:
-        data = build_export(s, inquiry, since_date, max_tokens)
+        data = build_export(s, inquiry, since_date, max_tokens, include_machine)
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n" if fmt is ExportFormat.json else render_markdown(data)
         if output:  # written before the export is recorded: a failed write records nothing
             try:

@@ -39,7 +39,8 @@ def fixed_database(store):
             Evidence(claim_id=claims["C3"].id, paper_id="2509.21128", relevance=0.61, rank=1, method="hybrid",
                      stance="supports", confidence=0.8, rationale="diversity shrinks under RL", found_at=T0),
             Evidence(claim_id=claims["C1"].id, paper_id="2510.01180", relevance=0.52, rank=1, method="hybrid",
-                     stance="contradicts", confidence=0.9, rationale="broadened exploration expands reach", found_at=T0),
+                     stance="contradicts", confidence=0.9, rationale="broadened exploration expands reach", found_at=T0,
+                     stance_reviewed_by="alice"),
             Evidence(claim_id=claims["C1"].id, paper_id="2509.21128", relevance=0.40, rank=2, method="hybrid", found_at=T0),
             Evidence(claim_id=claims["C1"].id, paper_id="2301.00001", relevance=0.70, rank=3, method="hybrid", found_at=T0),
         ])
@@ -101,7 +102,7 @@ def test_max_tokens_trims_least_important_evidence_and_says_so(store):
         full = build_export(s)
         size = len(render_markdown(full)) // 4
         trimmed = build_export(s, max_tokens=size - 20)
-    assert trimmed["trimmed"] and trimmed["trimmed"][0].startswith("C1: arXiv:2509.21128 (unjudged)")
+    assert trimmed["trimmed"] and trimmed["trimmed"][0].startswith("C1: arXiv:2509.21128 (unreviewed)")
     text = render_markdown(trimmed)
     assert "Trimmed to fit the token budget" in text
     assert "arXiv:2510.01180" in text  # the confident contradiction stays
@@ -148,7 +149,8 @@ def many_evidence(store):
             stance = stances[i % 4]
             s.add(Evidence(claim_id=claims[f"C{1 + i % 5}"].id, paper_id=pid, relevance=0.2 + 0.037 * i, rank=i + 1,
                            method="dense", stance=stance, confidence=None if stance == "unjudged" else 0.5 + 0.025 * i,
-                           rationale=f"reason {i}", found_at=T0))
+                           rationale=f"reason {i}", found_at=T0,
+                           stance_reviewed_by="bob" if stance != "unjudged" and i % 3 else None))
 
 
 def evidence_of(data):
@@ -180,7 +182,7 @@ def test_trimming_fits_the_budget_and_drops_the_least_important_first(store):
         items = evidence_of(full)
         assert len(items) >= 12
         bare = copy.deepcopy(full)  # the least the export can be: every evidence item trimmed
-        bare["trimmed"] = [f"{k}: arXiv:{i} ({e['stance']})" for (k, i), e in items.items()]
+        bare["trimmed"] = [f"{k}: arXiv:{i} ({e['stance'] or 'unreviewed'})" for (k, i), e in items.items()]
         for c in bare["claims"]:
             c["evidence"] = []
         floor, top = estimate_tokens(render_markdown(bare)), estimate_tokens(render_markdown(full))

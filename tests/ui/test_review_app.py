@@ -246,3 +246,37 @@ def test_retests_and_export_pages_render(review_store):
 def test_uninitialised_database_says_what_to_run(db_url):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert "claims import --bundled" in at.error[0].value
+
+
+def test_reviewer_confirms_and_sets_stances_on_the_claim_page(review_store):
+    from claims.models import Evidence
+
+    store, _ = review_store
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["claim"] = "C1"
+    at.run()
+    at.text_input(key="reviewer_name_input").input("erin").run()
+    goto(at, "claim")
+    shown = markdown_text(at)
+    assert "Machine suggestion" in shown and "not confirmed by a reviewer" in shown
+    with store.read() as s:
+        contra = s.query(Evidence).filter_by(paper_id="2601.00001").one().id
+        supp = s.query(Evidence).filter_by(paper_id="2601.00002").one().id
+    at.button(key=f"ev{contra}_confirm").click().run()
+    at.selectbox(key=f"ev{supp}_stance").select("refines").run()
+    at.button(key=f"ev{supp}_set").click().run()
+    assert not at.exception
+    with store.read() as s:
+        a, b = s.get(Evidence, contra), s.get(Evidence, supp)
+        assert (a.stance, a.stance_reviewed_by) == ("contradicts", "erin")
+        assert (b.stance, b.stance_reviewed_by) == ("refines", "erin")
+    assert "Stance reviewed by erin" in markdown_text(at)
+    assert not [b for b in at.button if b.key == f"ev{contra}_confirm"]  # confirmed once
+
+
+def test_visitor_without_a_name_gets_no_stance_controls(review_store):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["claim"] = "C1"
+    at.run()
+    goto(at, "claim")
+    assert not [b for b in at.button if b.key and b.key.startswith("ev")]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 
 import streamlit as st
 
+from claims.models import REVIEWABLE_STANCES
 from ui import badges, cards, charts, data
+from ui.decisions import decide_stance
 from ui.diff import diff_html
 from ui.plaintext import arxiv_link, plain
 
@@ -80,9 +83,25 @@ def render_evidence(d: dict) -> None:
     shown = [e for e in ev if pick in (None, "all") or e["stance"] == pick]
     if d["evidence_total"] > len(ev):
         st.caption(f"Showing the {len(ev)} most relevant of {d['evidence_total']}.")
+    me = st.session_state.get("reviewer")
     for e in shown:
         with st.container(border=True):
             st.markdown(cards.evidence_block(e), unsafe_allow_html=True)
+            if me is not None and me.can_decide:
+                stance_controls(st.session_state["db_url"], e, me.name)
+
+
+def stance_controls(url: str, e: dict, reviewer: str) -> None:
+    """Confirm the judge's stance, or set one (a reviewed stance is what the export carries)."""
+    key = f"ev{e['id']}_stance"
+    c1, c2, c3, _ = st.columns([1.2, 1.4, 1, 3])
+    if e["stance"] in REVIEWABLE_STANCES and not e.get("stance_reviewed_by"):
+        c1.button("Confirm stance", key=f"ev{e['id']}_confirm",
+                  on_click=partial(decide_stance, url, e, reviewer, "confirm", key))
+    current = e["stance"] if e["stance"] in REVIEWABLE_STANCES else None
+    c2.selectbox("Stance", REVIEWABLE_STANCES, index=REVIEWABLE_STANCES.index(current) if current else None,
+                 key=key, label_visibility="collapsed", placeholder="Set stance…")
+    c3.button("Set stance", key=f"ev{e['id']}_set", on_click=partial(decide_stance, url, e, reviewer, "set", key))
 
 
 def render_runs(d: dict) -> None:

@@ -1,0 +1,64 @@
+"""CLI commands: `claims evidence confirm|set` (a reviewer decides a paper's stance)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from claims.cli.context import load_settings, open_db
+from claims.models import REVIEWABLE_STANCES
+
+evidence_app = typer.Typer(help="Confirm or correct the stance the LLM judge suggested for a paper.",
+                           no_args_is_help=True)
+
+Stance = Enum("Stance", {s: s for s in REVIEWABLE_STANCES}, type=str)  # type: ignore[misc]
+
+TOKEN = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
+                     help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`).")
+EVIDENCE_ID = typer.Argument(..., min=1, max=2**62, help="Evidence id (`claims show KEY --format json` lists them).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the app."""
+    app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("confirm")
+def confirm(
+    evidence_id: int = EVIDENCE_ID,
+    reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
+    token: Optional[str] = TOKEN,
+) -> None:
+    """Confirm the judge's stance: it becomes a reviewed stance (exported as such).
+
+    Example: claims evidence confirm 12 --as alice
+    """
+    from claims.evidence import confirm_stance
+
+    settings = load_settings()
+    with open_db(settings).write() as s:
+        e = confirm_stance(s, evidence_id, reviewer, settings.reviewers, token)
+        stance = e.stance
+    print(f"evidence {evidence_id}: stance {stance} confirmed by {reviewer}")
+
+
+@evidence_app.command("set")
+def set_(
+    evidence_id: int = EVIDENCE_ID,
+    stance: Stance = typer.Option(..., "--stance", help="supports, contradicts, refines or unrelated."),
+    reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
+    comment: str = typer.Option("", help="Why (kept as the stance's rationale)."),
+    token: Optional[str] = TOKEN,
+) -> None:
+    """Set a paper's stance on a claim yourself (the judge's suggestion stays in the audit log).
+
+    Example: claims evidence set 12 --stance refines --as alice --comment "only at 1B scale"
+    """
+    from claims.evidence import set_stance
+
+    settings = load_settings()
+    with open_db(settings).write() as s:
+        set_stance(s, evidence_id, stance.value, reviewer, settings.reviewers, token, comment)
+    print(f"evidence {evidence_id}: stance set to {stance.value} by {reviewer}")
