@@ -140,3 +140,26 @@ def test_an_unreachable_judge_is_said_loudly_in_the_report(env, home):
     assert top.startswith("> **rank only (no LLM judge: ") and "127.0.0.1:9" in top
     report = json.loads(next((home / "reports").glob("weekly-*.json")).read_text())
     assert report["mode"] == "rank-only" and report["judge_status"].startswith("rank only (no LLM judge: ")
+
+
+def test_ctrl_c_during_the_agent_closes_both_runs_and_the_next_run_resumes(env, home):
+    proc = subprocess.Popen([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--corpus", "demo",
+                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen = []
+    for line in proc.stderr:  # interrupt while the agent embeds or ranks the papers
+        seen.append(line)
+        if "embedding" in line or "ranking" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen)[-2000:] + err[-2000:]
+    report = json.loads(out)
+    assert report["status"] == "interrupted" and report["mode"] == "none"
+    assert [(kind, status) for _, kind, status in agent_runs(home)] == [("weekly", "interrupted"), ("agent", "interrupted")]
+
+    again = weekly(env, "--corpus", "demo")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resuming interrupted agent run" in again.stderr
+    assert json.loads(again.stdout)["claims_checked"] == ["C1", "C2", "C3", "C4", "C5"]
+    assert [(kind, status) for _, kind, status in agent_runs(home)] == [
+        ("weekly", "interrupted"), ("agent", "succeeded"), ("weekly", "succeeded")]
