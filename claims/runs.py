@@ -20,6 +20,7 @@ import socket
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -101,8 +102,8 @@ class RunOwner:
 
 
 def _process_start(pid: int) -> int | None:
-    try:
-        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115
+    try:  # field 22 of /proc/<pid>/stat; the process name (field 2) may hold spaces, so split after ")"
+        stat = Path(f"/proc/{pid}/stat").read_text()
         return int(stat.rsplit(")", 1)[1].split()[19])
     except (OSError, ValueError, IndexError):
         return None
