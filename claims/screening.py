@@ -71,6 +71,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("role tag", r"<\|[^|>]{1,30}\|>|\[/?(?:INST|SYS|SYSTEM)\]|<<\s*/?SYS\s*>>"),
         ("role tag", r"(?:^|[\n\r]|\s{2,}|[.!?]\s+)(?:#+\s*)?(?:system|assistant|user|developer)\s*:\s+\S"),
         ("role tag", r"#{2,}\s*(?:system|instructions?|assistant|user|developer)\b"),
+        ("role tag", r"\b(?:system|assistant|developer)\s*:\s*(?:you|the\s+following|ignore|answer|respond|reply|"
+                     r"from\s+now|now|always|never|disregard|forget|this\s+paper|mark|label|classify|output)\b"),
         ("delimiter look-alike",
          r"<\s*/?\s*(?:paper|system|user|assistant|instructions?|developer|claim|abstract|title|prompt)\s*/?\s*>"),
         ("markdown image", r"!\s*\[[^\]]{0,300}\]\s*\("),
