@@ -102,8 +102,11 @@ def slugify(text: str) -> str:
 
 
 def question_key(question: str) -> str:
-    """sha256 of the whole question, normalised (case, punctuation and spacing do not count)."""
-    return hashlib.sha256(_words(question).encode()).hexdigest()
+    """sha256 of the whole question, normalised: NFKC, case-folded, any run of non-letters
+    and non-digits (punctuation, spaces) as one '-'. Letters of every script count.
+    """
+    norm = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", question).casefold()).strip("-")
+    return hashlib.sha256(norm.encode()).hexdigest()
 
 
 def clean_text(text: str) -> str:

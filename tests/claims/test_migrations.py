@@ -75,3 +75,32 @@ def test_two_questions_with_the_same_first_words_are_two_inquiries(store, tmp_pa
     assert (again.inquiry_id, again.outcome, again.proposals) == (first.inquiry_id, "changed", [])
     with store.read() as s:
         assert len(s.scalars(select(Inquiry)).all()) == 2
+
+
+def test_questions_in_any_script_are_told_apart(store, tmp_path):
+    from claims.importer import bundled_path
+
+    text = bundled_path().read_text()
+    question = "Does the pretrained model prior limit RL search capability more than the optimization algorithm itself?"
+    results = []
+    for i, other in enumerate(["强化学习是否受限于预训练先验？", "强化学习是否受限于优化算法？"]):
+        doc = tmp_path / f"zh{i}.txt"
+        doc.write_text(text.replace(question, other))
+        results.append(import_path(store, doc))
+    assert [r.outcome for r in results] == ["created", "created"]
+    assert results[0].slug == "inquiry" and results[1].slug.startswith("inquiry-")
+
+
+def test_the_migration_computes_the_key_as_the_importer_does():
+    import importlib.util
+    from pathlib import Path
+
+    from claims.document import question_key
+
+    path = Path(__file__).resolve().parents[2] / "claims" / "migrations" / "versions" / "0002_inquiry_question_key.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for q in ["Does X help?", "DOES x, help ", "强化学习是否受限于预训练先验？", "Ｆｕｌｌ-width Ünïcode?"]:
+        assert module.question_key(q) == question_key(q)
+    assert question_key("Does X help?") == question_key("does  x, help") != question_key("Does Y help?")

@@ -10,6 +10,7 @@ this migration keeps meaning what it meant when the code changes.
 """
 import hashlib
 import re
+import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,7 +22,8 @@ depends_on = None
 
 
 def question_key(question: str) -> str:
-    return hashlib.sha256(re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-").encode()).hexdigest()
+    norm = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", question).casefold()).strip("-")
+    return hashlib.sha256(norm.encode()).hexdigest()
 
 
 def upgrade() -> None:
