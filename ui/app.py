@@ -10,10 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from claims.errors import ClaimsError
 from claims.redaction import redact_url
 from claims.settings import Settings
 from ui import data, identity
 from ui.decisions import show_flashes
+from ui.plaintext import plain
 
 VIEWS = Path(__file__).parent / "views"
 
@@ -37,7 +39,12 @@ nav = st.navigation(
 with st.sidebar:
     st.caption(f"Database: `{redact_url(url)}`")
 
-if not data.is_initialised(url):
+try:
+    initialised = data.is_initialised(url)
+except ClaimsError as exc:  # a foreign file, a newer schema: say so instead of a traceback
+    st.error(plain(str(exc)))
+    st.stop()
+if not initialised:
     st.error(f"The database at `{redact_url(url)}` is not initialised. "
              "Run `claims import --bundled` first.")
     st.stop()

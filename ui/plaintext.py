@@ -3,8 +3,10 @@
 `html.escape` alone is not enough inside Markdown: `![x](https://host/pixel.png)` has no
 HTML in it and still becomes an `<img>` that every reviewer's browser fetches, and
 `[text](url)` or a bare URL becomes a link. `plain` turns every ASCII punctuation mark
-into a numeric character reference, so no Markdown, HTML or LaTeX syntax can form; the
-browser shows the characters as they were written. Links to papers are built by the
+into a numeric character reference, so no Markdown, HTML or LaTeX syntax can form, and
+puts an invisible zero-width space after `:`, `@` and `www`, because the renderer
+autolinks URLs and e-mail addresses after decoding references (seen in Chromium: five
+links to a loopback address before this). The browser shows the characters as written. Links to papers are built by the
 app itself (`arxiv_link`), never taken from paper text.
 """
 
@@ -14,6 +16,8 @@ import re
 import string
 
 _PUNCT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
+_ZWSP = "\u200b"
+_AUTOLINK = re.compile(r"(?i)(:|@|\bwww)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 
@@ -21,6 +25,7 @@ _ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d
 def plain(text: object) -> str:
     """`text` as inert HTML for st.markdown(..., unsafe_allow_html=True) or plain st.markdown."""
     cleaned = _CONTROL.sub("\ufffd", "" if text is None else str(text))
+    cleaned = _AUTOLINK.sub(lambda m: m.group(1) + _ZWSP, cleaned)
     return " ".join(cleaned.translate(_PUNCT).split())
 
 

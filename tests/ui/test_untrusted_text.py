@@ -133,3 +133,11 @@ def test_browser_fetches_nothing_a_title_names(bundled_store, home) -> None:
             proc.kill()
         pixels.shutdown()
     assert pixels.hits == []
+
+
+def test_app_on_a_foreign_database_says_so(home) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "claims.db").write_text("not a database at all\n" * 50)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("not a claims database" in e.value for e in at.error)
