@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from claims.models import utcnow
-from claims.retests import RetestRecord
+from claims.retests import RetestRecord, RunStrength
 
 if TYPE_CHECKING:
     from retest.runner import RetestResult
@@ -34,9 +34,26 @@ def to_record(result: RetestResult, reason: str | None = None) -> RetestRecord:
         environment=result.environment.model_dump(mode="json"),
         artifacts=result.artifacts.model_dump(mode="json") if result.artifacts else {},
         log=result.log,
+        strength=_strength(result),
         reason=reason,
         started_at=result.started_at,
         finished_at=result.finished_at,
+    )
+
+
+def _strength(result: RetestResult) -> RunStrength:
+    """How strong the run is, from its config and what the protocol said (claims.proposing weighs it)."""
+    if result.status != "succeeded":  # failed before deciding: nothing to weigh
+        return RunStrength(preset=result.preset)
+    cfg = result.config
+    return RunStrength(
+        preset=result.preset,
+        rl_seeds=tuple(cfg.seeds),
+        pretrain_seeds=() if cfg.base_model_dir else (cfg.pretrain.seed,),  # a local model: one fixed prior, no draw
+        interval=result.interval_over,
+        interval_spans_seeds=result.interval_over == "seeds",
+        flags=result.flags,
+        toy_world=cfg.base_model_dir is None,
     )
 
 

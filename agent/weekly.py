@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from claims.errors import ClaimsError
 from claims.models import Claim, utcnow
 from claims.planning import QueuedRetest, link_plans, queued_retests
+from claims.proposing import assess_strength
 from claims.reports import ApiRequests, RetestOutcome, WeeklyReport, judge_status, weekly_facts
 from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, RunOutcome, finish_run, start_weekly_run
 from claims.settings import Settings
@@ -233,9 +234,11 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
         if not stopped:
             link_plans(s, [plan.plan_id], run_id)
             propose_for_claim_key(s, plan.claim_key, actor="weekly")
+    may_propose, why = assess_strength(record.strength)
     out = RetestOutcome(id=run_id, claim=plan.claim_key, protocol=plan.protocol, preset=preset, status=record.status,
                         verdict=record.verdict, effect_size=record.effect_size, ci_low=record.ci_low,
-                        ci_high=record.ci_high, summary=record.summary, duration_s=round(time.monotonic() - t, 1))
+                        ci_high=record.ci_high, summary=record.summary, duration_s=round(time.monotonic() - t, 1),
+                        may_propose=may_propose and record.status == "succeeded", strength=why)
     say(f"retest {plan.protocol} for {plan.claim_key}: {out.status}, verdict {out.verdict or '-'}")
     return out
 

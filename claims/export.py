@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session, selectinload
 from claims.errors import BadInput, NotFound
 from claims.evidence import is_newer_than_claim
 from claims.models import Claim, Evidence, Export, Inquiry, RetestRun
+from claims.proposing import describe_strength
+from claims.retests import RunStrength
 from claims.screening import sanitise_title, screen_paper
 
 EVIDENCE_PER_CLAIM = 5
@@ -99,8 +101,10 @@ def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
                          .order_by(RetestRun.finished_at.desc(), RetestRun.id.desc()))
     if run is None:
         return None
+    strength = describe_strength(RunStrength.model_validate(run.strength or {"preset": run.preset}))
     return {"protocol": run.protocol, "verdict": run.verdict, "effect_size": run.effect_size, "ci_low": run.ci_low,
-            "ci_high": run.ci_high, "finished": _d(run.finished_at), "summary": run.summary}
+            "ci_high": run.ci_high, "finished": _d(run.finished_at), "summary": run.summary,
+            "label": strength["label"], "may_propose": strength["may_propose"]}
 
 
 def build_export(session: Session, inquiry: str | None = None, since: dt.date | None = None,
@@ -210,7 +214,8 @@ def _claim_line(c: dict[str, Any]) -> list[str]:
     retest = c["last_retest"]
     checked = f"last checked {c['last_checked'] or 'never'}; last retested {c['last_retested'] or 'never'}"
     if retest:
-        checked += f" ({retest['protocol']}: {retest['verdict']}, toy-world)"
+        weight = "" if retest.get("may_propose") else ", not evidence on its own"
+        checked += f" ({retest['protocol']}: {retest['verdict']}, toy-world, {retest.get('label', 'unknown preset')}{weight})"
     if c["status"] in SETTLED:
         head = f"\u2022 [{c['status'].upper()}] {c['text']} ({c['as_of']}) \u2014 settled: do not re-test as a live finding; {checked}."
     else:

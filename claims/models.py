@@ -240,6 +240,8 @@ class RetestRun(Base):
     environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     artifacts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     log: Mapped[str] = mapped_column(Text, default="")
+    # how strong the run is as evidence (claims.retests.RunStrength as JSON; {} for older runs)
+    strength: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -5,14 +5,23 @@ Rules (a claim's current status is never changed here; these only propose):
 - A *confident contradiction* is evidence judged "contradicts" with confidence >= 0.7
   from a paper newer than the claim (`claims.evidence.is_newer_than_claim`: published
   strictly after the end of the claim's as-of window, `as_of_end`).
-- A *failed retest* is a protocol whose latest finished run has verdict "inconsistent".
+- A retest run *may propose* only when it is strong enough to act on
+  (`assess_strength`): preset standard or gpu, at least 3 RL seeds and 2 pretraining
+  seeds, an interval that spans seeds, and no validity flag raised by its protocol
+  (for example a ceiling that makes the verdict automatic). Smoke runs never propose:
+  they are plumbing checks. Weaker runs stay visible as runs, never as proposals.
+- A *failed retest* is a protocol whose latest strong run has verdict "inconsistent";
+  it is *replicated* when another strong run of that protocol on a disjoint set of RL
+  seeds also says "inconsistent".
 - 3 or more confident contradictions (distinct papers) and a failed retest ->
-  propose `overturned`; either one alone -> `weakened`; 1-2 confident
-  contradictions -> `contested`. Proposed only when more severe than the current
-  status (severity: unreviewed/holds < contested < weakened < overturned).
+  `overturned`; 3 or more contradictions alone -> `weakened`; a failed retest with a
+  confident contradiction or a replication -> `weakened`; a failed retest alone (a
+  toy-world result) or 1-2 confident contradictions -> `contested`. Proposed only when
+  more severe than the current status (unreviewed/holds < contested < weakened <
+  overturned).
 - Support only: an `unreviewed` claim with no contradicting evidence at all, no failed
-  retest, and either a confident (>= 0.7) "supports" judgement or a latest retest
-  verdict "consistent" -> propose `holds`.
+  retest, and either a confident (>= 0.7) "supports" judgement or a latest strong
+  retest verdict "consistent" -> propose `holds`.
 - An anchor marked `mismatch` with a verified title or date -> an `anchor` proposal
   whose payload carries `anchor_id` and the corrections (`cited_label` from the
   verified title, `cited_date` from the verified first-version date, written at the
@@ -38,8 +47,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claims.evidence import is_newer_than_claim
+from claims.retests import RunStrength
 
 CONFIDENT = 0.7
+PROPOSING_PRESETS = ("standard", "gpu")
+MIN_RL_SEEDS = 3
+MIN_PRETRAIN_SEEDS = 2
 SEVERAL = 3
 SEVERITY = {"unreviewed": 0, "holds": 0, "contested": 1, "weakened": 2, "overturned": 3}
 
@@ -60,12 +73,52 @@ class EvidenceFact:
     published: dt.date | None
 
 
+def describe_strength(strength: RunStrength) -> dict[str, Any]:
+    """The strength of a run as the CLI, reports and UI show it (counts, flags, may_propose, why)."""
+    ok, why = assess_strength(strength)
+    return {"preset": strength.preset, "label": run_label(strength.preset),
+            "rl_seeds": len(strength.rl_seeds), "rl_seed_ids": list(strength.rl_seeds),
+            "pretrain_seeds": len(strength.pretrain_seeds), "pretrain_seed_ids": list(strength.pretrain_seeds),
+            "interval": strength.interval, "interval_spans_seeds": strength.interval_spans_seeds,
+            "flags": list(strength.flags), "toy_world": strength.toy_world, "may_propose": ok, "why": why}
+
+
+def run_label(preset: str) -> str:
+    """How a run's preset is shown: smoke runs are plumbing checks, not evidence."""
+    return "smoke (plumbing check)" if preset == "smoke" else f"{preset or 'unknown'} preset"
+
+
 @dataclass(frozen=True)
 class RunFact:
     id: int
     protocol: str
     verdict: str | None
     finished_at: dt.datetime | None
+    strength: RunStrength = RunStrength()
+
+    @property
+    def may_propose(self) -> bool:
+        return assess_strength(self.strength)[0]
+
+
+def assess_strength(strength: RunStrength) -> tuple[bool, str]:
+    """(may this run propose?, why): the rule in the module doc, pure."""
+    problems = []
+    if strength.preset not in PROPOSING_PRESETS:
+        label = "smoke (plumbing check)" if strength.preset == "smoke" else repr(strength.preset or "unknown")
+        problems.append(f"preset {label}, not {' or '.join(PROPOSING_PRESETS)}")
+    if len(strength.rl_seeds) < MIN_RL_SEEDS:
+        problems.append(f"{len(strength.rl_seeds)} RL seed(s), fewer than {MIN_RL_SEEDS}")
+    if len(strength.pretrain_seeds) < MIN_PRETRAIN_SEEDS:
+        problems.append(f"{len(strength.pretrain_seeds)} pretraining seed(s), fewer than {MIN_PRETRAIN_SEEDS}")
+    if not strength.interval_spans_seeds:
+        problems.append(f"its interval does not span seeds ({strength.interval or 'unknown'})")
+    if strength.flags:
+        problems.append("validity flags: " + "; ".join(strength.flags))
+    if problems:
+        return False, "; ".join(problems)
+    return True, (f"preset {strength.preset}, {len(strength.rl_seeds)} RL seeds, {len(strength.pretrain_seeds)} "
+                  f"pretraining seeds, interval over {strength.interval}, no validity flags")
 
 
 @dataclass(frozen=True)
@@ -135,13 +188,23 @@ def latest_runs(runs: list[RunFact]) -> list[RunFact]:
     return sorted(latest.values(), key=lambda r: r.id)
 
 
+def replicated(run: RunFact, runs: list[RunFact]) -> bool:
+    """Another strong run of the protocol, on RL seeds disjoint from `run`'s, reached the same verdict."""
+    return any(
+        r.id != run.id and r.protocol == run.protocol and r.verdict == run.verdict and r.may_propose
+        and not set(r.strength.rl_seeds) & set(run.strength.rl_seeds)
+        for r in runs
+    )
+
+
 def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[RunFact]) -> Draft | None:
-    """The status proposal the evidence and retest verdicts call for, if any (pure)."""
+    """The status proposal the evidence and strong retest verdicts call for, if any (pure)."""
     if claim.status not in SEVERITY:
         return None
     contra = confident_contradictions(claim, evidence)
-    latest = latest_runs(runs)
+    latest = [r for r in latest_runs(runs) if r.may_propose]
     failed = [r for r in latest if r.verdict == "inconsistent"]
+    repeated = [r for r in failed if replicated(r, runs)]
     parts = []
     if contra:
         listed = ", ".join(f"{e.paper_id} ({e.confidence:.2f})" for e in contra)
@@ -149,14 +212,16 @@ def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[R
             f"{len(contra)} confident contradiction{'s' if len(contra) != 1 else ''} (confidence >= {CONFIDENT}) "
             f"from papers newer than the claim's as-of date {claim.as_of_end}: {listed}"
         )
-    if failed:
-        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict inconsistent (a toy-world experiment: weigh it against the literature)" for r in failed))
+    for r in failed:
+        again = ", replicated on disjoint seeds" if r in repeated else ""
+        parts.append(f"retest {r.protocol} (run {r.id}) verdict inconsistent{again} (a toy-world experiment, "
+                     f"{assess_strength(r.strength)[1]}: weigh it against the literature)")
     if len(contra) >= SEVERAL and failed:
         proposed = "overturned"
-    elif len(contra) >= SEVERAL or failed:
+    elif len(contra) >= SEVERAL or (failed and (contra or repeated)):
         proposed = "weakened"
-    elif contra:
-        proposed = "contested"
+    elif failed or contra:
+        proposed = "contested"  # a toy-world result alone, or one or two papers
     else:
         return _propose_holds(claim, evidence, latest)
     if SEVERITY[proposed] <= SEVERITY[claim.status]:
@@ -185,7 +250,8 @@ def _propose_holds(claim: ClaimFacts, evidence: list[EvidenceFact], latest: list
     if support:
         parts.append(f"{len(support)} confident supporting paper(s): " + ", ".join(e.paper_id for e in support))
     if consistent:
-        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict consistent (a toy-world experiment)" for r in consistent))
+        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict consistent (a toy-world experiment, "
+                               f"{assess_strength(r.strength)[1]})" for r in consistent))
     return Draft(
         kind="status",
         claim_key=claim.key,
@@ -263,14 +329,15 @@ def claim_facts(session: Any, claim: Any) -> tuple[ClaimFacts, list[EvidenceFact
         if reviewed_by is not None or not screen_paper(title, summary or "").flagged
     ]
     runs = session.execute(
-        select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at).where(
+        select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at, RetestRun.strength).where(
             RetestRun.claim_id == claim.id, RetestRun.status == "succeeded"
         )
     ).all()
     return (
         ClaimFacts(claim.key, claim.status, claim.as_of_end),
         [EvidenceFact(*r) for r in rows],
-        [RunFact(*r) for r in runs],
+        [RunFact(rid, protocol, verdict, finished, RunStrength.model_validate(strength or {}))
+         for rid, protocol, verdict, finished, strength in runs],
     )
 
 

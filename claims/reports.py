@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.models import Anchor, Claim, Evidence, Proposal
+from claims.proposing import run_label
+from claims.screening import sanitise_title
 
 
 class _Model(BaseModel):
@@ -53,6 +55,8 @@ class RetestOutcome(_Model):
     ci_high: float | None = None
     summary: str = ""
     duration_s: float = 0.0
+    may_propose: bool = False  # strong enough to back a status proposal (claims.proposing.assess_strength)
+    strength: str = ""  # why (not)
 
 
 class PendingProposal(_Model):
@@ -190,15 +194,18 @@ def render_report(report: WeeklyReport) -> str:
         out.append(f"### {key}: {len(items)} new candidate(s)")
         for e in items:
             conf = f" {e.confidence:.2f}" if e.confidence is not None else ""
-            out.append(f"- arXiv:{e.id} ({e.published or 'undated'}) **{e.stance}**{conf} \u2014 {e.title} (relevance {e.relevance:.3f})")
+            out.append(f"- arXiv:{e.id} ({e.published or 'undated'}) **{e.stance}**{conf} \u2014 "
+                       f"\"{sanitise_title(e.title)}\" (relevance {e.relevance:.3f})")
     if not any_new:
         out += ["", "_No new evidence since the last run._"]
     out += ["", "## Anchor problems", ""]
     out += [f"- arXiv:{a.id}: {a.status} \u2014 " + "; ".join(a.differences or ["no details"]) for a in report.anchor_problems] or ["- none"]
     out += ["", "## Retests", ""]
     for r in report.retests:
-        out.append(f"- {r.claim} `{r.protocol}` ({r.preset}): {r.status}, verdict **{r.verdict or '-'}**{_fmt_effect(r)}"
-                   f" in {r.duration_s:.0f} s" + (f" \u2014 {r.summary}" if r.summary else ""))
+        weight = "" if not r.strength else (" \u2014 may back a proposal" if r.may_propose
+                                            else f" \u2014 not evidence for a proposal: {r.strength}")
+        out.append(f"- {r.claim} `{r.protocol}` ({run_label(r.preset)}): {r.status}, verdict **{r.verdict or '-'}**"
+                   f"{_fmt_effect(r)} in {r.duration_s:.0f} s" + (f" \u2014 {r.summary}" if r.summary else "") + weight)
     out += [f"- skipped: {s}" for s in report.retests_skipped]
     if not report.retests and not report.retests_skipped:
         out.append("- none due")

@@ -19,6 +19,23 @@ from claims.errors import NotFound
 from claims.models import RUN_STATUSES, VERDICTS, Claim, RetestRun, utcnow
 
 
+class RunStrength(BaseModel):
+    """How strong one run is as evidence: what the engine reports about its own design.
+
+    `claims.proposing.assess_strength` turns it into `may_propose` and the reason.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    preset: str = ""
+    rl_seeds: tuple[int, ...] = ()  # the GRPO seeds (replications need disjoint sets)
+    pretrain_seeds: tuple[int, ...] = ()  # the base models pretrained (each a prior draw)
+    interval: str = ""  # what the 95% interval resamples ("seeds", "problems (bootstrap, single seed)", ...)
+    interval_spans_seeds: bool = False
+    flags: tuple[str, ...] = ()  # validity flags the protocol raised (e.g. a ceiling that decides the verdict)
+    toy_world: bool = True
+
+
 class RetestRecord(BaseModel):
     """One retest run as stored (the columns of RetestRun that a run fills)."""
 
@@ -39,6 +56,7 @@ class RetestRecord(BaseModel):
     environment: dict[str, Any] = {}
     artifacts: dict[str, Any] = {}
     log: str = ""
+    strength: RunStrength = RunStrength()
     reason: str | None = None  # why it ran (a plan, a reviewer's request)
     started_at: dt.datetime | None = None  # naive UTC
     finished_at: dt.datetime | None = None  # naive UTC
@@ -72,7 +90,9 @@ def record_run(session: Session, claim_key: str, record: RetestRecord, actor: st
     claim = session.scalar(select(Claim).where(Claim.key == claim_key))
     if claim is None:
         raise NotFound(f"no claim {claim_key!r}")
-    run = RetestRun(claim_id=claim.id, **record.model_dump(exclude_none=True))
+    data = record.model_dump(exclude_none=True)
+    data["strength"] = record.strength.model_dump(mode="json")
+    run = RetestRun(claim_id=claim.id, **data)
     session.add(run)
     if run.status in ("succeeded", "failed"):
         claim.last_retested_at = record.finished_at or utcnow()

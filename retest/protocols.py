@@ -27,6 +27,7 @@ class Decision:
     ci_high: float
     interval_over: str  # "seeds" | "problems (bootstrap, single seed)" | ...
     finding: str  # one clause with the numbers
+    flags: tuple[str, ...] = ()  # validity flags: conditions under which the verdict is not a test
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,12 @@ def decide_passk(m: Measurements) -> Decision:
         f"RL changed pass@1 by {d1_m:+.3f} [{d1_lo:+.3f}, {d1_hi:+.3f}] and pass@{n} by "
         f"{dn_m:+.3f} [{dn_lo:+.3f}, {dn_hi:+.3f}] (base pass@1 {b_tab[:, 0].mean():.2f}, pass@{n} {b_tab[:, -1].mean():.2f})"
     )
-    return Decision(verdict, dn_m, dn_lo, dn_hi, over, finding)
+    flags = ()
+    base_top = float(b_tab[:, -1].mean())
+    if base_top >= 1 - PASSK_MARGIN - 1e-9:  # RL cannot beat the base at k=n by more than the margin: automatic
+        flags = (f"ceiling: the base already reaches pass@{n} {base_top:.2f} (>= {1 - PASSK_MARGIN:.2f}), "
+                 f"so 'no gain at large k' cannot fail at this k",)
+    return Decision(verdict, dn_m, dn_lo, dn_hi, over, finding, flags)
 
 
 # --- format-collapse (C3) --------------------------------------------------------
@@ -104,7 +110,11 @@ def decide_format(m: Measurements) -> Decision:
         f"[{g_lo:+.2f}, {g_hi:+.2f}]) in {m.epochs:.2f} epochs, mean token entropy changed "
         f"{e_m:+.3f} [{e_lo:+.3f}, {e_hi:+.3f}] nats"
     )
-    return Decision(verdict, g_m, g_lo, g_hi, over, finding)
+    flags = ()
+    if base[top] >= DOMINANCE - 1e-9:  # the prior already has a dominant format: "collapse onto it" is not tested
+        flags = (f"prior already dominated: format {top} is {base[top]:.2f} of the base model's samples "
+                 f"(>= {DOMINANCE})",)
+    return Decision(verdict, g_m, g_lo, g_hi, over, finding, flags)
 
 
 # --- update-sparsity (C2) --------------------------------------------------------
@@ -155,7 +165,9 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
         decision_rule=f"Effect: RL minus base pass@n (n = samples per problem), 95% interval. "
         f"consistent if the interval of the pass@1 gain lies above 0 and that of the pass@n "
         f"difference lies at or below +{PASSK_MARGIN}; inconsistent if RL does not raise pass@1 "
-        f"(interval at or below 0) or raises pass@n beyond +{PASSK_MARGIN}; else inconclusive.",
+        f"(interval at or below 0) or raises pass@n beyond +{PASSK_MARGIN}; else inconclusive. "
+        f"Flagged (never proposes) when the base already reaches pass@n >= {1 - PASSK_MARGIN:.2f}: "
+        f"then 'no gain at large k' cannot fail.",
         decide=decide_passk,
     ),
     "format-collapse": ProtocolSpec(
@@ -169,7 +181,8 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
         decision_rule=f"Effect: gain in share of the format that leads after RL, 95% interval. "
         f"consistent if its share's lower bound reaches {DOMINANCE} within one epoch, the gain is "
         f"above 0 and entropy falls (interval below 0); inconsistent if the gain is at or below 0, "
-        f"its share stays under 0.5, or entropy rises; else inconclusive.",
+        f"its share stays under 0.5, or entropy rises; else inconclusive. Flagged (never proposes) when "
+        f"one format already holds >= {DOMINANCE} of the base model's samples.",
         decide=decide_format,
     ),
     "update-sparsity": ProtocolSpec(

@@ -76,6 +76,8 @@ class RetestResult:
     config: RetestConfig
     status: str = "failed"  # succeeded | failed
     metrics: RunMetrics = field(default_factory=RunMetrics)
+    interval_over: str = ""  # what the effect's 95% interval resamples ("seeds", "problems (bootstrap, ...)")
+    flags: tuple[str, ...] = ()  # validity flags the protocol raised: conditions under which the verdict is no test
     verdict: str | None = None  # consistent | inconsistent | inconclusive; None when failed
     effect_size: float | None = None
     ci_low: float | None = None
@@ -324,7 +326,8 @@ def run_protocol(
         effect = Effect(value=d.effect_size, low=d.ci_low, high=d.ci_high, interval_over=d.interval_over)
         seeds_txt = "1 seed, interval over " + d.interval_over if len(cfg.seeds) == 1 else f"{len(cfg.seeds)} seeds"
         result = replace(
-            result, metrics=plot_series(m, effect, timings), verdict=d.verdict, effect_size=d.effect_size,
+            result, metrics=plot_series(m, effect, timings), interval_over=d.interval_over, flags=d.flags,
+            verdict=d.verdict, effect_size=d.effect_size,
             ci_low=d.ci_low, ci_high=d.ci_high,
             summary=(f"Toy-world result ({cfg.preset} preset, {seeds_txt}): {d.finding}; "
                      f"verdict {d.verdict} for {spec.claim_hint}."))

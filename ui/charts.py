@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from claims.proposing import describe_strength
+from claims.retests import RunStrength
 from retest.results import Environment, RunMetrics
 from ui import badges
 
@@ -143,11 +145,16 @@ def run_summary(run: dict[str, Any]) -> None:
             effect += f" [{run['ci_low']:+.3f}, {run['ci_high']:+.3f}]"
     start, end = run.get("started_at"), run.get("finished_at")
     took = f" · took {(end - start).total_seconds():.0f} s" if start and end else ""
+    strength = describe_strength(RunStrength.model_validate(run.get("strength") or {"preset": run.get("preset", "")}))
     st.markdown(
         f"{badges.badge(verdict, badges.VERDICT_COLOURS)} <b>{run.get('protocol', '')}</b> "
-        f"(v{run.get('protocol_version', '?')}, preset {run.get('preset', '?')}){effect}{took}",
+        f"(v{run.get('protocol_version', '?')}, {strength['label']}){effect}{took}",
         unsafe_allow_html=True,
     )
+    if strength["may_propose"]:
+        st.caption(f"Strong enough to back a proposal: {strength['why']}.")
+    else:
+        st.caption(f"Not evidence for a proposal: {strength['why']}.")
     if run.get("summary"):
         st.markdown(run["summary"])
     if run.get("decision_rule"):

@@ -108,8 +108,11 @@ def run(
     record = to_record(result, reason="run from the command line")
     with store.write() as s:
         run_id = record_run(s, claim, record).id
+    from claims.proposing import describe_strength
+
+    strength = describe_strength(record.strength)
     if fmt is Format.json:
-        emit_json({"id": run_id, "claim": claim, **record.model_dump(mode="json")})
+        emit_json({"id": run_id, "claim": claim, **record.model_dump(mode="json"), "strength": strength})
     else:
         print(f"retest run {run_id} for {claim}: {result.status}", end="")
         if result.verdict:
@@ -118,6 +121,9 @@ def run(
         else:
             print()
         print(safe_text(result.summary, multiline=True))
+        print(f"strength: {strength['label']}, {strength['rl_seeds']} RL seed(s), {strength['pretrain_seeds']} "
+              f"pretraining seed(s); {'may propose' if strength['may_propose'] else 'may not propose'}: "
+              f"{safe_text(strength['why'])}")
         if result.status == "failed":
             print(safe_text(result.log[-2000:], multiline=True), file=sys.stderr)
     if result.status != "succeeded":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -14,11 +15,13 @@ from claims.proposing import (
     ClaimFacts,
     EvidenceFact,
     RunFact,
+    assess_strength,
     claim_facts,
     propose_anchor,
     propose_status,
     write_proposals,
 )
+from claims.retests import RunStrength
 
 AS_OF = dt.date(2025, 12, 31)
 NEW, OLD = dt.date(2026, 3, 1), dt.date(2025, 6, 1)
@@ -29,8 +32,12 @@ def ev(i: int, stance: str, conf: float | None = 0.9, published: dt.date | None 
     return EvidenceFact(i, f"2601.{i:05d}", stance, conf, published)
 
 
-def run(i: int, verdict: str) -> RunFact:
-    return RunFact(i, "passk-boundary", verdict, dt.datetime(2026, 1, i + 1))
+STRONG = RunStrength(preset="standard", rl_seeds=(0, 1, 2), pretrain_seeds=(0, 1), interval="seeds",
+                     interval_spans_seeds=True)
+
+
+def run(i: int, verdict: str, strength: RunStrength = STRONG, protocol: str = "passk-boundary") -> RunFact:
+    return RunFact(i, protocol, verdict, dt.datetime(2026, 1, i + 1), strength)
 
 
 def test_one_confident_newer_contradiction_proposes_contested():
@@ -46,9 +53,39 @@ def test_old_or_unsure_contradictions_propose_nothing():
 def test_three_contradictions_weaken_and_with_a_failed_retest_overturn():
     three = [ev(i, "contradicts") for i in (1, 2, 3)]
     assert propose_status(CLAIM, three, []).proposed_status == "weakened"
-    assert propose_status(CLAIM, [], [run(1, "inconsistent")]).proposed_status == "weakened"
     d = propose_status(CLAIM, three, [run(1, "inconsistent")])
     assert d.proposed_status == "overturned" and d.run_ids == (1,)
+
+
+def test_a_toy_world_result_alone_proposes_at_most_contested():
+    assert propose_status(CLAIM, [], [run(1, "inconsistent")]).proposed_status == "contested"
+    d = propose_status(CLAIM, [ev(9, "contradicts")], [run(1, "inconsistent")])  # a paper pointing the same way
+    assert d.proposed_status == "weakened" and d.run_ids == (1,) and d.evidence_ids == (9,)
+    other = STRONG.model_copy(update=dict(rl_seeds=(3, 4, 5)))
+    d = propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "inconsistent", other)])
+    assert d.proposed_status == "weakened" and "replicated on disjoint seeds" in d.rationale
+    overlap = STRONG.model_copy(update=dict(rl_seeds=(2, 3, 4)))  # shares seed 2: not a replication
+    assert propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "inconsistent", overlap)]).proposed_status == "contested"
+
+
+WEAK = [
+    ("smoke", STRONG.model_copy(update=dict(preset="smoke")), "smoke (plumbing check)"),
+    ("two RL seeds", STRONG.model_copy(update=dict(rl_seeds=(0, 1))), "2 RL seed(s), fewer than 3"),
+    ("one prior", STRONG.model_copy(update=dict(pretrain_seeds=(0,))), "1 pretraining seed(s), fewer than 2"),
+    ("interval over problems", STRONG.model_copy(update=dict(interval="problems (bootstrap, single seed)", interval_spans_seeds=False)),
+     "does not span seeds"),
+    ("ceiling", STRONG.model_copy(update=dict(flags=("ceiling: base pass@32 is 1.00",))), "validity flags: ceiling"),
+]
+
+
+@pytest.mark.parametrize("name,strength,why", WEAK, ids=[w[0] for w in WEAK])
+def test_weak_runs_never_propose(name: str, strength: RunStrength, why: str):
+    ok, reason = assess_strength(strength)
+    assert not ok and why in reason
+    for verdict in ("inconsistent", "consistent"):
+        assert propose_status(CLAIM, [], [run(1, verdict, strength)]) is None
+    assert assess_strength(STRONG) == (True, "preset standard, 3 RL seeds, 2 pretraining seeds, interval over seeds, "
+                                             "no validity flags")
 
 
 def test_only_the_latest_run_counts():

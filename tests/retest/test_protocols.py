@@ -205,3 +205,28 @@ def test_passk_rl_that_changes_nothing_is_never_consistent(counts: list[int]) ->
     same = sampled(counts)
     for seeds in (1, 2):
         assert decide("passk-boundary", measured(same, [same] * seeds)).verdict != "consistent"
+
+
+# --- validity flags: when a verdict could not have come out the other way ---
+
+
+def test_passk_ceiling_is_flagged_exactly_when_the_base_leaves_no_room_at_large_k() -> None:
+    # every problem solved at least once in 4 by the base: pass@4 = 1.0, "no gain at large k" is automatic
+    at_ceiling = decide("passk-boundary", measured(sampled([1] * PROBLEMS), [sampled([3] * PROBLEMS)] * 2))
+    assert at_ceiling.verdict == "consistent" and at_ceiling.flags and "ceiling" in at_ceiling.flags[0]
+    # one base-unsolved problem in 50: pass@4 = 0.98 = 1 - margin, still no room beyond the margin
+    edge = decide("passk-boundary", measured(sampled([0] + [1] * (PROBLEMS - 1)), [sampled([3] * PROBLEMS)] * 2))
+    assert edge.flags
+    # two unsolved: pass@4 = 0.96; RL could now show a gain beyond the margin, so the test is live
+    live = decide("passk-boundary", measured(sampled([0, 0] + [1] * (PROBLEMS - 2)), [sampled([3] * PROBLEMS)] * 2))
+    assert live.flags == ()
+
+
+def test_format_collapse_onto_an_already_dominant_prior_is_flagged() -> None:
+    def fmt(a: float) -> Sampled:
+        return sampled([2] * 20, {"A": a, "C": 1.0 - a}, entropy=0.5)
+
+    dominated = decide("format-collapse", measured(fmt(DOMINANCE), [fmt(0.9)] * 2))
+    assert dominated.flags and "prior already dominated" in dominated.flags[0]
+    open_prior = decide("format-collapse", measured(fmt(0.2), [fmt(0.9)] * 2))
+    assert open_prior.flags == ()

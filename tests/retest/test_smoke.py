@@ -129,6 +129,10 @@ def test_record_run_and_cli_on_the_bundled_claims(smoke, smoke_home: Path, monke
     assert out.exit_code == 0, out.output
     record = json.loads(out.stdout)
     assert record["claim"] == "C3" and record["status"] == "succeeded" and record["verdict"]
+    strength = record["strength"]  # a one-seed smoke run is a plumbing check: it may never propose
+    assert (strength["preset"], strength["rl_seeds"], strength["pretrain_seeds"]) == ("smoke", 1, 1)
+    assert strength["interval"].startswith("problems") and isinstance(strength["flags"], list)
+    assert strength["may_propose"] is False and "smoke (plumbing check)" in strength["why"]
     # the CLI writes where the weekly job does: <home>/artifacts/retests
     assert Path(record["artifacts"]["folder"]).parent == smoke_home / "artifacts" / "retests"
     assert not (smoke_home / "retest").exists()

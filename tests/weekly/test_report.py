@@ -55,7 +55,7 @@ def test_judge_failures_and_interruptions_are_said() -> None:
     assert "**The LLM judge failed on 4 paper(s)**" in render_report(report(judge_failures=4))
     text = render_report(report(status="interrupted", exit_code=130, failures=["interrupted (Ctrl-C)"]))
     assert "interrupted (Ctrl-C): stopped early" in text and "(exit code 130)" in text
-    assert "- C1 `passk-boundary` (smoke): succeeded, verdict **consistent**, effect +0.100 [+0.050, +0.200]" in text
+    assert "- C1 `passk-boundary` (smoke (plumbing check)): succeeded, verdict **consistent**, effect +0.100 [+0.050, +0.200]" in text
 
 
 def test_a_run_whose_agent_did_not_finish_does_not_claim_to_have_ranked() -> None:

@@ -80,7 +80,12 @@ def test_killed_run_is_finished_by_the_next(env, home):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "stale lock" in r.stderr
     report = json.loads(r.stdout)
-    assert report["claims_checked"] == ["C1", "C2", "C3", "C4", "C5"]
+    # the resumed run finishes what the killed one left (how much that is depends on when the kill landed)
+    assert set(report["claims_checked"]) <= {"C1", "C2", "C3", "C4", "C5"}
+    import sqlite3
+
+    with sqlite3.connect(home / "claims.db") as db:
+        assert db.execute("SELECT count(*) FROM claims WHERE last_checked_at IS NULL").fetchone() == (0,)
     proposals = cli_json(env, "review", "list")
     kinds = [(p["kind"], json.dumps(p["payload"], sort_keys=True)) for p in proposals]
     assert len(kinds) == len(set(kinds)), "no duplicate proposals after a resume"

@@ -69,7 +69,14 @@ def test_weekly_runs_the_queued_retests_and_links_each_plan_to_its_claims_run(en
     md = next((home / "reports").glob("weekly-*.md"))
     text = md.read_text()
     assert "> **rank only (no LLM judge: --no-llm given)**" in text.splitlines()[2]
-    assert "- C1 `passk-boundary` (smoke): succeeded, verdict **" in text
+    assert "- C1 `passk-boundary` (smoke (plumbing check)): succeeded, verdict **" in text
+    assert "not evidence for a proposal: preset smoke (plumbing check)" in text
+    assert all(r["may_propose"] is False for r in report["retests"])
+    # a smoke run is a plumbing check: whatever its verdict, no status proposal rests on it
+    assert rows(home, "SELECT count(*) FROM proposal_retest_runs") == [(0,)]
+    strength = rows(home, "SELECT strength FROM retest_runs ORDER BY id")
+    assert [json.loads(s)["preset"] for (s,) in strength] == ["smoke", "smoke"]
+    assert all(json.loads(s)["rl_seeds"] == [0] and json.loads(s)["pretrain_seeds"] == [0] for (s,) in strength)
     linked = rows(home, "SELECT c.key, p.protocol, r.protocol, rc.key, r.status, r.reason FROM retest_plans p "
                         "JOIN claims c ON c.id = p.claim_id JOIN retest_runs r ON r.id = p.retest_run_id "
                         "JOIN claims rc ON rc.id = r.claim_id WHERE p.decision = 'queue' ORDER BY c.key")
