@@ -105,6 +105,9 @@ class Claim(Base):
     protocol: Mapped[str | None] = mapped_column(String(60), nullable=True)
     last_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     last_retested_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # cached query vector (claim + context + exemplars) and the hash of what it was computed from
+    query_embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    query_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="claims")
@@ -179,6 +182,9 @@ class Anchor(Base):
     verified_title: Mapped[str | None] = mapped_column(Text, nullable=True)
     verified_published: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # when the label does not match the id: papers that may have been meant, best first
+    # ({"id", "title", "published", "score", ...}; see agent/intended.py)
+    candidates: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Evidence(Base):
@@ -213,6 +219,11 @@ class Evidence(Base):
     # who decided the stance: a reviewer (confirmed or corrected), else the machine (judged_by, prompt_version)
     stance_reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     stance_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # a reviewer's relevance label (relevant | irrelevant), which trains the claim's re-ranker
+    relevance_label: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    labelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    labelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    ranker: Mapped[str | None] = mapped_column(String(80), nullable=True)  # version of the ranking that placed it
 
     paper: Mapped[Paper] = relationship()
 
