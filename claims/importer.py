@@ -8,7 +8,6 @@ leaves the database untouched.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -59,7 +58,10 @@ def bundled_path() -> Path:
 
 
 def bundled_protocols() -> dict[str, str]:
-    return json.loads((resources.files("claims") / "data" / "bundled-protocols.json").read_text())
+    """The bundled claims' protocols, from the protocols' own claim hints (claims.protocols)."""
+    from claims.protocols import bundled_hints
+
+    return bundled_hints()
 
 
 def read_document(path: Path) -> str:

@@ -26,9 +26,9 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    from claims.cli import core, evidence, export, reviewers
+    from claims.cli import authoring, core, evidence, export, reviewers
 
-    for module in (core, export, evidence, reviewers):
+    for module in (core, authoring, export, evidence, reviewers):
         module.register(app)
     for register in plugins():
         register(app)

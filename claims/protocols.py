@@ -1,0 +1,74 @@
+"""The retest protocols a claim may name, read from the packages that ship them.
+
+The core may not import `retest`; the retest package lists its protocols under the
+`claims.protocols` entry-point group (`retest.protocols:PROTOCOLS`, a dict of specs with
+`name`, `claim_hint`, `interval_days`, `description`). That dict is the one source of the
+protocols' claim hints: the bundled document's protocols (C1..C3) are derived from it,
+and `claims protocol list` shows the hints as suggestions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from claims.errors import BadInput
+
+PROTOCOL_NAME_LENGTH = 60  # claims.protocol is a String(60)
+
+
+@dataclass(frozen=True)
+class ProtocolInfo:
+    """What the core knows of a protocol: its name, the claim it was written for, how often it is due."""
+
+    name: str
+    claim_hint: str
+    interval_days: int | None
+    description: str
+    source: str  # the entry point that listed it, e.g. "retest"
+
+
+def _info(spec: Any, name: str, source: str) -> ProtocolInfo:
+    interval = getattr(spec, "interval_days", None)
+    return ProtocolInfo(name=str(getattr(spec, "name", name)), claim_hint=str(getattr(spec, "claim_hint", "") or ""),
+                        interval_days=int(interval) if interval else None,
+                        description=str(getattr(spec, "description", "") or ""), source=source)
+
+
+def protocol_catalog() -> dict[str, ProtocolInfo]:
+    """The installed protocols by name (empty when no package lists any)."""
+    from importlib.metadata import entry_points
+
+    out: dict[str, ProtocolInfo] = {}
+    for ep in sorted(entry_points(group="claims.protocols"), key=lambda e: e.name):
+        specs = ep.load()
+        for name, spec in (specs.items() if isinstance(specs, dict) else ((getattr(s, "name", ""), s) for s in specs)):
+            out.setdefault(str(name), _info(spec, str(name), ep.name))
+    return out
+
+
+def bundled_hints(catalog: dict[str, ProtocolInfo] | None = None) -> dict[str, str]:
+    """Claim key -> protocol, from the protocols' own hints (the bundled document's C1..C3)."""
+    catalog = protocol_catalog() if catalog is None else catalog
+    return {p.claim_hint: p.name for p in sorted(catalog.values(), key=lambda p: p.name) if p.claim_hint}
+
+
+def suggestions(key: str, catalog: dict[str, ProtocolInfo] | None = None) -> list[str]:
+    """The protocols whose hint names this claim key."""
+    catalog = protocol_catalog() if catalog is None else catalog
+    return sorted(p.name for p in catalog.values() if p.claim_hint == key)
+
+
+def check_protocol(name: str, catalog: dict[str, ProtocolInfo] | None = None) -> str:
+    """`name`, stripped, if it is an installed protocol; BadInput naming the known ones otherwise.
+
+    With no protocol package installed any plain name up to 60 characters is accepted
+    (the planner skips it as "unknown protocol" until one is).
+    """
+    name = (name or "").strip()
+    catalog = protocol_catalog() if catalog is None else catalog
+    if not name or len(name) > PROTOCOL_NAME_LENGTH or not all(c.isalnum() or c in "-_." for c in name):
+        raise BadInput(f"a protocol name is 1-{PROTOCOL_NAME_LENGTH} letters, digits, '-', '_' or '.', got {name!r}")
+    if catalog and name not in catalog:
+        raise BadInput(f"unknown protocol {name!r}: choose one of {', '.join(sorted(catalog))} (`claims protocol list`)")
+    return name
