@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.intended import CANDIDATE_MATCH, Candidate, cached_papers, gather, rank_candidates, supported_claim
 from agent.sources import open_source
 from claims.dates import parse_as_of
 from claims.errors import SourceUnavailable
@@ -51,6 +52,7 @@ class AnchorCheck:
     verified_published: dt.date | None = None
     label_similarity: float | None = None
     anchor_id: int | None = None
+    candidates: list[Candidate] = field(default_factory=list)  # when the label does not name the paper
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class AnchorCheck:
             "title": self.verified_title,
             "published": self.verified_published.isoformat() if self.verified_published else None,
             "label_similarity": None if self.label_similarity is None else round(self.label_similarity, 3),
+            "candidates": [c.to_json() for c in self.candidates],
         }
 
 
@@ -170,10 +173,36 @@ def verify_anchors(
         check = check_anchor(pid, label, cited, paper, sims.get(anchor_id), found)
         check.anchor_id = anchor_id
         checks.append(check)
+    wrong = [c for c in checks if c.status == "not_found" or (
+        c.status == "mismatch" and c.label_similarity is not None and c.label_similarity < LABEL_MATCH)]
+    for check in wrong:
+        reachable = _find_intended(store, settings, source, check, reachable, say)
     _record(store, checks)
     counts = {s: sum(c.status == s for c in checks) for s in ("verified", "mismatch", "not_found", "unchecked")}
     say("anchors: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
     return checks
+
+
+def _find_intended(store: Store, settings: Settings, source: Any, check: AnchorCheck, reachable: bool,
+                   say: Callable[[str], None]) -> bool:
+    """Rank the papers the anchor may have meant into `check.candidates`; whether the source still answers."""
+    with store.read() as session:
+        anchor = session.get(Anchor, check.anchor_id)
+        claim_text = supported_claim(session, anchor, check.cited_label) if anchor is not None else ""
+    found: list[PaperRecord] = []
+    if reachable:
+        found, reachable = gather(source, check.cited_label, claim_text, check.cited_date, say)
+    with store.write() as session:
+        if found:
+            upsert_papers(session, found, source="corpus" if source.name.startswith("corpus") else "arxiv")
+        cached = cached_papers(session, check.cited_date)
+    by = {p.arxiv_id: "cache" for p in cached} | {p.arxiv_id: "query" for p in found}
+    check.candidates = rank_candidates(check.cited_label, claim_text, check.cited_date, found + cached, by,
+                                       CANDIDATE_MATCH, settings.search_threshold, exclude=check.arxiv_id)
+    fitting = [c for c in check.candidates if c.fits]
+    say(f"anchor {check.arxiv_id}: the label names another paper; {len(check.candidates)} candidate(s), "
+        + (f"best fit {fitting[0].arxiv_id} ({fitting[0].score:.2f})" if fitting else "none fits"))
+    return reachable
 
 
 def _as_record(p: Paper) -> PaperRecord:
@@ -184,7 +213,8 @@ def _as_record(p: Paper) -> PaperRecord:
 
 
 def _record(store: Store, checks: list[AnchorCheck]) -> None:
-    results = [AnchorResult(c.anchor_id, c.status, tuple(c.differences), c.verified_title, c.verified_published)
+    results = [AnchorResult(c.anchor_id, c.status, tuple(c.differences), c.verified_title, c.verified_published,
+                            tuple(x.to_json() for x in c.candidates))
                for c in checks if c.anchor_id is not None]
     with store.write() as session:
         record_anchor_checks(session, results)

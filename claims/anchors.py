@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.models import ANCHOR_STATUSES, Anchor, utcnow
+
+HELD_STATUSES = ("flagged", "withdrawn")  # set by a reviewer's decision; a new mismatch keeps them
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class AnchorResult:
     differences: tuple[str, ...] = ()
     verified_title: str | None = None
     verified_published: dt.date | None = None
+    candidates: tuple[dict[str, Any], ...] = ()  # papers that may have been meant, best first
 
 
 def record_anchor_checks(session: Session, results: Sequence[AnchorResult], at: dt.datetime | None = None) -> int:
@@ -39,7 +43,10 @@ def record_anchor_checks(session: Session, results: Sequence[AnchorResult], at: 
             raise ValueError(f"anchor status {r.status!r}: expected one of {ANCHOR_STATUSES}")
         if r.status == "unchecked" and row.status != "unchecked":
             continue  # no source now: keep the last real verdict
-        row.status, row.differences = r.status, list(r.differences)
+        if row.status in HELD_STATUSES and r.status in ("mismatch", "not_found"):
+            row.differences, row.candidates = list(r.differences), list(r.candidates)
+            continue  # a reviewer flagged it (or it was withdrawn): the check does not clear that
+        row.status, row.differences, row.candidates = r.status, list(r.differences), list(r.candidates)
         row.verified_title, row.verified_published = r.verified_title, r.verified_published
         if r.status != "unchecked":
             row.checked_at = now

@@ -247,6 +247,10 @@ def _anchor_line(a: dict[str, Any]) -> str:
         line += " [CHECK: " + "; ".join(a["differences"]) + "]"
     elif a["status"] == "not_found":
         line += " [NOT FOUND on arXiv: the id may be wrong]"
+    elif a["status"] == "flagged":
+        line += " [FLAGGED by a reviewer: this id does not name the cited paper; do not rely on it]"
+    elif a["status"] == "withdrawn":
+        line += " [WITHDRAWN by its authors on arXiv: do not rely on it]"
     else:
         line += " [not yet verified]"
     return line

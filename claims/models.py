@@ -37,7 +37,7 @@ NAMING = {
 }
 
 CLAIM_STATUSES = ("unreviewed", "holds", "weakened", "contested", "overturned", "superseded")
-ANCHOR_STATUSES = ("unchecked", "verified", "mismatch", "not_found")
+ANCHOR_STATUSES = ("unchecked", "verified", "mismatch", "not_found", "flagged", "withdrawn")
 STANCES = ("unjudged", "supports", "contradicts", "refines", "unrelated", "failed", "flagged")
 REVIEWABLE_STANCES = ("supports", "contradicts", "refines", "unrelated")  # what a reviewer may set
 PROPOSAL_STATES = ("pending", "approved", "rejected")

@@ -22,10 +22,12 @@ Rules (a claim's current status is never changed here; these only propose):
 - Support only: an `unreviewed` claim with no contradicting evidence at all, no failed
   retest, and either a confident (>= 0.7) "supports" judgement or a latest strong
   retest verdict "consistent" -> propose `holds`.
-- An anchor marked `mismatch` with a verified title or date -> an `anchor` proposal
-  whose payload carries `anchor_id` and the corrections (`cited_label` from the
-  verified title, `cited_date` from the verified first-version date, written at the
-  cited date's precision), for the differences the check reported.
+- An anchor whose cited label does not name the paper at its id (or whose id names no
+  paper) -> an `anchor` proposal to replace the id with the best fitting candidate the
+  agent ranked (`action` "replace", `replace_with`, the alternatives with scores), or,
+  with none fitting, to flag it for a person (`action` "flag"). Never a relabel with
+  the wrong paper's title. A date-only mismatch -> `action` "correct" with `cited_date`
+  from the first-version date, written at the cited date's precision.
 - Unjudged, failed, flagged, "refines" and "unrelated" evidence proposes nothing:
   reviewers see new candidates as evidence. Evidence from a paper the screen flags
   (`claims.screening`) never counts, whatever stance a judge gave it, unless a
@@ -131,6 +133,7 @@ class AnchorFact:
     cited_date: str
     verified_title: str | None
     verified_published: dt.date | None
+    candidates: tuple[Any, ...] = ()  # ranked papers that may have been meant (dicts: id, title, published, score, fits)
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,8 @@ class Draft:
         if self.kind == "status":
             value = self.proposed_status
         elif self.kind == "anchor":
-            keys = ("cited_label", "cited_date") if self.payload.get("anchor_id") else ("arxiv_id", "cited_label", "cited_date")
+            keys = (("action", "replace_with", "cited_label", "cited_date") if self.payload.get("anchor_id")
+                    else ("arxiv_id", "cited_label", "cited_date"))
             value = {k: v for k, v in sorted(self.payload.items()) if k in keys}
         else:
             value = [self.inquiry_id, self.proposed_text, self.proposed_status, self.payload]
@@ -273,37 +277,62 @@ def format_date_like(value: dt.date, cited: str) -> str:
 
 
 def propose_anchor(anchor: AnchorFact, claim_key: str | None = None) -> Draft | None:
-    """A correction of a mismatched anchor's cited label and/or date (pure)."""
-    if anchor.status != "mismatch":
+    """What to do about a mismatched or missing anchor (pure): replace its id, flag it, or correct its date.
+
+    When the cited label does not name the paper at the id (or no paper has the id), the
+    id is what is wrong: propose the best fitting candidate (`anchor.candidates`, ranked by
+    the agent) as the replacement, with the alternatives; with none fitting, flag the
+    anchor for a person. Never relabel it with the wrong paper's title. A date-only
+    mismatch proposes the first version's date, written at the cited precision.
+    """
+    if anchor.status not in ("mismatch", "not_found"):
         return None
+    differences = "; ".join(str(d) for d in anchor.differences) or "not stated"
     said = " ".join(json.dumps(d, default=str) if not isinstance(d, str) else d for d in anchor.differences).lower()
-    about_date = any(w in said for w in ("date", "published", "month", "year"))
-    about_title = any(w in said for w in ("title", "label"))
-    if not about_date and not about_title:  # the check did not say what differs: offer both
-        about_date = about_title = True
-    payload: dict[str, Any] = {"anchor_id": anchor.id, "arxiv_id": anchor.arxiv_id}
-    if about_date and anchor.verified_published is not None:
-        fixed = format_date_like(anchor.verified_published, anchor.cited_date)
+    wrong_id = anchor.status == "not_found" or any(w in said for w in ("title", "label"))
+    base: dict[str, Any] = {"anchor_id": anchor.id, "arxiv_id": anchor.arxiv_id, "differences": list(anchor.differences),
+                            "current": {"arxiv_id": anchor.arxiv_id, "cited_label": anchor.cited_label,
+                                        "cited_date": anchor.cited_date, "found_title": anchor.verified_title}}
+    if wrong_id:
+        return _replace_or_flag(anchor, claim_key, base, differences)
+    if anchor.verified_published is None:
+        return None
+    fixed = format_date_like(anchor.verified_published, anchor.cited_date)
+    if fixed == anchor.cited_date:
+        return None
+    return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
+                 rationale=f"Correct anchor arXiv:{anchor.arxiv_id}: date {anchor.cited_date!r} -> {fixed!r} "
+                 f"(check found: {differences}).",
+                 payload={**base, "action": "correct", "cited_date": fixed})
+
+
+def _replace_or_flag(anchor: AnchorFact, claim_key: str | None, base: dict[str, Any], differences: str) -> Draft:
+    candidates = [dict(c) for c in anchor.candidates]
+    ranked = "; ".join(f"arXiv:{c.get('id')} {c.get('title')!r} ({c.get('published') or 'date unknown'}, "
+                       f"score {float(c.get('score') or 0):.2f}{', fits' if c.get('fits') else ''})" for c in candidates)
+    best = next((c for c in candidates if c.get("fits")), None)
+    if best is None:
+        why = (f"no candidate fits (ranked: {ranked})" if candidates else "no candidate paper was found")
+        return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
+                     rationale=f"Flag anchor arXiv:{anchor.arxiv_id} for a person: the cited label "
+                     f"{anchor.cited_label!r} does not name the paper at this id ({differences}); {why}. "
+                     "Correct the id by hand, or remove the anchor.",
+                     payload={**base, "action": "flag", "candidates": candidates})
+    payload = {**base, "action": "replace", "replace_with": best["id"], "candidates": candidates}
+    when = ""
+    if best.get("published"):
+        fixed = format_date_like(dt.date.fromisoformat(best["published"]), anchor.cited_date or best["published"])
         if fixed != anchor.cited_date:
             payload["cited_date"] = fixed
-    if about_title and anchor.verified_title and anchor.verified_title.strip() != anchor.cited_label.strip():
-        payload["cited_label"] = anchor.verified_title.strip()
-    if "cited_date" not in payload and "cited_label" not in payload:
-        return None
-    changes = []
-    if "cited_date" in payload:
-        changes.append(f"date {anchor.cited_date!r} -> {payload['cited_date']!r}")
-    if "cited_label" in payload:
-        changes.append(f"label {anchor.cited_label!r} -> {payload['cited_label']!r}")
-    differences = "; ".join(str(d) for d in anchor.differences) or "not stated"
-    payload["differences"] = list(anchor.differences)
-    return Draft(
-        kind="anchor",
-        claim_key=claim_key,
-        proposed_status=None,
-        rationale=f"Correct anchor arXiv:{anchor.arxiv_id}: " + ", ".join(changes) + f" (check found: {differences}).",
-        payload=payload,
-    )
+        when = f", first version {best['published']}"
+    others = [c for c in candidates if c is not best]
+    alt = ("; alternatives: " + "; ".join(f"arXiv:{c.get('id')} ({float(c.get('score') or 0):.2f})" for c in others)
+           if others else "")
+    return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
+                 rationale=f"Replace arXiv:{anchor.arxiv_id} with arXiv:{best['id']} ({best.get('title')!r}{when}; "
+                 f"score {float(best.get('score') or 0):.2f}): the cited label {anchor.cited_label!r} does not name "
+                 f"the paper at arXiv:{anchor.arxiv_id} ({differences}){alt}.",
+                 payload=payload)
 
 
 # --- reading facts and writing proposals (the database side) -------------------------
@@ -352,6 +381,7 @@ def anchor_fact(anchor: Any) -> AnchorFact:
         cited_date=anchor.cited_date,
         verified_title=anchor.verified_title,
         verified_published=anchor.verified_published,
+        candidates=tuple(anchor.candidates or ()),
     )
 
 

@@ -150,8 +150,42 @@ def _apply_new_claim(session: Session, proposal: Proposal, reviewer: str, commen
     audit.record(session, reviewer, "create", "claim", key, proposal=proposal.id)
 
 
+def _replace_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+    """Point the anchor at the paper that was meant (the label stays); re-verified on the next run."""
+    old = anchor.arxiv_id
+    new = str(payload.get("replace_with") or "").strip()
+    if not new:
+        raise BadInput(f"anchor proposal {proposal.id} names no replacement id")
+    anchor.arxiv_id = new
+    anchor.cited_date = payload.get("cited_date") or anchor.cited_date
+    anchor.status, anchor.differences, anchor.candidates = "unchecked", [], []
+    anchor.verified_title, anchor.verified_published = None, None
+    audit.record(session, reviewer, "replace", "anchor", anchor.id, proposal=proposal.id, old_id=old, new_id=new,
+                 cited_label=anchor.cited_label, cited_date=anchor.cited_date)
+
+
+def _flag_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+    """Mark the anchor for a person: the export says its id does not name the cited paper."""
+    anchor.status = "flagged"
+    audit.record(session, reviewer, "flag", "anchor", anchor.id, proposal=proposal.id, arxiv_id=anchor.arxiv_id,
+                 cited_label=anchor.cited_label)
+
+
+def _remove_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+    """Drop the anchor from its inquiry (what it said is kept in the audit entry)."""
+    audit.record(session, reviewer, "remove", "anchor", anchor.id, proposal=proposal.id, arxiv_id=anchor.arxiv_id,
+                 cited_label=anchor.cited_label, cited_date=anchor.cited_date, status=anchor.status)
+    session.delete(anchor)
+
+
+ANCHOR_ACTIONS = {"replace": _replace_anchor, "flag": _flag_anchor, "remove": _remove_anchor}
+
+
 def _apply_anchor(session: Session, proposal: Proposal, reviewer: str, edits: dict[str, Any] | None) -> None:
-    payload = {**(proposal.payload or {}), **{k: v for k, v in (edits or {}).items() if k in ("cited_label", "cited_date") and v}}
+    keep = ("cited_label", "cited_date", "replace_with", "action")
+    payload = {**(proposal.payload or {}), **{k: v for k, v in (edits or {}).items() if k in keep and v}}
+    if payload.get("action") and payload["action"] not in (*ANCHOR_ACTIONS, "correct"):
+        raise BadInput(f"anchor action {payload['action']!r}: expected one of {', '.join((*ANCHOR_ACTIONS, 'correct'))}")
     anchor = session.get(Anchor, payload["anchor_id"]) if payload.get("anchor_id") else None
     if anchor is None:
         if not payload.get("arxiv_id"):
@@ -161,6 +195,9 @@ def _apply_anchor(session: Session, proposal: Proposal, reviewer: str, edits: di
                         position=len(session.scalars(select(Anchor.id).where(Anchor.inquiry_id == proposal.inquiry_id)).all()))
         session.add(anchor)
         session.flush()
+    elif payload.get("action") in ANCHOR_ACTIONS:
+        ANCHOR_ACTIONS[payload["action"]](session, proposal, anchor, payload, reviewer)
+        return
     else:
         anchor.cited_label = payload.get("cited_label", anchor.cited_label)
         anchor.cited_date = payload.get("cited_date", anchor.cited_date)

@@ -180,21 +180,28 @@ def test_writer_links_evidence_audits_and_never_repeats_a_finding(bundled_store)
     assert again == [] and "already proposed" in skipped[0]
 
 
-def test_writer_writes_anchor_corrections_the_review_service_can_apply(bundled_store):
+def test_writer_writes_anchor_replacements_the_review_service_can_apply(bundled_store):
+    """A label that names another paper: the id is replaced (label kept), never relabelled with the wrong title."""
+    fits = {"id": "2605.00001", "title": "Meant", "published": "2025-05-02", "score": 0.8, "fits": True}
     with bundled_store.write() as s:
         anchor = s.scalars(select(Anchor)).first()
-        fact = AnchorFact(anchor.id, anchor.arxiv_id, "mismatch", ("title differs",), anchor.cited_label,
-                          anchor.cited_date, "The Real Title", None)
+        label, old_id = anchor.cited_label, anchor.arxiv_id
+        fact = AnchorFact(anchor.id, anchor.arxiv_id, "mismatch", ("cited label does not match the paper's title",),
+                          anchor.cited_label, anchor.cited_date, "The Wrong Paper", None, (fits,))
         written, _ = write_proposals(s, [propose_anchor(fact)])
         second, skipped = write_proposals(s, [propose_anchor(fact)])
     assert len(written) == 1 and second == []
     with bundled_store.read() as s:
         p = s.get(Proposal, written[0])
-        assert p.payload["anchor_id"] == anchor.id and p.payload["cited_label"] == "The Real Title"
+        assert p.payload["anchor_id"] == anchor.id and p.payload["action"] == "replace"
+        assert p.payload["replace_with"] == "2605.00001" and "cited_label" not in p.payload
         assert p.inquiry_id == anchor.inquiry_id
     from claims.review import approve
 
     with bundled_store.write() as s:
         approve(s, written[0], reviewer="ann")
     with bundled_store.read() as s:
-        assert s.get(Anchor, anchor.id).cited_label == "The Real Title"
+        row = s.get(Anchor, anchor.id)
+        assert (row.arxiv_id, row.cited_label, row.status) == ("2605.00001", label, "unchecked")
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "replace")).one()
+        assert entry.details["old_id"] == old_id and entry.details["new_id"] == "2605.00001"
