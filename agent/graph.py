@@ -27,7 +27,7 @@ from sqlalchemy import select
 from agent.judge import JudgeRequest, StanceJudge
 from agent.stance import JudgeResult
 from claims.errors import ClaimsError, SourceUnavailable
-from claims.evidence import StanceRecord, evidence_to_judge, record_judgement
+from claims.evidence import evidence_to_judge, record_judgement
 from claims.models import Claim
 from claims.planning import plan_run_retests
 from claims.proposing import propose_anchor_corrections, propose_for_claim_key
@@ -189,7 +189,7 @@ def pending_judgements(deps: Deps, key: str) -> list[tuple[int, JudgeRequest]]:
 def store_judgement(deps: Deps, evidence_id: int, result: JudgeResult, agent_run_id: int) -> bool:
     """Store one judgement unless the same model and prompt already judged it (resume)."""
     with deps.store.write() as s:
-        return record_judgement(s, evidence_id, StanceRecord(**result.to_dict()), agent_run_id, actor=ACTOR)
+        return record_judgement(s, evidence_id, result, agent_run_id, actor=ACTOR)
 
 
 def plan(deps: Deps, state: AgentState) -> dict[str, Any]:

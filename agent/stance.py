@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from claims.evidence import StanceRecord
 
 Stance = Literal["supports", "contradicts", "refines", "unrelated"]
 
@@ -25,25 +26,8 @@ class Judgement(BaseModel):
     quote: str = Field(description="The one sentence of the abstract the stance rests on, verbatim.")
 
 
-@dataclass
-class JudgeResult:
-    """A judgement as stored on an Evidence row; stance "failed" carries `judge_error`."""
-
-    stance: str
-    confidence: float | None
-    conditions: str
-    rationale: str
-    quote: str
-    judged_by: str
-    prompt_version: str
-    judge_error: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.stance == "failed"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+# What a judge returns is what the claims store records: one definition.
+JudgeResult = StanceRecord
 
 
 def failed_result(error: str, judged_by: str, prompt_version: str, answer: Judgement | None = None) -> JudgeResult:

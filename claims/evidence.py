@@ -94,6 +94,10 @@ class StanceRecord:
     prompt_version: str
     judge_error: str | None = None
 
+    @property
+    def failed(self) -> bool:
+        return self.stance == "failed"
+
 
 def record_candidates(
     session: Session,
