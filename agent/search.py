@@ -12,8 +12,12 @@ claim in one matrix product, each claim seeing only papers inside its own window
 - a local corpus (`corpus=`): every paper of the file (from `since` if given).
 
 Papers are upserted (newest version wins), embedded once (cached in the database),
-and the top `search_top_k` per claim above `search_threshold` become Evidence rows
-(stance "unjudged"; a judged stance is never overwritten). Each fetch is recorded as
+and the best candidates above `search_threshold` become Evidence rows (stance
+"unjudged"; a judged stance is never overwritten), up to a limit per claim: recall first
+on a claim's first search (`search_backfill_limit`, 50), `search_top_k` (20) on later
+weekly sweeps, `limit=` for both. The query is the claim with its inquiry's context and
+exemplar papers (agent/queries.py); a claim with reviewer labels is re-ranked by its
+feedback model (agent/feedback.py), whose version is recorded on each row (`ranker`). Each fetch is recorded as
 a Sweep row, a failed one too, before `SourceUnavailable` propagates.
 """
 
@@ -51,6 +55,8 @@ class Candidate:
     rank: int  # 1-based, in the ranking method's order
     evidence_id: int | None = None
     method: str = "hybrid"
+    ranker: str = ""
+
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +67,7 @@ class Candidate:
             "rank": self.rank,
             "evidence_id": self.evidence_id,
             "method": self.method,
+            "ranker": self.ranker,
         }
 
 
@@ -89,6 +96,9 @@ class _ClaimView:
     start: dt.date | None  # its window's first day
     backfill: bool
     anchor_ids: list[str]
+    first: bool = False  # never searched before: the generous limit
+    query: Any = None  # agent.queries.ClaimQuery
+    labels: Any = None  # claims.relevance.ClaimLabels
 
 
 @dataclass
@@ -109,6 +119,7 @@ def search_claims(
     since: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     agent_run_id: int | None = None,
+    limit: int | None = None,
 ) -> SearchReport:
     """Search for evidence on the given claims (all by default); see the module doc."""
     say = progress or (lambda _m: None)
@@ -132,17 +143,23 @@ def search_claims(
     report.window = (None if None in starts else min(starts), None if corpus else today)  # type: ignore[type-var]
     with store.write() as session:
         upsert_papers(session, list(records.values()), source="corpus" if corpus else "arxiv")
-    ids = sorted(records)
+    known = _known_papers(store, claims, set(records))
+    ids = sorted(records) + known  # known: exemplars and labelled papers, to train on, never candidates
     vectors, papers = _paper_vectors(store, ids, say)
-    hits = _rank(settings, claims, papers, vectors, say)
+    for p in papers[len(records):]:
+        p["train_only"] = True
+    hits, rankers, fresh = _rank(store, settings, claims, papers, vectors, say, limit)
     from agent.embeddings import MODEL_NAME, to_blob
+    from claims.relevance import set_rankers, store_query_vectors
 
     with store.write() as session:
+        store_query_vectors(session, fresh)
         store_embeddings(session, {ids[i]: to_blob(vectors[i]) for i, p in enumerate(papers) if not p["cached"]},
                          MODEL_NAME)
         for claim, claim_hits in zip(claims, hits):
             window = (claim.start, None if corpus else today)
-            cands, created = _write_evidence(session, claim, claim_hits, papers, window, agent_run_id)
+            cands, created = _write_evidence(session, claim, claim_hits, papers, window, agent_run_id, rankers[claim.id])
+            set_rankers(session, {c.evidence_id: rankers[claim.id] for c in cands if c.evidence_id is not None})
             report.candidates[claim.key] = cands
             report.new_evidence[claim.key] = created
         mark_checked(session, [c.id for c in claims])
@@ -174,8 +191,27 @@ def _load_claims(store: Store, keys: list[str] | None, since: dt.date | None, of
             else:
                 start = c.last_checked_at.date()  # type: ignore[union-attr]
             ids = [a.arxiv_id for a in anchors.get(c.inquiry_id, []) if a.claim_id in (None, c.id)]
-            out.append(_ClaimView(c.id, c.key, c.text, start, backfill, ids))
+            out.append(_ClaimView(c.id, c.key, c.text, start, backfill, ids, c.last_checked_at is None))
+        from agent.queries import load_queries
+        from claims.relevance import claim_labels
+
+        labels = claim_labels(session, [c.id for c in out])
+        for view, query in zip(out, load_queries(session, rows)):
+            view.query, view.labels = query, labels.get(view.id)
         return out
+
+
+def _known_papers(store: Store, claims: list[_ClaimView], fetched: set[str]) -> list[str]:
+    """Exemplar and labelled papers in the database but not fetched now (training rows of the re-ranker)."""
+    wanted = set()
+    for c in claims:
+        if c.labels is not None:
+            wanted |= set(c.query.exemplars) | set(c.labels.relevant) | set(c.labels.irrelevant)
+    wanted -= fetched
+    if not wanted:
+        return []
+    with store.read() as session:
+        return sorted(session.scalars(select(Paper.arxiv_id).where(Paper.arxiv_id.in_(wanted))))
 
 
 def _fetch(
@@ -253,32 +289,57 @@ def _paper_vectors(
 
 
 def _rank(
+    store: Store,
     settings: Settings,
     claims: list[_ClaimView],
     papers: list[dict[str, Any]],
     vectors: np.ndarray,
     say: Callable[[str], None],
-) -> list[list[Any]]:
-    from agent.embeddings import embed_texts, paper_text
-    from agent.ranking import rank_papers
+    limit: int | None,
+) -> tuple[list[list[Any]], dict[int, str], dict[int, tuple[str, bytes]]]:
+    """Per claim: kept hits (best first), the ranker version, and query vectors to cache."""
+    from agent.embeddings import paper_text
+    from agent.feedback import features, model_version, rerank
+    from agent.queries import embed_queries, score
+    from agent.ranking import fuse, top_candidates
+    from claims.relevance import cached_query_vectors
 
+    base_ranker = "hybrid-q1"  # hybrid of the expanded dense query and BM25 of the claim text
     if not papers:
-        return [[] for _ in claims]
+        return [[] for _ in claims], {c.id: base_ranker for c in claims}, {}
     say(f"ranking {len(papers)} papers against {len(claims)} claims")
     allowed = np.ones((len(claims), len(papers)), dtype=bool)
     published = [p["published"] for p in papers]
+    train_only = np.array([bool(p.get("train_only")) for p in papers])
     for j, c in enumerate(claims):
         if c.start is not None:
             allowed[j] = [d is None or d >= c.start for d in published]
-    return rank_papers(
-        [c.text for c in claims],
-        [paper_text(p["title"], p["summary"]) for p in papers],
-        embed_texts([c.text for c in claims]),
-        vectors,
-        top_k=settings.search_top_k,
-        threshold=settings.search_threshold,
-        allowed=allowed,
-    )
+        allowed[j] &= ~train_only
+    queries = [c.query for c in claims]
+    with store.read() as session:
+        cached = cached_query_vectors(session, [c.id for c in claims])
+    claim_v, ctx_v, fresh = embed_queries(queries, cached)
+    ids = [p["id"] for p in papers]
+    s = score(queries, claim_v, ctx_v, [paper_text(p["title"], p["summary"]) for p in papers], vectors,
+              dict(zip(ids, vectors)))
+    order = fuse(s.dense, s.lexical)
+    index = {pid: i for i, pid in enumerate(ids)}
+    hits, rankers = [], {}
+    for j, c in enumerate(claims):
+        row, ranker = order[j], base_ranker
+        if c.labels is not None:
+            pos = [p for p in (*c.query.exemplars, *c.labels.relevant) if p in index]
+            neg = [p for p in c.labels.irrelevant if p in index]
+            feats = features(vectors, s.cosine[j], s.dense[j], s.lexical[j])
+            out = rerank(feats, row, [index[p] for p in pos], [index[p] for p in neg],
+                         len(c.labels.relevant) + len(c.labels.irrelevant))
+            if out.trained:
+                row, ranker = out.order, model_version(pos, neg)
+        keep = limit or (settings.search_backfill_limit if c.first else settings.search_top_k)
+        hits.append(top_candidates(row[None, :], s.cosine[j][None, :], keep, settings.search_threshold,
+                                   allowed[j][None, :])[0])
+        rankers[c.id] = ranker
+    return hits, rankers, fresh
 
 
 def _write_evidence(
@@ -288,6 +349,7 @@ def _write_evidence(
     papers: list[dict[str, Any]],
     window: tuple[dt.date | None, dt.date | None],
     agent_run_id: int | None,
+    ranker: str = "",
 ) -> tuple[list[Candidate], list[int]]:
     from agent.ranking import DEFAULT_METHOD
 
@@ -296,7 +358,8 @@ def _write_evidence(
     cands = []
     for hit, rec in zip(hits, recorded):
         p = papers[hit.paper]
-        cands.append(Candidate(rec.paper_id, p["title"], p["published"], hit.score, hit.rank, rec.evidence_id, DEFAULT_METHOD))
+        cands.append(Candidate(rec.paper_id, p["title"], p["published"], hit.score, hit.rank, rec.evidence_id,
+                               DEFAULT_METHOD, ranker))
     return cands, [r.evidence_id for r in recorded if r.created]
 
 

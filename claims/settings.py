@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     arxiv_delay_seconds: float = Field(3.0, ge=0, allow_inf_nan=False, description="Minimum seconds between arXiv requests (API terms: 3).")
     arxiv_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False, description="HTTP timeout of one arXiv request.")
     arxiv_retries: int = Field(4, ge=0, le=20, description="Retries of a failed arXiv request, with exponential backoff.")
-    search_top_k: int = Field(10, ge=1, description="Candidates kept per claim.")
+    search_top_k: int = Field(20, ge=1, le=10000, description="Candidates kept per claim on a weekly sweep (a week's new papers).")
+    search_backfill_limit: int = Field(50, ge=1, le=10000, description="Candidates kept per claim on its first search (backfill): recall first.")
     search_threshold: float = Field(0.25, allow_inf_nan=False, description="Minimum relevance score for a candidate.")
     llm_base_url: str | None = Field(
         None,

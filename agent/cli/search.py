@@ -26,7 +26,10 @@ def search(
     corpus: Optional[str] = typer.Option(None, "--corpus", help="Rank the papers of this JSON Lines file (or `demo`, the shipped demo corpus) "
                                           "instead of asking arXiv."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, or json: {claim key: [{id, title, "
-                               "published, score, rank, evidence_id, method}, ...]}."),
+                               "published, score, rank, evidence_id, method, ranker}, ...]}."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=10000, help="Candidates kept per claim "
+                                        "(default: CLAIMS_SEARCH_BACKFILL_LIMIT on a claim's first search, "
+                                        "CLAIMS_SEARCH_TOP_K on later sweeps)."),
 ) -> None:
     """Search for newer papers on the claims and record the ranked candidates as evidence.
 
@@ -41,7 +44,7 @@ def search(
     store = open_db(settings)
     progress = Progress()
     report = search_claims(store, settings, claim_keys=claim or None, corpus=corpus,
-                           since=parse_date_option(since), progress=progress)
+                           since=parse_date_option(since), progress=progress, limit=limit)
     if fmt is Format.json:
         emit_json(report.to_json())
         return

@@ -73,7 +73,7 @@ def test_corpus_search_ranks_and_records_evidence(embedded_store: Store, setting
     assert list(report.candidates) == ["C1", "C2", "C3", "C4", "C5"]
     assert report.requests == 0 and report.papers_seen == len(PAPERS)
     for key, cands in report.candidates.items():
-        assert 0 < len(cands) <= settings.search_top_k
+        assert 0 < len(cands) <= settings.search_backfill_limit  # a first search: recall first
         assert [c.rank for c in cands] == list(range(1, len(cands) + 1))
         assert all(c.score >= settings.search_threshold for c in cands)
         assert sorted(report.new_evidence[key]) == sorted(c.evidence_id for c in cands)
