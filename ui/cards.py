@@ -9,11 +9,11 @@ from ui.plaintext import arxiv_link, plain
 def evidence_block(e: dict) -> str:
     p = e["paper"]
     conf = f" · confidence {e['confidence']:.2f}" if e.get("confidence") is not None else ""
-    date = f" · {p['published']}" if p.get("published") else ""
+    date = f" · {plain(p['published'])}" if p.get("published") else ""
     lines = [
         f"{badges.badge(e['stance'], badges.STANCE_COLOURS)} "
         f"{arxiv_link(p['arxiv_id'], p.get('title') or p['arxiv_id'])}"
-        f" <span style='color:#666'>arXiv:{plain(p['arxiv_id'])}{plain(date)} · relevance {e['relevance']:.2f}{conf}</span>"
+        f" <span style='color:#666'>arXiv:{plain(p['arxiv_id'])}{date} · relevance {e['relevance']:.2f}{conf}</span>"
     ]
     if e.get("quote"):
         lines.append(f"<blockquote style='margin:0.3em 0 0.3em 0.5em'>“{plain(e['quote'])}”</blockquote>")
