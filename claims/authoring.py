@@ -34,7 +34,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
 _ARXIV_ID = re.compile(r"(?P<new>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?", re.I)
 
 
-def check_text(text: str, what: str = "the claim's text", single_line: bool = True) -> str:
+def check_text(text: str, what: str = "the claim's text", single_line: bool = True, limit: int = MAX_TEXT) -> str:
     """Cleaned text, or BadInput naming the refused character (the importer's rules)."""
     cleaned = clean_text(text or "")
     m = _REFUSED.search(cleaned)
@@ -45,8 +45,8 @@ def check_text(text: str, what: str = "the claim's text", single_line: bool = Tr
     cleaned = " ".join(cleaned.split()) if single_line else cleaned.strip()
     if not cleaned:
         raise BadInput(f"{what} is empty")
-    if len(cleaned) > MAX_TEXT:
-        raise BadInput(f"{what} has {len(cleaned)} characters; the limit is {MAX_TEXT}")
+    if len(cleaned) > limit:
+        raise BadInput(f"{what} has {len(cleaned)} characters; the limit is {limit}")
     return cleaned
 
 

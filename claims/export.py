@@ -127,7 +127,7 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
     claims = []
     for c in inq.claims:
         evidence, flagged = _evidence(session, c, since, anchor_ids, include_machine)
-        claims.append({"key": c.key, "text": c.text, "as_of": c.as_of, "status": c.status,
+        claims.append({"key": c.key, "text": c.text, "as_of": c.as_of, "status": c.status, "protocol": c.protocol,
                        "status_since": _d(c.status_since) if c.revision > 1 else None, "revision": c.revision,
                        "last_checked": _d(c.last_checked_at), "last_retested": _d(c.last_retested_at),
                        "last_retest": _last_run(session, c), "evidence": evidence, "flagged_left_out": flagged})
@@ -136,7 +136,8 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
                 "verified_published": _d(a.verified_published),
                 "differences": [_title(str(d)) for d in (a.differences or [])]} for a in inq.anchors]
     data: dict[str, Any] = {
-        "inquiry": {"slug": inq.slug, "question": inq.question, "role": inq.prompt_role},
+        "inquiry": {"slug": inq.slug, "question": inq.question, "role": inq.prompt_role, "description": inq.description,
+                    "summary": inq.summary, "source_notes": [{"question": n.question, "summary": n.summary} for n in inq.notes]},
         "claims": claims, "anchors": anchors, "tasks": inq.prompt_tasks, "since": _d(since),
         "include_machine": include_machine,
         "flagged_left_out": sum(c["flagged_left_out"] for c in claims),

@@ -37,19 +37,26 @@ def init() -> None:
 
 
 def import_cmd(
-    path: Optional[Path] = typer.Argument(None, help="A document in the shape of the bundled one."),
+    path: Optional[Path] = typer.Argument(None, help="A document in the shape of the bundled one, or a .json file "
+                                          "in the shape of `claims export --format json` (docs/import.md)."),
     bundled: bool = typer.Option(False, "--bundled", help="Import the bundled document (claims C1..C5)."),
 ) -> None:
-    """Import an inquiring-line document; re-importing is a no-op, changes become proposals.
+    """Import an inquiring-line document or a JSON export; re-importing is a no-op, changes become proposals.
 
-    Example: claims import --bundled
+    Example: claims import --bundled   (or: claims import digest.json)
     """
     from claims.importer import import_bundled, import_path
 
     if bool(path) == bundled:
         raise BadInput("give either a PATH or --bundled")
-    store = open_db()
-    result = import_bundled(store) if bundled else import_path(store, path)  # type: ignore[arg-type]
+    if path is not None and path.suffix.lower() == ".json":
+        from claims.exchange import import_exchange_path, read_exchange
+
+        data = read_exchange(path)  # validated whole before the database is even opened
+        result = import_exchange_path(open_db(), path, data=data)
+    else:
+        store = open_db()
+        result = import_bundled(store) if bundled else import_path(store, path)  # type: ignore[arg-type]
     print(safe_text(result.message(), multiline=True))
     for diff in result.differences:
         print(f"  - {safe_text(diff)}")
