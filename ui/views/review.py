@@ -17,13 +17,50 @@ PAGE_SIZE = 10
 KIND_LABELS = {
     "status": "status change",
     "text": "new wording",
-    "anchor": "anchor correction",
+    "anchor": "anchor change",
     "new_claim": "new claim",
     "retire": "retire claim",
 }
 
 
+ANCHOR_ACTIONS = {"replace": "replace the id", "flag": "flag for a person", "remove": "remove the anchor",
+                  "correct": "correct the citation"}
+
+
+def anchor_change(p: dict) -> None:
+    """An anchor proposal as an anchor change: the citation now, what would change, the ranked candidates."""
+    payload = p.get("payload") or {}
+    now = payload.get("current") or {}
+    action = payload.get("action") or "correct"
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Current anchor**")
+        found = f"<br>the id names: {plain(str(now['found_title']))}" if now.get("found_title") else ""
+        st.markdown(f"arXiv:{plain(str(payload.get('arxiv_id', '')))} ({plain(str(now.get('cited_date', '')))}) — "
+                    f"{plain(str(now.get('cited_label', '')))}{found}", unsafe_allow_html=True)
+    with right:
+        st.markdown(f"**Proposed: {ANCHOR_ACTIONS.get(action, plain(action))}**")
+        if action == "replace":
+            best = next((c for c in payload.get("candidates") or [] if c.get("id") == payload.get("replace_with")), {})
+            st.markdown(f"arXiv:{plain(str(payload.get('replace_with')))} — {plain(str(best.get('title', '')))} "
+                        f"(first version {plain(str(best.get('published') or 'unknown'))})")
+        changed = [f"**{k.replace('_', ' ')}** → {plain(str(payload[k]))}" for k in ("cited_date", "cited_label")
+                   if payload.get(k)]
+        if changed:
+            st.markdown(", ".join(changed))
+    rows = payload.get("candidates") or []
+    if rows:
+        st.caption("Papers that may have been meant, best first (score: 0.6 label + 0.25 claim + 0.15 date fit)")
+        st.markdown("<br>".join(
+            f"{i}. arXiv:{plain(str(c.get('id')))} — {plain(str(c.get('title')))} · first version "
+            f"{plain(str(c.get('published') or 'unknown'))} · score {float(c.get('score') or 0):.2f}"
+            + (" · fits" if c.get("fits") else "") for i, c in enumerate(rows, 1)), unsafe_allow_html=True)
+
+
 def current_vs_proposed(p: dict) -> None:
+    if p["kind"] == "anchor":
+        anchor_change(p)
+        return
     claim = p.get("claim") or {}
     cur_text, cur_status = claim.get("text", ""), claim.get("status")
     new_text = p.get("proposed_text") or cur_text
@@ -42,9 +79,6 @@ def current_vs_proposed(p: dict) -> None:
         as_of = (p.get("payload") or {}).get("as_of") or claim.get("as_of", "")
         st.markdown(f"{arrow}{badges.badge(new_status or 'unreviewed')} as of {plain(str(as_of))}<br>"
                     f"{diff_html(cur_text, new_text)}", unsafe_allow_html=True)
-    if p["kind"] == "anchor":
-        payload = {k: v for k, v in (p.get("payload") or {}).items() if k != "anchor_id"}
-        st.markdown("Anchor change: " + ", ".join(f"**{plain(k)}** → {plain(v)}" for k, v in payload.items()))
 
 
 def support(p: dict) -> None:
@@ -76,11 +110,17 @@ def controls(url: str, p: dict, me: Reviewer) -> None:
     c3.button("Reject", key=f"p{p['id']}_reject", on_click=partial(decide, url, p, me.name, "reject"))
 
 
+def _target(p: dict, claim: dict) -> str:
+    if p["kind"] == "anchor":
+        return f"arXiv:{plain(str((p.get('payload') or {}).get('arxiv_id', '')))}"
+    return plain(claim.get("key", "new"))
+
+
 def proposal_card(url: str, p: dict, me: Reviewer) -> None:
     claim = p.get("claim") or {}
     with st.container(border=True):
         st.markdown(
-            f"#### #{p['id']} · {KIND_LABELS.get(p['kind'], p['kind'])} · {plain(claim.get('key', 'new'))}\n"
+            f"#### #{p['id']} · {KIND_LABELS.get(p['kind'], p['kind'])} · {_target(p, claim)}\n"
             f"proposed by {plain(p['created_by'])} on {p['created_at']:%Y-%m-%d %H:%M} UTC"
         )
         current_vs_proposed(p)
