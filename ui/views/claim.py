@@ -8,6 +8,7 @@ import streamlit as st
 
 from claims.models import REVIEWABLE_STANCES
 from ui import badges, cards, charts, data
+from ui.authoring import protocol_picker
 from ui.decisions import decide_stance
 from ui.diff import diff_html
 from ui.plaintext import arxiv_link, plain
@@ -151,6 +152,8 @@ def render() -> None:
         st.error(f"No claim {key}.")
         return
     render_head(d)
+    me = st.session_state.get("reviewer")
+    protocol_picker(url, d["claim"], bool(me is not None and me.can_decide), me.name if me is not None else None)
     render_revisions(d)
     render_evidence(d)
     render_runs(d)
