@@ -335,6 +335,8 @@ def _rank(
                          len(c.labels.relevant) + len(c.labels.irrelevant))
             if out.trained:
                 row, ranker = out.order, model_version(pos, neg)
+            row = row.copy()
+            row[[index[p] for p in neg]] = -np.inf  # a reviewer said not relevant: no longer a candidate
         keep = limit or (settings.search_backfill_limit if c.first else settings.search_top_k)
         hits.append(top_candidates(row[None, :], s.cosine[j][None, :], keep, settings.search_threshold,
                                    allowed[j][None, :])[0])

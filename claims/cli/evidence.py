@@ -1,4 +1,4 @@
-"""CLI commands: `claims evidence confirm|set` (a reviewer decides a paper's stance)."""
+"""CLI commands: `claims evidence confirm|set|mark` (a reviewer decides a paper's stance or relevance)."""
 
 from __future__ import annotations
 
@@ -62,3 +62,27 @@ def set_(
     with open_db(settings).write() as s:
         set_stance(s, evidence_id, stance.value, reviewer, settings.reviewers, token, comment)
     print(f"evidence {evidence_id}: stance set to {stance.value} by {reviewer}")
+
+
+@evidence_app.command("mark")
+def mark(
+    evidence_id: int = EVIDENCE_ID,
+    relevant: Optional[bool] = typer.Option(None, "--relevant/--irrelevant",
+                                            help="Is this paper relevant to its claim? (required)"),
+    reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the label."),
+    token: Optional[str] = TOKEN,
+) -> None:
+    """Mark a candidate relevant or not to its claim: the claim's re-ranker learns from it on the next search.
+
+    Example: claims evidence mark 12 --irrelevant --as alice
+    """
+    from claims.errors import BadInput
+    from claims.relevance import mark_relevance
+
+    if relevant is None:
+        raise BadInput("say --relevant or --irrelevant")
+    settings = load_settings()
+    label = "relevant" if relevant else "irrelevant"
+    with open_db(settings).write() as s:
+        marked = mark_relevance(s, evidence_id, label, reviewer, settings.reviewers, token)
+    print(f"evidence {evidence_id} ({marked.claim_key}, arXiv:{marked.paper_id}): marked {label} by {reviewer}")
