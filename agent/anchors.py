@@ -126,6 +126,9 @@ def check_anchor(
         return check
     check.verified_title, check.verified_published = paper.title, paper.published
     check.label_similarity = similarity
+    if paper.withdrawn:
+        version = f" v{paper.version}" if paper.version else ""
+        check.differences.insert(0, f"arXiv:{arxiv_id}{version} is withdrawn: its latest version says so or has no content")
     if similarity is not None and similarity < LABEL_MATCH:
         check.differences.insert(
             0, f"cited label {cited_label!r} does not match the paper's title {paper.title!r} "

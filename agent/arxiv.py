@@ -173,6 +173,16 @@ def text_query(text: str, start: dt.date | None, end: dt.date | None) -> str:
     return f"({terms}) AND {window_clause(start, end)}"
 
 
+_WITHDRAWN = re.compile(r"\b(withdrawn|withdraw this paper|retracted)\b", re.I)
+
+
+def is_withdrawn(comment: str | None, summary: str | None) -> bool:
+    """Whether a version is a withdrawal: its comment says so, or it has no content left (pure)."""
+    text = " ".join((summary or "").split())
+    return bool(_WITHDRAWN.search(comment or "")) or not text or bool(
+        _WITHDRAWN.search(text) and len(text) < 300)
+
+
 def to_record(result: arxiv.Result) -> PaperRecord:
     arxiv_id, version = split_arxiv_id(result.get_short_id())
     return PaperRecord(
@@ -184,6 +194,7 @@ def to_record(result: arxiv.Result) -> PaperRecord:
         updated=result.updated.date(),
         authors=[a.name for a in result.authors],
         categories=list(result.categories),
+        withdrawn=is_withdrawn(result.comment, result.summary),
     )
 
 

@@ -35,6 +35,7 @@ class PaperRecord:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     version: int | None = None
+    withdrawn: bool = False  # the latest version is a withdrawal (see agent.arxiv.is_withdrawn)
 
 
 @dataclass

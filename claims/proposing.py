@@ -293,6 +293,11 @@ def propose_anchor(anchor: AnchorFact, claim_key: str | None = None) -> Draft | 
     base: dict[str, Any] = {"anchor_id": anchor.id, "arxiv_id": anchor.arxiv_id, "differences": list(anchor.differences),
                             "current": {"arxiv_id": anchor.arxiv_id, "cited_label": anchor.cited_label,
                                         "cited_date": anchor.cited_date, "found_title": anchor.verified_title}}
+    if "withdrawn" in said:
+        return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
+                     rationale=f"Flag anchor arXiv:{anchor.arxiv_id} as withdrawn and stop relying on it "
+                     f"(check found: {differences}).",
+                     payload={**base, "action": "withdrawn"})
     if wrong_id:
         return _replace_or_flag(anchor, claim_key, base, differences)
     if anchor.verified_published is None:

@@ -178,7 +178,14 @@ def _remove_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload
     session.delete(anchor)
 
 
-ANCHOR_ACTIONS = {"replace": _replace_anchor, "flag": _flag_anchor, "remove": _remove_anchor}
+def _withdrawn_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+    """Mark the anchor withdrawn: the export tells the reader not to rely on it."""
+    anchor.status = "withdrawn"
+    audit.record(session, reviewer, "withdrawn", "anchor", anchor.id, proposal=proposal.id, arxiv_id=anchor.arxiv_id)
+
+
+ANCHOR_ACTIONS = {"replace": _replace_anchor, "flag": _flag_anchor, "remove": _remove_anchor,
+                  "withdrawn": _withdrawn_anchor}
 
 
 def _apply_anchor(session: Session, proposal: Proposal, reviewer: str, edits: dict[str, Any] | None) -> None:

@@ -4,7 +4,8 @@ Understands what our client sends: `search_query` with `cat:`, `all:"..."` terms
 `submittedDate:[A TO B]` window, `id_list`, `start`, `max_results`, `sortBy`. Faults
 can be queued, one per request, in order: "503", "malformed", "empty" (arXiv's
 empty-page glitch), "slow" (answers after `slow_seconds`), "hang" (answers only at
-shutdown). Papers are dicts shaped like corpus lines (id may carry a version).
+shutdown). Papers are dicts shaped like corpus lines (id may carry a version; an optional
+`comment` is served as `arxiv:comment`, e.g. a withdrawal notice).
 
     with ArxivServer(papers, faults=["503"]) as server:
         settings = Settings(arxiv_url=server.url, arxiv_delay_seconds=0.01)
@@ -50,6 +51,7 @@ def entry_xml(paper: dict[str, Any]) -> str:
         f"    <published>{published}</published>",
         f"    <title>{escape(paper['title'])}</title>",
         f"    <summary>  {escape(paper.get('summary', ''))}\n    </summary>",
+        *([f"    <arxiv:comment>{escape(paper['comment'])}</arxiv:comment>"] if paper.get("comment") else []),
         *[f"    <author>\n      <name>{escape(a)}</name>\n    </author>" for a in paper.get("authors", [])],
         f'    <link href="http://arxiv.org/abs/{pid}" rel="alternate" type="text/html"/>',
         f'    <link title="pdf" href="http://arxiv.org/pdf/{pid}" rel="related" type="application/pdf"/>',

@@ -24,7 +24,7 @@ KIND_LABELS = {
 
 
 ANCHOR_ACTIONS = {"replace": "replace the id", "flag": "flag for a person", "remove": "remove the anchor",
-                  "correct": "correct the citation"}
+                  "correct": "correct the citation", "withdrawn": "flag as withdrawn"}
 
 
 def anchor_change(p: dict) -> None:
