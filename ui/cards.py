@@ -22,6 +22,10 @@ def evidence_block(e: dict) -> str:
     if e.get("conditions"):
         lines.append(f"<div style='color:#555'><i>Conditions:</i> {plain(e['conditions'])}</div>")
     lines.append(f"<div style='color:#555;font-size:0.9em'>{provenance(e)}</div>")
+    if e.get("relevance_label") or e.get("ranker"):
+        from ui.relevance import label_line
+
+        lines.append(f"<div style='color:#555;font-size:0.9em'>{label_line(e)}</div>")
     if e.get("stance") == "flagged":
         reasons = (e.get("judge_error") or "").removeprefix("screened: ")
         lines.append("<div style='color:#7a3b00;background:#fff4e0;padding:0.2em 0.5em'>&#9888; Flagged: this paper's "

@@ -7,7 +7,8 @@ from functools import partial
 import streamlit as st
 
 from claims.models import REVIEWABLE_STANCES
-from ui import badges, cards, charts, data
+from claims.settings import Settings
+from ui import badges, cards, charts, data, relevance
 from ui.authoring import protocol_picker
 from ui.decisions import decide_stance
 from ui.diff import diff_html
@@ -90,6 +91,7 @@ def render_evidence(d: dict) -> None:
             st.markdown(cards.evidence_block(e), unsafe_allow_html=True)
             if me is not None and me.can_decide:
                 stance_controls(st.session_state["db_url"], e, me.name)
+                relevance.buttons(st.session_state["db_url"], e, me.name)
 
 
 def stance_controls(url: str, e: dict, reviewer: str) -> None:
@@ -156,6 +158,7 @@ def render() -> None:
     protocol_picker(url, d["claim"], bool(me is not None and me.can_decide), me.name if me is not None else None)
     render_revisions(d)
     render_evidence(d)
+    relevance.render_last_eval(Settings().resolved_home, key)
     render_runs(d)
     render_anchors(d)
     render_notes(d)
