@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     arxiv_delay_seconds: float = Field(3.0, ge=0, allow_inf_nan=False, description="Minimum seconds between arXiv requests (API terms: 3).")
     arxiv_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False, description="HTTP timeout of one arXiv request.")
     arxiv_retries: int = Field(4, ge=0, le=20, description="Retries of a failed arXiv request, with exponential backoff.")
+    s2_url: str = Field("https://api.semanticscholar.org/graph/v1",
+                        description="Semantic Scholar Graph API base URL (forward citations; a loopback server in tests).")
+    s2_api_key: SecretStr | None = Field(None, description="Semantic Scholar API key (a secret; sent as x-api-key). "
+                                         "Optional: without one the shared public rate limit applies.")
+    s2_delay_seconds: float = Field(1.0, ge=0, allow_inf_nan=False,
+                                    description="Minimum seconds between Semantic Scholar requests (API key terms: 1 per second).")
+    s2_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False, description="HTTP timeout of one Semantic Scholar request.")
+    s2_retries: int = Field(4, ge=0, le=20, description="Retries of a failed Semantic Scholar request (429 honours Retry-After).")
+    s2_max_citations: int = Field(500, ge=0, le=100000,
+                                  description="Citing papers read per cited paper and run (0: forward citations off).")
     search_top_k: int = Field(20, ge=1, le=10000, description="Candidates kept per claim on a weekly sweep (a week's new papers).")
     search_backfill_limit: int = Field(50, ge=1, le=10000, description="Candidates kept per claim on its first search (backfill): recall first.")
     search_threshold: float = Field(0.25, allow_inf_nan=False, description="Minimum relevance score for a candidate.")
@@ -56,7 +66,7 @@ class Settings(BaseSettings):
         [], description="If set, only these names may approve or reject proposals (UI and CLI)."
     )
 
-    @field_validator("arxiv_url", "llm_base_url")
+    @field_validator("arxiv_url", "llm_base_url", "s2_url")
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value == "" and info.field_name == "llm_base_url":  # CLAIMS_LLM_BASE_URL= (empty): unset
