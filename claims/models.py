@@ -387,3 +387,24 @@ class Export(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Citation(Base):
+    """A paper that cites a paper claims rest on (origin or anchor), as Semantic Scholar reported it.
+
+    A citing paper with an arXiv id is also a candidate paper (`papers`, then evidence);
+    one without is kept here with its DOI or Semantic Scholar id and its link.
+    """
+
+    __tablename__ = "citations"
+    __table_args__ = (UniqueConstraint("citing_s2_id", "cited_arxiv_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cited_arxiv_id: Mapped[str] = mapped_column(String(40), index=True)
+    citing_s2_id: Mapped[str] = mapped_column(String(64))
+    citing_arxiv_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    doi: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    found_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
