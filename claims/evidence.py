@@ -11,7 +11,8 @@ rows (and of a claim's `last_checked_at`). Its rules:
 - **Candidates** (`record_candidates`): a ranked paper becomes an `unjudged` row once;
   later searches refresh its relevance, rank and window but keep `found_at` and any
   judged stance.
-- **Re-judge policy** (`evidence_to_judge`): of a claim's top-N candidates by relevance,
+- **Re-judge policy** (`evidence_to_judge`): of a claim's top-N candidates in rank order
+  (not those a reviewer marked irrelevant),
   those unjudged, failed for a service reason (`SERVICE_ERROR`: timeout, HTTP 5xx), or
   judged by another model or prompt version are judged (again).
 - **Judgements** (`record_judgement`): stored with an audit entry, unless the same
@@ -160,7 +161,10 @@ def evidence_to_judge(session: Session, claim_key: str, top_n: int, model: str, 
     claim = session.scalar(select(Claim).where(Claim.key == claim_key))
     if claim is None:
         raise NotFound(f"no claim {claim_key}")
-    top = select(Evidence.id).where(Evidence.claim_id == claim.id).order_by(Evidence.relevance.desc(), Evidence.id)
+    # rank order (the ranking's, feedback included), leaving out what a reviewer marked not relevant
+    top = (select(Evidence.id).where(Evidence.claim_id == claim.id)
+           .where(or_(Evidence.relevance_label.is_(None), Evidence.relevance_label != "irrelevant"))
+           .order_by(Evidence.rank, Evidence.relevance.desc(), Evidence.id))
     rows = session.execute(
         select(Evidence.id, Paper.title, Paper.summary, Paper.published)
         .join(Paper, Paper.arxiv_id == Evidence.paper_id)
@@ -172,7 +176,7 @@ def evidence_to_judge(session: Session, claim_key: str, top_n: int, model: str, 
             Evidence.judged_by != model,
             Evidence.prompt_version != prompt_version,
         ))
-        .order_by(Evidence.relevance.desc(), Evidence.id)
+        .order_by(Evidence.rank, Evidence.relevance.desc(), Evidence.id)
     ).all()
     return [JudgeTask(eid, claim.text, claim.as_of, title, summary or "", published.isoformat() if published else "")
             for eid, title, summary, published in rows]
