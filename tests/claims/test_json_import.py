@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
+from claims.document import _REFUSED
 from claims.errors import BadInput, Conflict
 from claims.exchange import exchange_schema, import_exchange, parse_exchange
 from claims.export import build_export
@@ -167,3 +169,20 @@ def test_round_trip_of_a_demo_database_with_evidence_and_verified_anchors(tmp_pa
     assert claims("agent", "run", "--corpus", "demo", "--no-llm", home=third_home).returncode == 0
     assert claims("export", "--format", "json", "-o", str(third), home=third_home).returncode == 0
     assert json.loads(third.read_text()) == x
+
+BASE = {"inquiry": {"slug": "q", "question": "Does it hold?"}, "claims": [{"key": "C1", "text": "x", "as_of": "2025"}]}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=80), as_of=st.text(max_size=20))
+def test_any_text_and_date_is_either_clean_or_refused_by_its_path(text, as_of):
+    data = json.loads(json.dumps(BASE))
+    data["claims"][0].update(text=text, as_of=as_of)
+    try:
+        parsed = parse_exchange(json.dumps(data), source="f.json")
+    except BadInput as exc:
+        assert str(exc).startswith(("f.json: claims[0].text: ", "f.json: claims[0].as_of: ")), str(exc)
+        return
+    claim = parsed.claims[0]
+    assert claim.text.strip() and not _REFUSED.search(claim.text) and "\n" not in claim.text
+    assert parse_exchange(parsed.model_dump_json()) == parsed  # what it kept parses to itself
