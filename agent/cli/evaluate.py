@@ -31,6 +31,8 @@ def search(
                                  "re-rank) and report the figures after feedback."),
     no_context: bool = typer.Option(False, "--no-context", help="Leave the inquiry's question and notes out of the query."),
     no_exemplars: bool = typer.Option(False, "--no-exemplars", help="Leave the origin and anchor papers out of the query."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the recall curve (mean recall against papers "
+                                      "screened: the ranking, BM25 and, with --simulate, after feedback) to this PNG."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, or json: {mean, bm25, claims, [feedback, curve]}, "
                                "each with recall@10, recall@20, recall@50, precision@10, mrr, ap@50, wss@95."),
 ) -> None:
@@ -50,6 +52,8 @@ def search(
     settings = load_settings()
     report = evaluate(open_db(settings), path, labels, simulate, not no_context, not no_exemplars)
     data = report.to_json()
+    if plot is not None:
+        _plot(report.curve, plot, simulate)
     _remember(settings.resolved_home, {**data, "corpus": str(path), "labels_file": str(labels), "simulate": simulate})
     if fmt is Format.json:
         emit_json(data)
@@ -65,6 +69,31 @@ def search(
     if report.feedback is not None:
         table.add_row(f"feedback ({simulate})", "", *(f"{report.feedback[m]:.2f}" for m in SHOWN))
     console().print(table)
+
+
+def _plot(curves: dict[str, list[float]], target: Path, simulate: int) -> None:
+    """The recall curves as a PNG (matplotlib, no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = {"ranking": "ranking (hybrid, expanded query)", "bm25": "BM25 baseline",
+             "feedback": f"after {simulate} reviewer labels (simulated)"}
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    for key, ys in curves.items():
+        ax.plot(range(1, len(ys) + 1), ys, label=names.get(key, key))
+    ax.set_xlabel("papers screened")
+    ax.set_ylabel("mean recall")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    try:
+        fig.savefig(target, format="png", bbox_inches="tight")
+    except OSError as exc:
+        raise BadInput(f"cannot write the plot to {str(target)!r}: {exc.strerror}") from None
+    finally:
+        plt.close(fig)
 
 
 def _remember(home: Path, data: dict) -> None:

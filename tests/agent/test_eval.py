@@ -27,11 +27,13 @@ def test_metrics_of_a_known_order() -> None:
 
 
 @pytest.mark.skipif(not DEV_LABELS.exists(), reason="dev labels not present")
-def test_dev_set_beats_bm25_and_feedback_reaches_recall(bundled_store: Store, home: Path) -> None:
+def test_dev_set_beats_bm25_and_feedback_reaches_recall(bundled_store: Store, home: Path, tmp_path: Path) -> None:
     from claims.cli import build_app
 
+    png = tmp_path / "curve.png"
     result = CliRunner().invoke(build_app(), ["eval", "search", "--corpus", str(DEV_LABELS.parent / "papers.jsonl"),
-                                              "--labels", str(DEV_LABELS), "--simulate", "10", "--format", "json"])
+                                              "--labels", str(DEV_LABELS), "--simulate", "10", "--format", "json",
+                                              "--plot", str(png)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     for part in ("mean", "bm25", "feedback"):
@@ -41,6 +43,7 @@ def test_dev_set_beats_bm25_and_feedback_reaches_recall(bundled_store: Store, ho
     assert data["mean"]["recall@20"] >= data["bm25"]["recall@20"] + 0.10
     assert data["feedback"]["recall@20"] >= 0.8
     assert len(data["curve"]["feedback"]) == data["papers"] - 4  # the 4 anchors are known, not found
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     last = json.loads((home / "eval" / "last-search.json").read_text())
     assert last["mean"] == data["mean"] and last["simulate"] == 10
 
