@@ -1,4 +1,4 @@
-"""Evidence-search benchmark: ranking quality on the dev set, throughput, arXiv API cost.
+"""Evidence-search benchmark: ranking quality on the dev set, throughput, feedback re-ranking, arXiv API cost.
 
     HF_HUB_OFFLINE=1 python benchmarks/search_bench.py [--papers 5000] [--claims 1000] [--skip-throughput]
 
@@ -31,46 +31,35 @@ def peak_mb() -> float:
 
 
 def quality() -> None:
-    """recall@10 and MRR of the labelled papers per claim, ranking among all dev papers."""
-    from agent.corpus import read_corpus
-    from agent.embeddings import embed_texts, paper_text
-    from agent.ranking import BM25, dense_scores, order_scores
-    from claims.document import parse_document  # the lead's parser: the bundled claims as imported
+    """`claims eval search` on the dev set: the query's parts, BM25, simulated feedback."""
+    import os
 
-    labels_path = DEV / "labels.jsonl"
-    if not labels_path.exists():
+    from agent.evaluation import evaluate
+    from claims.importer import import_bundled
+    from claims.store import open_store
+
+    labels = DEV / "labels.jsonl"
+    if not labels.exists():
         print("quality: dev labels not found, skipped")
         return
-    labels: dict[str, set[str]] = defaultdict(set)
-    for line in labels_path.read_text().splitlines():
-        row = json.loads(line)
-        labels[row["claim"]].add(row["paper"])
-    papers = read_corpus(DEV / "papers.jsonl")
-    ids = [p.arxiv_id for p in papers]
-    texts = [paper_text(p.title, p.summary) for p in papers]
-    doc = parse_document((REPO / "claims" / "data" / "rl-prior-vs-optimizer.txt").read_text())
-    claims = {f"C{i}": f.text for i, f in enumerate(doc.findings, 1)}
-    keys = [k for k in claims if k in labels]
-    pv = embed_texts(texts)
-    lexical_index = BM25(texts)
-    variants = {
-        "claim text": [claims[k] for k in keys],
-        "claim + inquiry question": [f"{claims[k]} {doc.question}" for k in keys],
-    }
-    print("\n== quality on the dev set (%d papers, %d claims, %d labels) ==" % (len(ids), len(keys),
-                                                                              sum(len(labels[k]) for k in keys)))
-    print(f"{'query':28s} {'method':8s} {'recall@10':>9s} {'MRR':>6s}")
-    for name, queries in variants.items():
-        dense = dense_scores(embed_texts(queries), pv)
-        lexical = lexical_index.scores(queries)
-        for method in ("dense", "lexical", "hybrid"):
-            order = order_scores(method, dense, lexical)
-            recalls, rrs = [], []
-            for row, k in zip(order, keys):
-                ranked = [ids[i] for i in np.argsort(-row, kind="stable")]
-                recalls.append(len(labels[k] & set(ranked[:10])) / len(labels[k]))
-                rrs.append(next(1 / (r + 1) for r, pid in enumerate(ranked) if pid in labels[k]))
-            print(f"{name:28s} {method:8s} {np.mean(recalls):9.3f} {np.mean(rrs):6.3f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["CLAIMS_HOME"] = tmp
+        store = open_store(f"sqlite:///{tmp}/claims.db")
+        import_bundled(store)
+        print(f"\n== quality on the dev set ({DEV}) ==")
+        print(f"{'query':34s} " + " ".join(f"{m:>12s}" for m in SHOWN))
+        for name, ctx, ex in (("claim text", False, False), ("+ inquiry context", True, False),
+                              ("+ exemplars", False, True), ("+ both (used)", True, True)):
+            r = evaluate(store, DEV / "papers.jsonl", labels, simulate=10 if ctx and ex else 0,
+                         use_context=ctx, use_exemplars=ex)
+            print(f"{name:34s} " + " ".join(f"{r.mean[m]:12.3f}" for m in SHOWN))
+        print(f"{'BM25 of the claim text':34s} " + " ".join(f"{r.bm25[m]:12.3f}" for m in SHOWN))
+        assert r.feedback is not None
+        print(f"{'+ both, after 10 simulated labels':34s} " + " ".join(f"{r.feedback[m]:12.3f}" for m in SHOWN))
+        store.dispose()
+
+
+SHOWN = ("recall@10", "recall@20", "recall@50", "precision@10", "mrr", "ap@50", "wss@95")
 
 
 def synthetic(n: int, rng: random.Random, words: list[str], length: int) -> list[str]:
@@ -124,7 +113,38 @@ def throughput(n_papers: int, n_claims: int) -> None:
     cached = t_load + t_embed_c + t_rank2
     print(f"cached: load vectors {t_load:6.2f}s  embed claims {t_embed_c:5.1f}s  rank {t_rank2:5.2f}s  "
           f"total {cached:6.1f}s  {n_papers / cached:7.0f} papers/s  ({cold / cached:.1f}x faster than cold)")
+    claim_cache_and_feedback(claims, papers, pv, cv)
     print(f"peak resident memory {peak_mb():.0f} MB")
+
+
+def claim_cache_and_feedback(claims: list[str], papers: list[str], pv: np.ndarray, cv: np.ndarray,
+                             labelled: int = 100) -> None:
+    """Cached claim query vectors (claims.query_embedding) and per-claim feedback re-ranking."""
+    from agent.feedback import features, rerank
+    from agent.queries import ClaimQuery, embed_queries
+    from agent.ranking import BM25, fuse
+
+    queries = [ClaimQuery(i, f"B{i}", t, "", (), ()) for i, t in enumerate(claims)]
+    t0 = time.perf_counter()
+    _, _, fresh = embed_queries(queries)
+    t_embed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    embed_queries(queries, fresh)  # every vector served from the cache
+    t_cached = time.perf_counter() - t0
+    print(f"claim query vectors: computed {t_embed:5.1f}s, from the cache {t_cached:6.3f}s")
+    lexical = BM25(papers).scores(claims[:labelled])
+    dense = cv[:labelled] @ pv.T
+    base = fuse(dense, lexical)
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for j in range(min(labelled, len(claims))):
+        feats = features(pv, dense[j], dense[j], lexical[j])
+        top = np.argsort(-base[j])[:20]
+        rerank(feats, base[j], list(rng.choice(top, 3, replace=False)), list(top[-5:]), 8)
+    t_fb = time.perf_counter() - t0
+    print(f"feedback re-ranking: {labelled} labelled claims x {len(papers)} papers in {t_fb:5.2f}s "
+          f"({1000 * t_fb / labelled:.0f} ms a claim: features, logistic regression on 8 labels + 3 "
+          "exemplars + 30 pseudo-negatives, scoring every paper)")
 
 
 def api_cost(weekly_new_papers: int = 5000, delay: float = 3.0, per_claim_results: int = 200) -> None:
