@@ -52,3 +52,29 @@ def test_a_mark_changes_the_next_ranking_and_survives(embedded_store: Store, set
         assert [a.details["label"] for a in audits] == ["irrelevant", "relevant"]
     bad = runner.invoke(build_app(), ["evidence", "mark", str(top.evidence_id), "--as", "alice"])
     assert bad.exception is not None and "--relevant or --irrelevant" in str(bad.exception)
+
+
+def test_claim_query_vectors_are_cached_until_the_claim_changes(embedded_store: Store, settings: Settings,  # noqa: F811
+                                                                monkeypatch) -> None:
+    import agent.embeddings
+    from claims.models import Claim
+
+    search_claims(embedded_store, settings, ["C3"], corpus=DEMO_CORPUS)
+    with embedded_store.read() as s:
+        c3 = s.scalar(select(Claim).where(Claim.key == "C3"))
+        assert c3.query_embedding is not None and len(c3.query_embedding) == 2 * 384 * 4
+        text = c3.text
+    embedded: list[str] = []
+    real = agent.embeddings.embed_texts
+
+    def spy(texts: list[str]):  # type: ignore[no-untyped-def]
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(agent.embeddings, "embed_texts", spy)
+    again = search_claims(embedded_store, settings, ["C3"], corpus=DEMO_CORPUS)
+    assert again.candidates["C3"] and text not in embedded  # served from claims.query_embedding
+    with embedded_store.write() as s:
+        s.scalar(select(Claim).where(Claim.key == "C3")).text = text + " (revised)"
+    search_claims(embedded_store, settings, ["C3"], corpus=DEMO_CORPUS)
+    assert text + " (revised)" in embedded  # a changed claim is embedded again
