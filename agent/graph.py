@@ -134,7 +134,8 @@ def search(deps: Deps, state: AgentState) -> dict[str, Any]:
         "candidates": {k: len(v) for k, v in (report.candidates or {}).items()},
         "new_evidence": {k: list(v) for k, v in (getattr(report, "new_evidence", None) or {}).items()},
         "errors": [str(e) for e in (getattr(report, "errors", None) or [])],
-    }}
+        "citation_requests": list(getattr(getattr(report, "citing", None), "requests", None) or []),
+    }, "failures": [f"search: {e}" for e in (getattr(report, "errors", None) or [])]}
 
 
 def anchors(deps: Deps, state: AgentState) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class AgentSummary:
     candidates: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     requests: int = 0
+    citation_requests: list[str] = field(default_factory=list)  # Semantic Scholar, one line per request
     papers_seen: int = 0
     source_error: str | None = None
     model: str | None = None
@@ -207,6 +208,7 @@ def _summarise(state: dict[str, Any], run: StartedRun, mode: str, reason: str, j
         candidates=dict(searched.get("candidates") or {}),
         failures=failures,
         requests=int(searched.get("requests") or 0),
+        citation_requests=list(searched.get("citation_requests") or []),
         papers_seen=int(searched.get("papers_seen") or 0),
         source_error=searched.get("source_error"),
         model=judge.model if judge else None,

@@ -56,7 +56,7 @@ class Candidate:
     evidence_id: int | None = None
     method: str = "hybrid"
     ranker: str = ""
-
+    provenance: list[str] = field(default_factory=list)  # e.g. ["cites arXiv:2504.07912"] (forward citations)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +68,7 @@ class Candidate:
             "evidence_id": self.evidence_id,
             "method": self.method,
             "ranker": self.ranker,
+            "provenance": list(self.provenance),
         }
 
 
@@ -82,6 +83,7 @@ class SearchReport:
     source: str = ""
     window: tuple[dt.date | None, dt.date | None] = (None, None)
     errors: list[str] = field(default_factory=list)
+    citing: Any = None  # agent.citing.CitingResult: forward citations (arXiv runs with CLAIMS_S2_CITATIONS)
 
     def to_json(self) -> dict[str, list[dict[str, Any]]]:
         """The `claims search --format json` shape: claim key -> ranked candidates."""
@@ -138,6 +140,14 @@ def search_claims(
         raise SourceUnavailable("; ".join(f"{f.mode}: {f.error}" for f in failed))
 
     records = {p.arxiv_id: p for f in fetches for p in f.papers}
+    if corpus is None and settings.s2_citations:
+        from agent.citing import add_citing
+
+        starts = [c.start for c in claims]
+        cite_since = since or (None if None in starts else min(s for s in starts if s is not None))
+        report.citing = add_citing(store, settings, [c.id for c in claims], cite_since, records, say)
+        if report.citing.error:
+            report.errors.append(f"citations: Semantic Scholar unavailable: {report.citing.error}")
     report.papers_seen = len(records)
     starts = [f.start for f in fetches]
     report.window = (None if None in starts else min(starts), None if corpus else today)  # type: ignore[type-var]
@@ -164,6 +174,13 @@ def search_claims(
             report.new_evidence[claim.key] = created
         mark_checked(session, [c.id for c in claims])
         record_sweeps(session, _sweeps(source, fetches))
+        if report.citing is not None:
+            from claims.citations import provenance
+
+            found = provenance(session, [c.arxiv_id for cands in report.candidates.values() for c in cands])
+            for cands in report.candidates.values():
+                for c in cands:
+                    c.provenance = found.get(c.arxiv_id, [])
     new = sum(len(v) for v in report.new_evidence.values())
     say(f"{new} new evidence rows for {len(claims)} claims from {len(ids)} papers")
     return report

@@ -263,6 +263,7 @@ def build_report(store: Store, run_id: int, started: dt.datetime, done: WeeklySt
         proposals_pending=facts.proposals_pending, failures=done.failures,
         timings={k: round(v, 1) for k, v in done.timings.items()},
         api_requests=ApiRequests(arxiv=summary.requests if summary else 0,
+                                 semantic_scholar=list(getattr(summary, "citation_requests", None) or []),
                                  llm=(summary.papers_judged + summary.judge_failures) if summary else 0),
         agent_run_id=summary.agent_run_id if summary else None,
     )

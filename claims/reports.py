@@ -69,6 +69,7 @@ class PendingProposal(_Model):
 class ApiRequests(_Model):
     arxiv: int = 0
     llm: int = 0
+    semantic_scholar: list[str] = Field(default_factory=list)  # each request: "GET path -> status (seconds)"
 
 
 class WeeklyFacts(_Model):
@@ -183,7 +184,9 @@ def render_report(report: WeeklyReport) -> str:
             f"in {report.duration_s:.0f} s",
             f"- Judge: {report.judge_status}",
             f"- Papers from: {report.source}" + (f" \u2014 **unreachable**: {report.source_error}" if report.source_error else ""),
-            f"- Requests: {report.api_requests.arxiv} to arXiv, {report.api_requests.llm} judgements by the LLM"]
+            f"- Requests: {report.api_requests.arxiv} to arXiv, {report.api_requests.llm} judgements by the LLM, "
+            f"{len(report.api_requests.semantic_scholar)} to Semantic Scholar (forward citations)"]
+    out += [f"  - Semantic Scholar: {line}" for line in report.api_requests.semantic_scholar]
     if report.imported:
         out.append(f"- First run: {report.imported}")
     out += ["", f"## Claims checked ({len(report.claims_checked)})", ""]

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
                                     description="Minimum seconds between Semantic Scholar requests (API key terms: 1 per second).")
     s2_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False, description="HTTP timeout of one Semantic Scholar request.")
     s2_retries: int = Field(4, ge=0, le=20, description="Retries of a failed Semantic Scholar request (429 honours Retry-After).")
+    s2_citations: bool = Field(True, description="Fetch forward citations (Semantic Scholar) of the papers claims rest "
+                               "on in arXiv runs (not with --corpus).")
     s2_max_citations: int = Field(500, ge=0, le=100000,
                                   description="Citing papers read per cited paper and run (0: forward citations off).")
     search_top_k: int = Field(20, ge=1, le=10000, description="Candidates kept per claim on a weekly sweep (a week's new papers).")

@@ -21,6 +21,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("CLAIMS_S2_CITATIONS", "false")  # never the public Semantic Scholar API
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(key)
     h = tmp_path / "home"
     monkeypatch.setenv("CLAIMS_HOME", str(h))
+    monkeypatch.setenv("CLAIMS_S2_CITATIONS", "false")  # tests that want citations point them at a loopback server
     return h
 
 

@@ -34,7 +34,7 @@ def test_the_json_keeps_the_first_versions_keys_and_reads_back(tmp_path: Path) -
     r = report()
     data = r.model_dump(mode="json")
     assert FIRST_VERSION_KEYS <= set(data)
-    assert data["retests"][0]["verdict"] == "consistent" and data["api_requests"] == {"arxiv": 2, "llm": 5}
+    assert data["retests"][0]["verdict"] == "consistent" and data["api_requests"] == {"arxiv": 2, "llm": 5, "semantic_scholar": []}
     path = tmp_path / "weekly.json"
     path.write_text(r.model_dump_json())
     assert read_report(path) == r
