@@ -311,6 +311,18 @@ def propose_anchor(anchor: AnchorFact, claim_key: str | None = None) -> Draft | 
                  payload={**base, "action": "correct", "cited_date": fixed})
 
 
+def describe_anchor_change(payload: dict[str, Any]) -> str:
+    """An anchor proposal in a few words, for lists and reports (pure)."""
+    aid = f"arXiv:{payload.get('arxiv_id', '?')}"
+    action = payload.get("action")
+    if action == "replace":
+        return f"replace {aid} with arXiv:{payload.get('replace_with')}"
+    if action in ("flag", "withdrawn", "remove"):
+        return {"flag": f"flag {aid}", "withdrawn": f"flag {aid} as withdrawn", "remove": f"remove {aid}"}[action]
+    fields = ", ".join(f"{k} {payload[k]!r}" for k in ("cited_label", "cited_date") if payload.get(k))
+    return f"correct {aid}: {fields}"
+
+
 def _replace_or_flag(anchor: AnchorFact, claim_key: str | None, base: dict[str, Any], differences: str) -> Draft:
     candidates = [dict(c) for c in anchor.candidates]
     ranked = "; ".join(f"arXiv:{c.get('id')} {c.get('title')!r} ({c.get('published') or 'date unknown'}, "

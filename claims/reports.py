@@ -149,8 +149,9 @@ def _proposed(p: Proposal) -> str:
     if p.proposed_status:
         return p.proposed_status
     if p.kind == "anchor":
-        fields = {k: v for k, v in (p.payload or {}).items() if k in ("cited_label", "cited_date")}
-        return "anchor correction " + ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        from claims.proposing import describe_anchor_change
+
+        return describe_anchor_change(p.payload or {})
     return (p.proposed_text or "")[:120]
 
 

@@ -157,7 +157,7 @@ def _print_detail(d: dict) -> None:
         c.print("  none")
     head("Pending proposals")
     for p in d["proposals"]:
-        target = p["proposed_status"] or _short(p["proposed_text"] or str(p["payload"]), 60)
+        target = p["proposed_status"] or _short(p["proposed_text"] or _payload_text(p), 60)
         c.print(f"  #{p['id']} {t(p['kind'])} -> {t(target)}: {t(_short(p['rationale'], 100))}")
     if not d["proposals"]:
         c.print("  none")
@@ -212,7 +212,7 @@ def review_list(
     if not rows:
         print(f"no {'' if state.value == 'all' else state.value + ' '}proposals")
     for p in rows:
-        target = safe_text(p["proposed_status"] or _short(p["proposed_text"] or str(p["payload"]), 50))
+        target = safe_text(p["proposed_status"] or _short(p["proposed_text"] or _payload_text(p), 50))
         print(f"#{p['id']:<5} {safe_text(p['claim'] or '-'):5} {safe_text(p['kind']):9} {safe_text(p['state']):9} "
               f"-> {target}  | {safe_text(_short(p['rationale'], 80))}")
 
@@ -259,3 +259,12 @@ def review_reject(
     with open_db(settings).write() as s:
         reject(s, proposal_id, reviewer, comment, allowed_reviewers=settings.reviewers, token=token)
     print(f"rejected proposal {proposal_id} as {safe_text(reviewer)}")
+
+
+def _payload_text(p: dict) -> str:
+    """What a proposal without a status or text changes (anchor proposals in words)."""
+    if p.get("kind") == "anchor":
+        from claims.proposing import describe_anchor_change
+
+        return describe_anchor_change(p.get("payload") or {})
+    return str(p.get("payload"))
