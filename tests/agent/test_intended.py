@@ -96,3 +96,15 @@ def test_cli_json_lists_candidates_found_through_the_arxiv_api(bundled_store: St
     with bundled_store.read() as s:
         row = s.scalar(select(Anchor).where(Anchor.arxiv_id == "2510.13786"))
         assert row.candidates[0]["id"] == "2605.18888"  # kept for the proposal rule
+
+
+def test_offline_the_papers_already_in_the_database_are_ranked(bundled_store: Store, settings: Settings,
+                                                               tmp_path: Path, db_url: str) -> None:
+    verify_anchors(bundled_store, settings, corpus=_corpus(tmp_path, [MEANT]))  # caches the papers
+    said: list[str] = []
+    with ArxivServer(DEV, faults=["503"] * 20) as server:
+        down = Settings(arxiv_url=server.url, arxiv_delay_seconds=0.01, arxiv_retries=0, database_url=db_url)
+        checks = {c.arxiv_id: c for c in verify_anchors(bundled_store, down, progress=said.append)}
+    best = checks["2510.13786"].candidates[0]
+    assert (best.arxiv_id, best.found_by, best.fits) == ("2605.18888", "cache", True)
+    assert any("source unavailable" in s for s in said)
