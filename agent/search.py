@@ -222,8 +222,9 @@ def _known_papers(store: Store, claims: list[_ClaimView], fetched: set[str]) -> 
     """Exemplar and labelled papers in the database but not fetched now (training rows of the re-ranker)."""
     wanted = set()
     for c in claims:
+        wanted |= set(c.query.exemplars)  # their cached vectors, not a fresh embedding each run
         if c.labels is not None:
-            wanted |= set(c.query.exemplars) | set(c.labels.relevant) | set(c.labels.irrelevant)
+            wanted |= set(c.labels.relevant) | set(c.labels.irrelevant)
     wanted -= fetched
     if not wanted:
         return []
