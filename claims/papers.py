@@ -98,8 +98,12 @@ def upsert_papers(
             continue
         row.last_seen_at = now
         if rec.version is not None and rec.version > row.version:
-            old_version, old_title = row.version, row.title
+            old_version, old_title, old_summary = row.version, row.title, row.summary or ""
             _refresh(row, rec)
+            if (rec.summary or "") != old_summary and old_summary and not rec.withdrawn:
+                from claims.versions import rejudge_changed
+
+                rejudge_changed(session, key, old_summary, rec.summary or "", old_version, rec.version, actor=actor)
             row.version = rec.version
             result.new_versions.append(key)
             record(
