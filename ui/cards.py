@@ -22,6 +22,10 @@ def evidence_block(e: dict) -> str:
     if e.get("conditions"):
         lines.append(f"<div style='color:#555'><i>Conditions:</i> {plain(e['conditions'])}</div>")
     lines.append(f"<div style='color:#555;font-size:0.9em'>{provenance(e)}</div>")
+    if e.get("cites"):
+        lines.append(f"<div style='color:#555;font-size:0.9em'>Found through citations: {plain('; '.join(e['cites']))}</div>")
+    if e.get("abstract_changes"):
+        lines.append(abstract_change_html(e["abstract_changes"][-1]))
     if e.get("relevance_label") or e.get("ranker"):
         from ui.relevance import label_line
 
@@ -34,6 +38,17 @@ def evidence_block(e: dict) -> str:
     elif e.get("judge_error"):
         lines.append(f"<div style='color:#7a0000'>Judge failed: {plain(e['judge_error'])}</div>")
     return "".join(lines)
+
+
+def abstract_change_html(change: dict) -> str:
+    """A new version's abstract beside the old one, with the stance judged on the old."""
+    kept = f"; the stance a reviewer set ({plain(change['kept_by_reviewer'])}) was kept" if change.get("kept_by_reviewer") else ""
+    cell = "style='vertical-align:top;padding:0.3em;border:1px solid #ddd;width:50%'"
+    return (f"<div style='color:#7a3b00;margin-top:0.3em'>Abstract changed in v{plain(change.get('new_version'))} "
+            f"(judged {plain(change.get('old_stance'))} on v{plain(change.get('old_version'))}{kept}):</div>"
+            f"<table style='width:100%;font-size:0.9em'><tr><th>v{plain(change.get('old_version'))} (old)</th>"
+            f"<th>v{plain(change.get('new_version'))} (new)</th></tr><tr><td {cell}>{plain(change.get('old_abstract'))}</td>"
+            f"<td {cell}>{plain(change.get('new_abstract'))}</td></tr></table>")
 
 
 def provenance(e: dict) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 from sqlalchemy import func, or_, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import object_session, selectinload
 
 from claims.evidence import is_newer_than_claim
 from claims.models import (
@@ -306,6 +306,13 @@ def _evidence_row(e: Evidence) -> dict[str, Any]:
     row = _row(e)
     row["paper"] = _row(e.paper) if e.paper else {"arxiv_id": e.paper_id, "title": e.paper_id}
     row["paper"].pop("embedding", None)
+    session = object_session(e)
+    if session is not None:
+        from claims.citations import provenance
+        from claims.versions import abstract_changes
+
+        row["abstract_changes"] = abstract_changes(session, e.id)
+        row["cites"] = provenance(session, [e.paper_id]).get(e.paper_id, [])
     return row
 
 

@@ -39,3 +39,33 @@ def test_anchor_proposal_renders_as_an_anchor_change_and_approving_replaces_the_
         row = s.get(Anchor, anchor_id)
         assert (row.arxiv_id, row.cited_label) == ("2605.04444", "Sample difficulty in RLVR")
         assert s.scalar(select(AuditEntry).where(AuditEntry.actor == "alice", AuditEntry.action == "replace"))
+
+
+def test_claim_page_shows_a_changed_abstract_beside_the_old_one_and_the_citation_provenance(bundled_store):
+    import datetime as dt
+
+    from streamlit.testing.v1 import AppTest
+
+    from claims.citations import CitationIn, record_citations
+    from claims.models import Claim, Evidence, Paper
+    from claims.papers import PaperRecord, upsert_papers
+    from tests.ui.test_review_app import APP, TIMEOUT
+
+    with bundled_store.write() as s:
+        c1 = s.scalar(select(Claim).where(Claim.key == "C1"))
+        s.add(Paper(arxiv_id="2601.00077", version=1, title="Routing recovers RL gains",
+                    summary="Token routing recovers most RL gains.", published=dt.date(2026, 1, 9)))
+        s.flush()
+        s.add(Evidence(claim_id=c1.id, paper_id="2601.00077", relevance=0.9, rank=1, method="hybrid",
+                       stance="supports", confidence=0.9, judged_by="judge"))
+        record_citations(s, [CitationIn("2504.07912", "s2x", "Routing recovers RL gains", "2601.00077")])
+    with bundled_store.write() as s:
+        upsert_papers(s, [PaperRecord("2601.00077", "Routing recovers RL gains",
+                                      summary="Token routing recovers only a third of RL gains.", version=2)])
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["claim"] = "C1"
+    at.run()
+    text = markdown_text(goto(at, "claim"))
+    assert "Abstract changed in v2 (judged supports on v1)" in text
+    assert "Token routing recovers most RL gains." in text and "Token routing recovers only a third of RL gains." in text
+    assert "Found through citations: cites arXiv:2504.07912" in text.replace("\u200b", "")
