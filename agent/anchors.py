@@ -31,6 +31,7 @@ from claims.anchors import AnchorResult, record_anchor_checks
 from claims.models import Anchor, Paper
 from claims.papers import PaperRecord, id_month, split_arxiv_id, upsert_papers
 from claims.settings import Settings
+from claims.versions import papers_claims_rest_on
 from claims.store import Store
 
 # Cosine similarity at which a cited label counts as naming the paper. Measured on the
@@ -153,9 +154,12 @@ def verify_anchors(
         ]
     if not anchors:
         return []
-    ids = sorted({a[1] for a in anchors})
+    with store.read() as session:
+        evidence_ids = papers_claims_rest_on(session)  # a new version of these re-judges them (claims.versions)
+    ids = sorted({a[1] for a in anchors} | set(evidence_ids))
     source = open_source(settings, corpus)
-    say(f"looking up {len(ids)} anchor papers in {source.name}")
+    say(f"looking up {len({a[1] for a in anchors})} anchor papers and {len(ids) - len({a[1] for a in anchors})} "
+        f"papers of confident evidence in {source.name}")
     reachable = True
     try:
         records = source.lookup(ids)

@@ -21,6 +21,14 @@ from claims.audit import record
 from claims.models import REVIEWABLE_STANCES, AuditEntry, Evidence
 
 
+def papers_claims_rest_on(session: Session, confident: float = 0.7) -> list[str]:
+    """Papers behind confident or reviewed stances (supports, contradicts, refines): watched for new versions."""
+    rows = session.scalars(select(Evidence.paper_id).where(
+        Evidence.stance.in_(("supports", "contradicts", "refines")),
+        (Evidence.confidence >= confident) | Evidence.stance_reviewed_by.is_not(None)))
+    return sorted(set(rows))
+
+
 def rejudge_changed(session: Session, paper_id: str, old_abstract: str, new_abstract: str, old_version: int,
                     new_version: int, actor: str = "agent") -> list[int]:
     """Send the machine stances on `paper_id` back to unjudged; the evidence ids reset."""

@@ -53,3 +53,30 @@ def test_withdrawn_new_version_of_an_anchor_gives_a_pending_flag(bundled_store: 
         verify_anchors(bundled_store, Settings(arxiv_url=server.url, arxiv_delay_seconds=0.01, database_url=db_url))
     with bundled_store.read() as s:
         assert s.get(Anchor, anchor_id).status == "withdrawn"
+
+
+def test_a_new_version_of_confident_evidence_is_fetched_and_sent_back_for_judging(bundled_store: Store,
+                                                                                  db_url: str) -> None:
+    import datetime as dt
+
+    from claims.models import Claim, Evidence
+    from claims.versions import abstract_changes
+
+    with bundled_store.write() as s:
+        c1 = s.scalar(select(Claim).where(Claim.key == "C1"))
+        s.add(Paper(arxiv_id="2601.00088", version=1, title="Routing recovers RL gains",
+                    summary="Token routing recovers most RL gains.", published=dt.date(2026, 1, 9)))
+        s.flush()
+        ev = Evidence(claim_id=c1.id, paper_id="2601.00088", relevance=0.9, rank=1, method="hybrid",
+                      stance="contradicts", confidence=0.85, judged_by="judge")
+        s.add(ev)
+        s.flush()
+        ev_id = ev.id
+    v2 = {"id": "2601.00088v2", "title": "Routing recovers RL gains", "published": "2026-01-09",
+          "updated": "2026-06-02", "summary": "Token routing recovers only a third of RL gains."}
+    with ArxivServer(DEV + [v2]) as server:
+        verify_anchors(bundled_store, Settings(arxiv_url=server.url, arxiv_delay_seconds=0.01, database_url=db_url))
+    with bundled_store.read() as s:
+        assert s.get(Paper, "2601.00088").version == 2
+        assert s.get(Evidence, ev_id).stance == "unjudged"
+        assert abstract_changes(s, ev_id)[0]["old_abstract"] == "Token routing recovers most RL gains."
