@@ -60,14 +60,15 @@ def search(
         return
     from rich.table import Table
 
-    table = Table("claim", "relevant", *SHOWN, title=f"{report.papers} papers, {report.labels} labels",
-                  title_justify="left")
+    heads = ("R@10", "R@20", "R@50", "P@10", "MRR", "AP@50", "WSS@95")  # recall, precision; fits 80 columns
+    table = Table("claim", "rel.", *heads, title=f"{report.papers} papers, {report.labels} labels "
+                  "(R@k recall at k, P@10 precision at 10)", title_justify="left")
     for key, row in report.claims.items():
         table.add_row(cell(key), str(row["relevant"]), *(f"{row[m]:.2f}" for m in SHOWN))
     table.add_row("mean", "", *(f"{report.mean[m]:.2f}" for m in SHOWN))
     table.add_row("BM25", "", *(f"{report.bm25[m]:.2f}" for m in SHOWN))
     if report.feedback is not None:
-        table.add_row(f"feedback ({simulate})", "", *(f"{report.feedback[m]:.2f}" for m in SHOWN))
+        table.add_row(f"+{simulate} labels", "", *(f"{report.feedback[m]:.2f}" for m in SHOWN))
     console().print(table)
 
 

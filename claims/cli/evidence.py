@@ -10,7 +10,8 @@ import typer
 from claims.cli.context import load_settings, open_db
 from claims.models import REVIEWABLE_STANCES
 
-evidence_app = typer.Typer(help="Confirm or correct the stance the LLM judge suggested for a paper.",
+evidence_app = typer.Typer(help="Confirm or correct the stance the LLM judge suggested for a paper; mark a "
+                           "paper relevant or not.",
                            no_args_is_help=True)
 
 Stance = Enum("Stance", {s: s for s in REVIEWABLE_STANCES}, type=str)  # type: ignore[misc]
