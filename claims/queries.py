@@ -60,6 +60,7 @@ def evidence_row(e: Evidence) -> dict[str, Any]:
         "quote": e.quote, "judged_by": e.judged_by, "prompt_version": e.prompt_version, "judged_at": e.judged_at,
         "judge_error": e.judge_error, "found_at": e.found_at, "url": f"https://arxiv.org/abs/{e.paper_id}",
         "stance_reviewed_by": e.stance_reviewed_by, "stance_reviewed_at": e.stance_reviewed_at,
+        "relevance_label": e.relevance_label, "labelled_by": e.labelled_by, "ranker": e.ranker,
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -50,6 +52,9 @@ def test_a_mark_changes_the_next_ranking_and_survives(embedded_store: Store, set
         assert rows[after[0].arxiv_id].ranker == after[0].ranker
         audits = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "mark_relevance")))
         assert [a.details["label"] for a in audits] == ["irrelevant", "relevant"]
+    shown = runner.invoke(build_app(), ["show", "C1", "--format", "json"])
+    rows = {e["id"]: e for e in json.loads(shown.stdout)["evidence"]}
+    assert (rows[top.arxiv_id]["relevance_label"], rows[top.arxiv_id]["labelled_by"]) == ("irrelevant", "alice")
     bad = runner.invoke(build_app(), ["evidence", "mark", str(top.evidence_id), "--as", "alice"])
     assert bad.exception is not None and "--relevant or --irrelevant" in str(bad.exception)
 
