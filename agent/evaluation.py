@@ -88,10 +88,11 @@ class EvalReport:
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)
     feedback: dict[str, float] | None = None
     curve: dict[str, list[float]] = field(default_factory=dict)  # method -> mean recall after k screened
+    missing: list[str] = field(default_factory=list)  # labelled claim keys not in the database (skipped)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"papers": self.papers, "labels": self.labels, "mean": self.mean,
-                               "bm25": self.bm25, "claims": self.claims}
+                               "bm25": self.bm25, "claims": self.claims, "missing_claims": self.missing}
         if self.feedback is not None:
             out["feedback"] = self.feedback
             out["curve"] = self.curve
@@ -145,6 +146,7 @@ def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
             curves["feedback"].append(_curve(sim_order, relevant))
         report_claims[q.key] = row
     report = EvalReport(len(ids), sum(len(v) for v in labels.values()), mean(ours), mean(base), report_claims)
+    report.missing = sorted(set(labels) - {q.key for q in queries})
     if simulate:
         report.feedback = mean(fed)
     report.curve = {k: [round(float(x), 4) for x in np.mean(v, axis=0)] for k, v in curves.items()}

@@ -70,6 +70,8 @@ def search(
     if report.feedback is not None:
         table.add_row(f"+{simulate} labels", "", *(f"{report.feedback[m]:.2f}" for m in SHOWN))
     console().print(table)
+    if report.missing:
+        console().print(cell(f"skipped (labelled, not in the database): {', '.join(report.missing)}"))
 
 
 def _plot(curves: dict[str, list[float]], target: Path, simulate: int) -> None:

@@ -62,3 +62,14 @@ def test_bad_labels_and_unknown_claims(bundled_store: Store, tmp_path: Path) -> 
     assert isinstance(result.exception, BadInput) and "claims import" in str(result.exception)
     missing = runner.invoke(build_app(), ["eval", "search", "--corpus", str(DEMO_CORPUS), "--labels", "nope.jsonl"])
     assert isinstance(missing.exception, BadInput) and "nope.jsonl" in str(missing.exception)
+
+
+def test_labels_of_unknown_claims_are_reported_as_skipped(bundled_store: Store, tmp_path: Path) -> None:
+    from claims.cli import build_app
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"claim": "C2", "paper": "2509.21128", "stance": "supports"}\n'
+                      '{"claim": "X7", "paper": "2509.21128", "stance": "supports"}\n')
+    result = CliRunner().invoke(build_app(), ["eval", "search", "--corpus", str(DEMO_CORPUS), "--labels", str(labels)])
+    assert result.exit_code == 0, result.output
+    assert "C2" in result.stdout and "skipped (labelled, not in the database): X7" in result.stdout
