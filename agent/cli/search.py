@@ -69,11 +69,13 @@ def verify(
     corpus: Optional[str] = typer.Option(None, "--corpus", help="Look the papers up in this JSON Lines file (or `demo`, the shipped demo corpus) "
                                           "instead of arXiv."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, or json: [{id, status, differences, "
-                               "cited_label, cited_date, title, published, label_similarity}, ...]."),
+                               "cited_label, cited_date, title, published, label_similarity, candidates: "
+                               "[{id, title, published, score, fits, ...}]}, ...]."),
 ) -> None:
     """Check each anchor paper: does it exist, do its title and first-version date match the citation?
 
     Status per anchor: verified, mismatch (with the differences), not_found, or unchecked (no source reachable; exit code 5).
+    When the label names another paper (or the id none), the papers that may have been meant are ranked as candidates.
 
     Example: claims anchors verify --corpus claims/data/demo-corpus.jsonl
     """
