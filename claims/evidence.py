@@ -204,13 +204,20 @@ def record_judgement(session: Session, evidence_id: int, result: StanceRecord, a
     return True
 
 
-def confirm_stance(session: Session, evidence_id: int, reviewer: str, allowed: Sequence[str] | None = None,
-                   token: str | None = None) -> Evidence:
-    """A reviewer confirms the machine's stance: from now on it is a reviewed stance."""
+def row_for_reviewer(session: Session, evidence_id: int, reviewer: str, allowed: Sequence[str] | None,
+                     token: str | None) -> tuple[str, Evidence]:
+    """The checked reviewer name (`check_reviewer`) and the evidence row they act on."""
     name = check_reviewer(session, reviewer, allowed, token)
     e = session.get(Evidence, evidence_id)
     if e is None:
         raise NotFound(f"no evidence {evidence_id}")
+    return name, e
+
+
+def confirm_stance(session: Session, evidence_id: int, reviewer: str, allowed: Sequence[str] | None = None,
+                   token: str | None = None) -> Evidence:
+    """A reviewer confirms the machine's stance: from now on it is a reviewed stance."""
+    name, e = row_for_reviewer(session, evidence_id, reviewer, allowed, token)
     if e.stance not in REVIEWABLE_STANCES:
         raise BadInput(f"evidence {evidence_id} has no stance to confirm ({e.stance}); set one with "
                        f"`claims evidence set {evidence_id} --stance S`")
@@ -222,12 +229,9 @@ def confirm_stance(session: Session, evidence_id: int, reviewer: str, allowed: S
 def set_stance(session: Session, evidence_id: int, stance: str, reviewer: str, allowed: Sequence[str] | None = None,
                token: str | None = None, comment: str = "") -> Evidence:
     """A reviewer sets (corrects) the stance; the machine's judgement is kept in the audit log."""
-    name = check_reviewer(session, reviewer, allowed, token)
     if stance not in REVIEWABLE_STANCES:
         raise BadInput(f"unknown stance {stance!r}; expected one of {', '.join(REVIEWABLE_STANCES)}")
-    e = session.get(Evidence, evidence_id)
-    if e is None:
-        raise NotFound(f"no evidence {evidence_id}")
+    name, e = row_for_reviewer(session, evidence_id, reviewer, allowed, token)
     audit.record(session, name, "set_stance", "evidence", e.id, stance=stance, before=e.stance,
                  machine=e.judged_by, confidence_before=e.confidence, comment=comment)
     e.stance, e.confidence, e.judge_error = stance, 1.0, None

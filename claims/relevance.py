@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
-from claims.errors import BadInput, NotFound
+from claims.errors import BadInput
+from claims.evidence import row_for_reviewer
 from claims.models import Claim, Evidence, utcnow
-from claims.reviewers import check_reviewer
 
 LABELS = ("relevant", "irrelevant")
 
@@ -51,12 +51,9 @@ class ClaimLabels:
 def mark_relevance(session: Session, evidence_id: int, label: str, reviewer: str,
                    allowed: Sequence[str] | None = None, token: str | None = None) -> Marked:
     """Record a reviewer's relevance label on an evidence row (audited)."""
-    name = check_reviewer(session, reviewer, allowed, token)
     if label not in LABELS:
         raise BadInput(f"unknown relevance label {label!r}; expected relevant or irrelevant")
-    e = session.get(Evidence, evidence_id)
-    if e is None:
-        raise NotFound(f"no evidence {evidence_id}")
+    name, e = row_for_reviewer(session, evidence_id, reviewer, allowed, token)
     claim = session.get(Claim, e.claim_id)
     before = e.relevance_label
     e.relevance_label, e.labelled_by, e.labelled_at = label, name, utcnow()
