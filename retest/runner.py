@@ -1,9 +1,10 @@
 """Run a protocol end to end: base model, GRPO per seed, sampling, measurements, verdict.
 
 Phases: ``pretrain`` (cached base), ``grpo`` (cached run per seed with checkpoints),
-``sample`` (cached per checkpoint), ``measure`` and ``decide``. A crash (or Ctrl-C)
-inside a run gives a `RetestResult` with status "failed" and the traceback in its
-log; finished phases stay cached, so a rerun resumes after them.
+``sample`` (cached per checkpoint), ``measure`` and ``decide``. A crash inside a run
+gives a `RetestResult` with status "failed" and the traceback in its log; Ctrl-C gives
+status "interrupted" (the caller decides whether to go on). Finished phases stay
+cached, so a rerun resumes after them.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class RetestResult:
     protocol_version: str
     preset: str
     config: RetestConfig
-    status: str = "failed"  # succeeded | failed
+    status: str = "failed"  # succeeded | failed | interrupted (Ctrl-C)
     metrics: RunMetrics = field(default_factory=RunMetrics)
     interval_over: str = ""  # what the effect's 95% interval resamples ("seeds", "problems (bootstrap, ...)")
     flags: tuple[str, ...] = ()  # validity flags the protocol raised: conditions under which the verdict is no test
@@ -333,7 +334,11 @@ def run_protocol(
                      f"verdict {d.verdict} for {spec.claim_hint}."))
         result = replace(result, artifacts=_write_artifacts(Path(artifacts_dir), result, m), status="succeeded")
         say(result.summary)
-    except (Exception, KeyboardInterrupt) as exc:  # recorded, never raised: the weekly job goes on
+    except KeyboardInterrupt:  # Ctrl-C: the caller decides whether to go on; never reported as a crash
+        lines.append("interrupted (Ctrl-C)")
+        result = replace(result, status="interrupted", verdict=None, metrics=RunMetrics(timings=timings),
+                         summary=f"Toy-world retest {name} interrupted (Ctrl-C)")
+    except Exception as exc:  # recorded, never raised: the weekly job goes on
         lines.append(traceback.format_exc())
         result = replace(result, status="failed", verdict=None, metrics=RunMetrics(timings=timings),
                          summary=f"Toy-world retest {name} failed: {type(exc).__name__}: {exc}")

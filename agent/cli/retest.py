@@ -126,5 +126,8 @@ def run(
               f"{safe_text(strength['why'])}")
         if result.status == "failed":
             print(safe_text(result.log[-2000:], multiline=True), file=sys.stderr)
+    if result.status == "interrupted":
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(130)
     if result.status != "succeeded":
         raise typer.Exit(1)

@@ -90,14 +90,19 @@ def test_grpo_runs_of_other_prompts_of_the_same_size_are_not_shared(smoke, tmp_p
     assert again == first and reused_again
 
 
-def test_a_crash_or_interrupt_gives_a_failed_result(tmp_path: Path) -> None:
+def test_a_crash_gives_a_failed_result_and_ctrl_c_an_interrupted_one(tmp_path: Path) -> None:
+    def crash(msg: str) -> None:
+        raise RuntimeError("disk full")
+
     def interrupt(msg: str) -> None:
         raise KeyboardInterrupt
 
-    r = run_protocol("passk-boundary", "smoke", cache_dir=tmp_path, artifacts_dir=tmp_path, progress=interrupt)
-    assert r.status == "failed" and r.verdict is None and "KeyboardInterrupt" in r.log
+    r = run_protocol("passk-boundary", "smoke", cache_dir=tmp_path, artifacts_dir=tmp_path, progress=crash)
+    assert r.status == "failed" and r.verdict is None and "RuntimeError: disk full" in r.log
     assert r.finished_at is not None and r.metrics.k == () and "total" not in r.metrics.timings
     assert to_record(r).status == "failed" and to_record(r).verdict is None
+    stopped = run_protocol("passk-boundary", "smoke", cache_dir=tmp_path, artifacts_dir=tmp_path, progress=interrupt)
+    assert stopped.status == "interrupted" and to_record(stopped).status == "interrupted"
 
 
 def test_record_run_and_cli_on_the_bundled_claims(smoke, smoke_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
