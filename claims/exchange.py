@@ -35,7 +35,7 @@ from claims.authoring import check_as_of, check_key, check_text, parse_anchor, s
 from claims.dates import parse_as_of
 from claims.document import question_key
 from claims.errors import BadInput, Conflict
-from claims.importer import ImportResult, _propose, read_document
+from claims.importer import ImportResult, _propose, propose_anchor_changes, read_document
 from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote, utcnow
 from claims.proposing import Draft, write_proposals
 
@@ -286,15 +286,7 @@ def _update(session: Session, inquiry: Inquiry, data: ExchangeFile, actor: str) 
         if claim.key not in in_file and claim.status != "superseded":
             _propose(drafts, result, f"{claim.key} is no longer in the file", "retire", inquiry.id, claim.key,
                      proposed_status="superseded")
-    known = {a.arxiv_id: a for a in inquiry.anchors}
-    for a in data.anchors:
-        cited = {"cited_label": a.cited_label, "cited_date": a.cited_date}
-        anchor = known.get(a.id)
-        if anchor is None:
-            _propose(drafts, result, f"new anchor arXiv:{a.id}", "anchor", inquiry.id, payload={"arxiv_id": a.id, **cited})
-        elif (anchor.cited_label, anchor.cited_date) != (a.cited_label, a.cited_date):
-            _propose(drafts, result, f"anchor arXiv:{a.id} cited differently", "anchor", inquiry.id,
-                     payload={"anchor_id": anchor.id, **cited})
+    propose_anchor_changes(drafts, result, inquiry, [(a.id, a.cited_label, a.cited_date) for a in data.anchors])
     if [(n.question, n.summary) for n in inquiry.notes] != [(n.question, n.summary) for n in data.inquiry.source_notes]:
         result.differences.append("source notes differ (kept as imported; notes are not reviewed claims)")
     if not result.differences:

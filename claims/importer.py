@@ -179,6 +179,21 @@ def _propose(drafts: list[Draft], result: ImportResult, difference: str, kind: s
                         rationale=f"The imported document changed: {difference}", **fields))
 
 
+def propose_anchor_changes(drafts: list[Draft], result: ImportResult, inquiry: Inquiry,
+                           cited: list[tuple[str, str, str]]) -> None:
+    """Anchor proposals for (arxiv_id, label, date) citations that are new or cited differently."""
+    known = {a.arxiv_id: a for a in inquiry.anchors}
+    for arxiv_id, label, date in cited:
+        fields = {"cited_label": label, "cited_date": date}
+        anchor = known.get(arxiv_id)
+        if anchor is None:
+            _propose(drafts, result, f"new anchor arXiv:{arxiv_id}", "anchor", inquiry.id,
+                     payload={"arxiv_id": arxiv_id, **fields})
+        elif (anchor.cited_label, anchor.cited_date) != (label, date):
+            _propose(drafts, result, f"anchor arXiv:{arxiv_id} cited differently", "anchor", inquiry.id,
+                     payload={"anchor_id": anchor.id, **fields})
+
+
 def _propose_changes(session: Session, inquiry: Inquiry, doc: Document, actor: str) -> ImportResult:
     result = ImportResult("changed", inquiry.id, inquiry.slug, [c.key for c in inquiry.claims])
     drafts: list[Draft] = []
@@ -193,16 +208,7 @@ def _propose_changes(session: Session, inquiry: Inquiry, doc: Document, actor: s
     for claim in claims[len(doc.findings):]:
         _propose(drafts, result, f"{claim.key} is no longer in the document", "retire", inquiry.id, claim.key,
                  proposed_status="superseded")
-    known = {a.arxiv_id: a for a in inquiry.anchors}
-    for ref in doc.anchors:
-        cited = {"cited_label": ref.cited_label, "cited_date": ref.cited_date}
-        anchor = known.get(ref.arxiv_id)
-        if anchor is None:
-            _propose(drafts, result, f"new anchor arXiv:{ref.arxiv_id}", "anchor", inquiry.id,
-                     payload={"arxiv_id": ref.arxiv_id, **cited})
-        elif (anchor.cited_label, anchor.cited_date) != (ref.cited_label, ref.cited_date):
-            _propose(drafts, result, f"anchor arXiv:{ref.arxiv_id} cited differently", "anchor", inquiry.id,
-                     payload={"anchor_id": anchor.id, **cited})
+    propose_anchor_changes(drafts, result, inquiry, [(a.arxiv_id, a.cited_label, a.cited_date) for a in doc.anchors])
     result.proposals, _skipped = write_proposals(session, drafts, actor=actor)
     if [(n.question, n.summary) for n in inquiry.notes] != [(n.question, n.summary) for n in doc.notes]:
         result.differences.append("source notes differ (kept as imported; notes are not reviewed claims)")
