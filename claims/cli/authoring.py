@@ -6,12 +6,10 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import ClaimStatus, Format, emit_json, load_settings, open_db, safe_text
+from claims.cli.context import REVIEWER_TOKEN, ClaimStatus, Format, emit_json, load_settings, open_db, safe_text
 
 protocol_app = typer.Typer(help="Which retest protocol a claim uses.", no_args_is_help=True)
 
-_TOKEN = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
-                      help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`).")
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +27,7 @@ def add(
     key: Optional[str] = typer.Option(None, "--key", help="The claim's key (default: the next free C<n>)."),
     protocol: Optional[str] = typer.Option(None, "--protocol", help="Its retest protocol (`claims protocol list`)."),
     anchor: list[str] = typer.Option([], "--anchor", help="An anchor paper: 'ARXIV_ID [label]'; repeat for more."),
-    token: Optional[str] = _TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Add a claim of your own with an audited first revision.
 
@@ -54,7 +52,7 @@ def edit(
     status: Optional[ClaimStatus] = typer.Option(None, "--status", help="The new status."),
     comment: str = typer.Option("", "--comment", help="Why."),
     approve: bool = typer.Option(False, "--approve", help="Approve it at once (you must be a reviewer; audited as such)."),
-    token: Optional[str] = _TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Propose a change to a claim (pending until a reviewer approves it).
 
@@ -96,7 +94,7 @@ def protocol_attach(
     key: str = typer.Argument(..., metavar="KEY", help="Claim key, e.g. C4."),
     protocol: str = typer.Argument(..., metavar="PROTOCOL", help="A protocol name (`claims protocol list`)."),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded in the audit log."),
-    token: Optional[str] = _TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Make the weekly job retest this claim with PROTOCOL.
 
@@ -109,7 +107,7 @@ def protocol_attach(
 def protocol_detach(
     key: str = typer.Argument(..., metavar="KEY", help="Claim key, e.g. C4."),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded in the audit log."),
-    token: Optional[str] = _TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Stop retesting this claim (its literature checks go on).
 

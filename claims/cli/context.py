@@ -13,6 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from claims.errors import BadInput, ConfigError
 from claims.models import CLAIM_STATUSES, PROPOSAL_STATES
 from claims.settings import Settings
@@ -29,6 +31,11 @@ ClaimStatus = Enum("ClaimStatus", {s: s for s in CLAIM_STATUSES}, type=str)  # t
 ProposalState = Enum("ProposalState", {s: s for s in (*PROPOSAL_STATES, "all")}, type=str)  # type: ignore[misc]
 
 MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) store
+
+
+# The reviewer's token, for every command that decides or records something as a reviewer.
+REVIEWER_TOKEN = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
+                              help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`).")
 
 
 def load_settings() -> Settings:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import (MAX_ID, ClaimStatus, Format, ProposalState, cell, console, emit_json, load_settings,
+from claims.cli.context import (MAX_ID, REVIEWER_TOKEN, ClaimStatus, Format, ProposalState, cell, console, emit_json, load_settings,
                                 open_db, safe_text)
 from claims.errors import BadInput
 from claims.redaction import redact_url
@@ -224,8 +224,7 @@ def review_approve(
     comment: str = typer.Option("", help="Why."),
     text: Optional[str] = typer.Option(None, help="Approve with this wording instead."),
     status: Optional[ClaimStatus] = typer.Option(None, help="Approve with this status instead."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
-                                        help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`)."),
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Approve a proposal (optionally with edits); writes a new claim revision.
 
@@ -246,8 +245,7 @@ def review_reject(
     proposal_id: int = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="Proposal id (see `claims review list`)."),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
     comment: str = typer.Option(..., help="Why it is rejected (required)."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
-                                        help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`)."),
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Reject a proposal; the claim stays as it is.
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from claims.cli.context import load_settings, open_db
+from claims.cli.context import REVIEWER_TOKEN, load_settings, open_db
 from claims.models import REVIEWABLE_STANCES
 
 evidence_app = typer.Typer(help="Confirm or correct the stance the LLM judge suggested for a paper; mark a "
@@ -16,8 +16,6 @@ evidence_app = typer.Typer(help="Confirm or correct the stance the LLM judge sug
 
 Stance = Enum("Stance", {s: s for s in REVIEWABLE_STANCES}, type=str)  # type: ignore[misc]
 
-TOKEN = typer.Option(None, "--token", envvar="CLAIMS_REVIEWER_TOKEN", show_envvar=True,
-                     help="Your reviewer token, when reviewer tokens are in use (`claims reviewers add`).")
 EVIDENCE_ID = typer.Argument(..., min=1, max=2**62, help="Evidence id (`claims show KEY --format json` lists them).")
 
 
@@ -30,7 +28,7 @@ def register(app: typer.Typer) -> None:
 def confirm(
     evidence_id: int = EVIDENCE_ID,
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
-    token: Optional[str] = TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Confirm the judge's stance: it becomes a reviewed stance (exported as such).
 
@@ -51,7 +49,7 @@ def set_(
     stance: Stance = typer.Option(..., "--stance", help="supports, contradicts, refines or unrelated."),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the decision."),
     comment: str = typer.Option("", help="Why (kept as the stance's rationale)."),
-    token: Optional[str] = TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Set a paper's stance on a claim yourself (the judge's suggestion stays in the audit log).
 
@@ -71,7 +69,7 @@ def mark(
     relevant: Optional[bool] = typer.Option(None, "--relevant/--irrelevant",
                                             help="Is this paper relevant to its claim? (required)"),
     reviewer: str = typer.Option(..., "--as", help="Your name, recorded with the label."),
-    token: Optional[str] = TOKEN,
+    token: Optional[str] = REVIEWER_TOKEN,
 ) -> None:
     """Mark a candidate relevant or not to its claim: the claim's re-ranker learns from it on the next search.
 
