@@ -10,14 +10,11 @@ recorded failures; 130 interrupted.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import signal
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,26 +145,6 @@ def _jsonable(options: WeeklyOptions) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, (Path, dt.date)) else v) for k, v in vars(options).items()}
 
 
-@contextlib.contextmanager
-def _sigint_watch() -> Iterator[Callable[[], bool]]:
-    """Notice a Ctrl-C even where a library catches its KeyboardInterrupt (main thread only)."""
-    seen: list[int] = []
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not callable(previous):
-        yield lambda: False
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        seen.append(signum)
-        previous(signum, frame)
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: bool(seen)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def run_due_retests(store: Store, settings: Settings, options: WeeklyOptions, say: Say, done: WeeklyState) -> None:
     """Run the queued retest plans, oldest first, within the budget; each result is stored.
 
@@ -213,18 +190,17 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
     t = time.monotonic()
     reason = f"planned by the agent (plan #{plan.plan_id})"
     raised = False
-    with _sigint_watch() as sigint_seen:
-        try:
-            from retest.runner import run_protocol
+    try:
+        from retest.runner import run_protocol
 
-            result = run_protocol(plan.protocol, preset=preset, cache_dir=settings.retest_cache_dir,
-                                  artifacts_dir=settings.retest_artifacts_dir, progress=say)
-            record = to_record(result, reason=reason)
-        except KeyboardInterrupt:  # an engine that lets Ctrl-C through
-            record, raised = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason), True
-        except Exception:  # the engine records its own crashes; this catches import or set-up errors
-            record = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason)
-        stopped = raised or sigint_seen() or record.status == INTERRUPTED
+        result = run_protocol(plan.protocol, preset=preset, cache_dir=settings.retest_cache_dir,
+                              artifacts_dir=settings.retest_artifacts_dir, progress=say)
+        record = to_record(result, reason=reason)  # Ctrl-C inside the run: status "interrupted"
+    except KeyboardInterrupt:  # Ctrl-C before the engine started (while importing it)
+        record, raised = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason), True
+    except Exception:  # the engine records its own crashes; this catches import or set-up errors
+        record = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason)
+    stopped = raised or record.status == INTERRUPTED
     if stopped:
         record = record.model_copy(update={"status": INTERRUPTED, "verdict": None,
                                            "summary": f"interrupted (Ctrl-C) after {time.monotonic() - t:.0f} s"})
