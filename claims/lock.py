@@ -16,7 +16,8 @@ from pathlib import Path
 from claims.errors import ConfigError, LockHeld
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is a process with this pid running on this machine (maybe another user's)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -45,7 +46,7 @@ def run_lock(path: Path, say=lambda message: None) -> Iterator[dict]:  # type: i
                           "the data folder must be writable (set CLAIMS_HOME to another folder)") from exc
     try:
         stale = _read(holder)
-        if stale and not _alive(int(stale.get("pid", 0))):
+        if stale and not pid_alive(int(stale.get("pid", 0))):
             say(f"found a stale lock from a run that did not finish (pid {stale.get('pid')}, started {stale.get('started')})")
         info = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "stale": stale}
         try:

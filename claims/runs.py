@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
+from claims.lock import pid_alive
 from claims.models import AgentRun, Sweep, utcnow
 from claims.store import Store
 
@@ -91,12 +92,8 @@ class RunOwner:
         """True when the process is certainly gone; False when alive or on another host."""
         if self.host != socket.gethostname():
             return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
+        if not pid_alive(self.pid):
             return True
-        except PermissionError:
-            pass
         now = _process_start(self.pid)
         return self.started is not None and now is not None and now != self.started
 
