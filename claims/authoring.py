@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.dates import AsOf, parse_as_of
-from claims.document import _REFUSED, clean_text, content_hash, question_key, slugify
+from claims.document import clean_text, content_hash, hidden_character, question_key, slugify
 from claims.errors import BadInput, Conflict
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Inquiry
 from claims.proposing import Draft, write_proposals
@@ -37,11 +36,9 @@ _ARXIV_ID = re.compile(r"(?P<new>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v\d+)?|[
 def check_text(text: str, what: str = "the claim's text", single_line: bool = True, limit: int = MAX_TEXT) -> str:
     """Cleaned text, or BadInput naming the refused character (the importer's rules)."""
     cleaned = clean_text(text or "")
-    m = _REFUSED.search(cleaned)
-    if m:
-        name = unicodedata.name(m.group(), "control character")
-        raise BadInput(f"{what}: refusing U+{ord(m.group()):04X} ({name}) at character {m.start() + 1}: control and "
-                       "bidirectional-override characters hide or reorder text; remove it")
+    why = hidden_character(cleaned)
+    if why:
+        raise BadInput(f"{what}: {why}")
     cleaned = " ".join(cleaned.split()) if single_line else cleaned.strip()
     if not cleaned:
         raise BadInput(f"{what} is empty")

@@ -123,13 +123,21 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(norm.encode()).hexdigest()
 
 
+def hidden_character(text: str) -> str | None:
+    """Why `text` is refused (its first control or bidi-override character, and where), or None."""
+    m = _REFUSED.search(text)
+    if m is None:
+        return None
+    name = unicodedata.name(m.group(), "control character")
+    return (f"refusing U+{ord(m.group()):04X} ({name}) at column {m.start() + 1}: control and "
+            "bidirectional-override characters hide or reorder text; remove it")
+
+
 def _refuse_hidden_characters(lines: list[tuple[int, str]], path: str | None) -> None:
     for no, line in lines:
-        m = _REFUSED.search(line)
-        if m:
-            name = unicodedata.name(m.group(), "control character")
-            raise DocumentError(f"refusing U+{ord(m.group()):04X} ({name}) at column {m.start() + 1}: control and "
-                                "bidirectional-override characters hide or reorder text; remove it", line=no, path=path)
+        why = hidden_character(line)
+        if why:
+            raise DocumentError(why, line=no, path=path)
 
 
 def _check_findings(findings: list[Finding], today: dt.date, path: str | None) -> None:
