@@ -49,7 +49,7 @@ def _strength(result: RetestResult) -> RunStrength:
     return RunStrength(
         preset=result.preset,
         rl_seeds=tuple(cfg.seeds),
-        pretrain_seeds=() if cfg.base_model_dir else (cfg.pretrain.seed,),  # a local model: one fixed prior, no draw
+        pretrain_seeds=() if cfg.base_model_dir else tuple(cfg.pretrain_seeds),  # a local model: one fixed prior, no draw
         interval=result.interval_over,
         interval_spans_seeds=result.interval_over == "seeds",
         flags=result.flags,

@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-# two-sided 95% Student t quantiles by degrees of freedom (intervals over few seeds)
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -48,14 +47,62 @@ def bootstrap_mean_ci(values: np.ndarray, draws: int = 1000, seed: int = 0, leve
     return lo, hi
 
 
-def seed_interval(values: Sequence[float]) -> tuple[float, float, float]:
-    """(mean, low, high): a 95% t interval over seeds (zero width for one seed)."""
+def seed_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): a Student t interval over seeds (scipy's quantile; zero width for one seed)."""
+    from scipy import stats
+
     v = np.asarray(values, dtype=float)
     mean = float(v.mean())
     if len(v) < 2:
         return mean, mean, mean
-    half = T975.get(len(v) - 1, 1.96) * float(v.std(ddof=1)) / math.sqrt(len(v))
+    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1)) * float(v.std(ddof=1)) / math.sqrt(len(v))
     return mean, mean - half, mean + half
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its interval, what the interval resamples, and the per-run values beside it."""
+
+    estimate: float
+    low: float
+    high: float
+    over: str
+    per_seed: tuple[float, ...] = ()
+
+
+def hierarchical_bootstrap(
+    values: np.ndarray,
+    draws: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    redraw: Callable[[np.random.Generator], np.ndarray] | None = None,
+) -> Interval:
+    """Percentile interval of the grand mean of `values` (pretraining seeds, RL seeds, problems).
+
+    Each draw resamples pretraining seeds, then RL seeds within each, then problems (one
+    set of problem indices for all runs: the problems are shared, so runs stay paired).
+    `redraw(rng)`, if given, returns a fresh (P, R, N) array for the draw: the caller's way
+    to put the noise of a single evaluation draw (the base model's, say) into the interval.
+    `per_seed` holds each run's mean over problems. With one pretraining seed and one RL
+    seed only problems are resampled, and `over` says so.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 3 or 0 in v.shape:
+        raise ValueError(f"values must be (pretraining seeds, RL seeds, problems), got shape {v.shape}")
+    p, r, n = v.shape
+    rng = np.random.default_rng(seed)
+    stats_ = np.empty(draws)
+    for i in range(draws):
+        x = redraw(rng) if redraw is not None else v
+        ip = rng.integers(0, p, size=p)
+        ir = rng.integers(0, r, size=(p, r))
+        jn = rng.integers(0, n, size=n)
+        stats_[i] = x[ip[:, None], ir][:, :, jn].mean()
+    lo, hi = np.quantile(stats_, [(1 - level) / 2, (1 + level) / 2])
+    levels = [name for name, size in (("pretraining seeds", p), ("RL seeds", r)) if size > 1] + ["problems"]
+    over = ", ".join(levels) + (" (hierarchical bootstrap)" if p * r > 1 else " (bootstrap, single seed)")
+    per_seed = tuple(round(float(x), 4) for x in v.mean(axis=2).ravel())
+    return Interval(float(v.mean()), float(lo), float(hi), over, per_seed)
 
 
 def format_shares(formats: Sequence[str], names: Sequence[str] = ("A", "B", "C", "other")) -> dict[str, float]:

@@ -16,6 +16,7 @@ from typing import Any
 from retest.world import WorldConfig
 
 LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo")
+SCALE_REWARDS = ("group", "batch", "none")
 CODE_VERSION = "1"  # bump when a change to the code invalidates cached models
 
 
@@ -56,14 +57,35 @@ class RLConfig:
     max_completion_length: int = 24
     checkpoint_every: int = 10
     use_vllm: bool = False
+    # the optimizer options of the factorial (TRL's own names): reward scaling, clipping, inner epochs
+    scale_rewards: str = "group"  # group | batch | none (Dr. GRPO: none)
+    epsilon: float = 0.2  # lower clip
+    epsilon_high: float | None = None  # upper clip (DAPO clip-higher); None = epsilon
+    num_iterations: int = 1  # optimisation passes per generated batch (clipping acts only when > 1)
+    reward: str = "correct"  # a name in retest.rl.REWARDS
 
     def __post_init__(self) -> None:
+        if self.scale_rewards not in SCALE_REWARDS:
+            raise ValueError(f"scale_rewards {self.scale_rewards!r}: choose one of {SCALE_REWARDS}")
+        if self.num_iterations < 1:
+            raise ValueError("num_iterations must be at least 1")
         if self.loss_type not in LOSS_TYPES:
             raise ValueError(f"loss_type {self.loss_type!r}: choose one of {LOSS_TYPES}")
         if self.group_size < 2:
             raise ValueError("group_size must be at least 2 (GRPO compares within a group)")
         if self.checkpoint_every < 1 or self.steps < 1:
             raise ValueError("steps and checkpoint_every must be positive")
+
+
+@dataclass(frozen=True)
+class SFTConfig:
+    """Supervised fine-tuning of a base model on (prompt, completion) pairs (`retest.sft`)."""
+
+    steps: int = 60
+    rows: int = 16
+    row_len: int = 64
+    lr: float = 3e-4
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,7 +103,7 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class RetestConfig:
-    """Everything one run needs; `seeds` are the RL seeds (one shared base model)."""
+    """Everything one run needs: `seeds` are the RL seeds, run on each of the `pretrain_seeds` bases."""
 
     preset: str
     world: WorldConfig = field(default_factory=WorldConfig)
@@ -90,6 +112,8 @@ class RetestConfig:
     rl: RLConfig = field(default_factory=RLConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     seeds: tuple[int, ...] = (0,)
+    pretrain_seeds: tuple[int, ...] = (0,)  # one base model per seed: the prior is a random effect
+    sft: SFTConfig = field(default_factory=SFTConfig)
     sampler: str = "transformers"  # transformers | vllm
     base_model_dir: str | None = None  # gpu: a local HF model directory instead of pretraining
     problems_file: str | None = None  # gpu: JSONL of {"prompt", "answer"}

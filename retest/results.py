@@ -109,6 +109,7 @@ class SeedRun(_Frozen):
     """One GRPO run from the shared base, and what was measured on it."""
 
     seed: int
+    pretrain_seed: int = 0  # the base model this run started from
     run_dir: str
     train: TrainStats
     checkpoints: tuple[Checkpoint, ...]
@@ -121,9 +122,18 @@ class Measurements(_Frozen):
 
     samples: int  # n per problem: pass@k for k = 1..n
     bootstrap: int  # bootstrap draws for single-seed intervals
-    base_model: dict[str, Any]  # pretraining stats, or {"local_model": path}
-    base: Sampled
+    base_model: dict[str, Any]  # pretraining stats (first base), or {"local_model": path}
+    base: Sampled  # the first pretraining seed's base model
+    base_by_seed: dict[int, Sampled] = {}  # pretraining seed -> its base model sampled
     runs: tuple[SeedRun, ...]
+
+    def base_of(self, run: SeedRun) -> Sampled:
+        """The base model sample a run started from."""
+        return self.base_by_seed.get(run.pretrain_seed, self.base)
+
+    @property
+    def pretrain_seeds(self) -> tuple[int, ...]:
+        return tuple(sorted({r.pretrain_seed for r in self.runs}))
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -142,7 +152,8 @@ class Effect(_Stored):
     value: float
     low: float
     high: float
-    interval_over: str  # "seeds" or "<what> (bootstrap, single seed)"
+    interval_over: str  # "seeds", "... (hierarchical bootstrap)" or "<what> (bootstrap, single seed)"
+    per_seed: tuple[float, ...] = ()  # the effect of each run, beside the interval
 
 
 class RunMetrics(_Stored):
@@ -181,6 +192,7 @@ class RunMetrics(_Stored):
     base_model: dict[str, Any] = {}
     grpo: tuple[dict[str, Any], ...] = ()  # TrainStats of each seed without the per-step lists
     effect: Effect | None = None
+    details: dict[str, Any] = {}  # protocol-specific figures (docs/retest.md, per protocol)
     timings: dict[str, float] = {}
 
     @classmethod

@@ -28,6 +28,11 @@ def correctness_reward(completions: list[str], answer: list[int], **_: Any) -> l
     return [1.0 if is_correct(c, int(a)) else 0.0 for c, a in zip(completions, answer)]
 
 
+REWARDS: dict[str, Callable[..., list[float]]] = {"correct": correctness_reward}
+"""Reward functions by name (`RLConfig.reward`); each takes TRL's keyword arguments
+(`prompts`, `completions` and the dataset's columns, e.g. `answer`). Protocols add theirs."""
+
+
 def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
     import torch
     from trl import GRPOConfig
@@ -58,6 +63,10 @@ def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
         dataloader_num_workers=0,
         disable_tqdm=True,
         use_vllm=cfg.use_vllm and cuda,
+        scale_rewards=cfg.scale_rewards,
+        epsilon=cfg.epsilon,
+        epsilon_high=cfg.epsilon_high if cfg.epsilon_high is not None else cfg.epsilon,
+        num_iterations=cfg.num_iterations,
     )
     if kwargs["use_vllm"]:
         kwargs["vllm_mode"] = "colocate"
@@ -96,9 +105,11 @@ def train_grpo(
                 last = state.log_history[-1] if state.log_history else {}
                 say(f"grpo step {step}/{cfg.steps} reward {last.get('reward', float('nan')):.3f}")
 
+    if cfg.reward not in REWARDS:
+        raise ValueError(f"unknown reward {cfg.reward!r}: choose one of {sorted(REWARDS)}")
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=correctness_reward,
+        reward_funcs=REWARDS[cfg.reward],
         args=_trainer_args(cfg, out_dir, seed),
         train_dataset=data,
         processing_class=tokenizer,

@@ -1,7 +1,7 @@
-"""Run a protocol end to end: base model, GRPO per seed, sampling, measurements, verdict.
+"""Run a protocol end to end: its measurements (from the cached blocks of `retest.lab`), verdict.
 
-Phases: ``pretrain`` (cached base), ``grpo`` (cached run per seed with checkpoints),
-``sample`` (cached per checkpoint), ``measure`` and ``decide``. A crash inside a run
+Phases: ``pretrain`` (cached base per pretraining seed), ``grpo`` (cached run per seed
+with checkpoints), ``sft``, ``sample`` (cached per model), ``measure`` and ``decide``. A crash inside a run
 gives a `RetestResult` with status "failed" and the traceback in its log; Ctrl-C gives
 status "interrupted" (the caller decides whether to go on). Finished phases stay
 cached, so a rerun resumes after them.
@@ -21,34 +21,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from retest.measures import (
-    bootstrap_mean_ci,
-    changed_mask,
-    format_shares,
-    pass_at_k_table,
-    relative_update,
-    update_ranks,
-    update_sparsity,
-)
-from retest.presets import RetestConfig, config_hash
+from retest.lab import Lab
+from retest.measures import bootstrap_mean_ci, pass_at_k_table
+from retest.presets import RetestConfig
 from retest.presets import preset as load_preset
 from retest.protocols import PROTOCOLS
+from retest.protocols.spec import Decision
 from retest.results import (
     FORMAT_NAMES,
-    Checkpoint,
     Effect,
     Environment,
     Hardware,
     LayerSparsity,
     Measurements,
     RunMetrics,
-    Sampled,
-    SeedRun,
-    TrainStats,
-    WeightChange,
 )
-from retest.sampler import Sampler
-from retest.world import classify_format, is_correct, load_problems, split
 
 DEFAULT_CACHE = Path("~/.cache/claims-retest").expanduser()
 
@@ -120,116 +107,16 @@ def environment(seeds: tuple[int, ...]) -> Environment:
     )
 
 
-def evaluate(sampler: Sampler, problems: list[tuple[str, int]], n: int, temperature: float,
-             max_new_tokens: int) -> Sampled:
-    """Sample n per problem [(prompt, answer)]: correct counts, format shares, entropy."""
-    t0 = time.monotonic()
-    rows = sampler.sample([p for p, _ in problems], n, temperature, max_new_tokens, seed=0)
-    seconds = time.monotonic() - t0
-    return Sampled(
-        counts=tuple(sum(is_correct(s.text, answer) for s in samples) for (_, answer), samples in zip(problems, rows)),
-        formats=tuple(format_shares([classify_format(s.text) for s in samples], FORMAT_NAMES) for samples in rows),
-        entropy=tuple(sum(s.entropy for s in samples) / max(1, len(samples)) for samples in rows),
-        seconds=round(seconds, 3),
-        samples_per_second=round(len(problems) * n / seconds, 1) if seconds else None,
-        examples=tuple(s.text for s in rows[0][:4]) if rows else (),
-    )
-
-
-def _evaluate(model_dir: Path, cfg: RetestConfig, problems: list[tuple[str, int]], n: int, tag: str) -> Sampled:
-    """`evaluate` with the configured sampler, cached as JSON beside the model."""
-    key = config_hash(cfg.eval, cfg.sampler, problems, n, cfg.rl.max_completion_length)
-    cached = Path(model_dir) / f"eval-{tag}-{key}.json"
-    if cached.exists():
-        return Sampled.model_validate_json(cached.read_text())
-    from retest.sampler import open_sampler
-
-    sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size)
-    out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length)
-    cached.write_text(out.model_dump_json())
-    return out
-
-
-def _weights(model_dir: Path) -> dict[str, Any]:
-    from safetensors.numpy import load_file
-
-    return load_file(str(Path(model_dir) / "model.safetensors"))
-
-
-def _weight_change(base_w: dict[str, Any], new_w: dict[str, Any]) -> WeightChange:
-    return WeightChange(
-        sparsity={k: LayerSparsity.model_validate(v) for k, v in update_sparsity(base_w, new_w).items()},
-        tensors=tuple((int(changed_mask(b, new_w[k], "bf16").sum()), int(b.size)) for k, b in base_w.items()),
-        ranks=update_ranks(base_w, new_w),
-        relative_update=relative_update(base_w, new_w),
-    )
-
-
-def measure(cfg: RetestConfig, cache_dir: Path, say: Callable[[str], None], timings: dict[str, float]) -> Measurements:
-    """Every measurement the protocols read (one base, one GRPO run per seed)."""
-    from transformers.utils import logging as hf_logging
-
-    from retest.model import ensure_base
-    from retest.rl import checkpoints, ensure_rl
-
-    hf_logging.disable_progress_bar()  # per-phase progress is ours; no weight-loading bars
-    t = time.monotonic()
-    base_stats: dict[str, Any]
-    if cfg.base_model_dir:
-        base_dir, base_stats, reused = Path(cfg.base_model_dir), {"local_model": cfg.base_model_dir}, True
-        if not cfg.problems_file:
-            raise ValueError("the gpu preset needs problems_file (a JSONL of prompt/answer)")
-        rows = load_problems(Path(cfg.problems_file))
-        held_n = min(cfg.eval.problems, len(rows) // 5 or 1)
-        train, held = rows[held_n:], rows[:held_n]
-    else:
-        say("phase pretrain: base model (cached by config hash)")
-        base_dir, base_stats, reused = ensure_base(cfg.world, cfg.model, cfg.pretrain, cache_dir, say)
-        tr, hd = split(cfg.world)
-        train, held = [(p.prompt, p.answer) for p in tr], [(p.prompt, p.answer) for p in hd]
-    timings["pretrain"] = round(time.monotonic() - t, 2)
-    say(f"base model {'reused' if reused else 'pretrained'}: {base_dir}")
-
-    eval_problems = held[: cfg.eval.problems]
-    ckpt_problems = held[: cfg.eval.checkpoint_problems]
-    t = time.monotonic()
-    say("phase sample: base model")
-    base_eval = _evaluate(base_dir, cfg, eval_problems, cfg.eval.samples, "final")
-    timings["sample_base"] = round(time.monotonic() - t, 2)
-
-    base_w = _weights(base_dir) if not cfg.base_model_dir else None
-    runs = []
-    for seed in cfg.seeds:
-        t = time.monotonic()
-        say(f"phase grpo: seed {seed} ({cfg.rl.steps} steps, loss {cfg.rl.loss_type}, lr {cfg.rl.lr})")
-        run_dir, rl_stats, reused = ensure_rl(base_dir, base_dir.name, train, cfg.rl, seed, cache_dir, say)
-        timings[f"grpo_seed{seed}"] = round(time.monotonic() - t, 2)
-        say(f"grpo seed {seed} {'reused' if reused else 'trained'}: {run_dir}")
-        t = time.monotonic()
-        series = []
-        ckpts = checkpoints(run_dir)
-        for step, ckpt in ckpts:
-            say(f"phase sample: seed {seed} checkpoint step {step}")
-            ev = _evaluate(ckpt, cfg, ckpt_problems, cfg.eval.checkpoint_samples, "ckpt")
-            series.append(Checkpoint(step=step, format_shares=ev.mean_formats(), entropy=ev.mean_entropy,
-                                     accuracy=ev.accuracy(cfg.eval.checkpoint_samples)))
-        final_dir = ckpts[-1][1]
-        final = _evaluate(final_dir, cfg, eval_problems, cfg.eval.samples, "final")
-        timings[f"sample_seed{seed}"] = round(time.monotonic() - t, 2)
-        t = time.monotonic()
-        weights = None
-        if base_w is not None:
-            say(f"phase measure: weights of seed {seed}")
-            weights = _weight_change(base_w, _weights(final_dir))
-        timings[f"measure_seed{seed}"] = round(time.monotonic() - t, 2)
-        runs.append(SeedRun(seed=seed, run_dir=str(run_dir), train=TrainStats(**rl_stats),
-                            checkpoints=tuple(series), final=final, weights=weights))
-    return Measurements(samples=cfg.eval.samples, bootstrap=cfg.eval.bootstrap, base_model=base_stats,
-                        base=base_eval, runs=tuple(runs))
-
-
 def _r(x: Any) -> float:
     return round(float(x), 4)
+
+
+def metrics_of(m: Any, d: Decision, effect: Effect, timings: dict[str, float], cfg: RetestConfig) -> RunMetrics:
+    """The stored metrics: the plot series of the shared measurements, or a protocol's details."""
+    if isinstance(m, Measurements):
+        return plot_series(m, effect, timings).model_copy(update={"details": dict(d.details)})
+    return RunMetrics(toy_world=cfg.base_model_dir is None, seeds=cfg.seeds, single_seed=len(cfg.seeds) == 1,
+                      effect=effect, details=dict(d.details), timings=timings)
 
 
 def plot_series(m: Measurements, effect: Effect, timings: dict[str, float]) -> RunMetrics:
@@ -320,14 +207,19 @@ def run_protocol(
     timings: dict[str, float] = {}
     try:
         result = replace(result, environment=environment(cfg.seeds))
-        m = measure(cfg, Path(cache_dir), say, timings)
+        lab = Lab(cfg, Path(cache_dir), say, timings)
+        m = spec.measure(lab) if spec.measure else lab.measurements()
         say("phase decide")
         d = spec.decide(m)
         timings["total"] = round(time.monotonic() - t_start, 2)
-        effect = Effect(value=d.effect_size, low=d.ci_low, high=d.ci_high, interval_over=d.interval_over)
-        seeds_txt = "1 seed, interval over " + d.interval_over if len(cfg.seeds) == 1 else f"{len(cfg.seeds)} seeds"
+        effect = Effect(value=d.effect_size, low=d.ci_low, high=d.ci_high, interval_over=d.interval_over,
+                        per_seed=d.per_seed)
+        pre = "" if cfg.base_model_dir else f" x {len(cfg.pretrain_seeds)} pretraining seed(s)"
+        seeds_txt = (f"{len(cfg.seeds)} RL seed(s){pre}, interval over {d.interval_over}"
+                     if len(cfg.seeds) * len(cfg.pretrain_seeds) == 1 or d.interval_over != "seeds"
+                     else f"{len(cfg.seeds)} RL seeds{pre}")
         result = replace(
-            result, metrics=plot_series(m, effect, timings), interval_over=d.interval_over, flags=d.flags,
+            result, metrics=metrics_of(m, d, effect, timings, cfg), interval_over=d.interval_over, flags=d.flags,
             verdict=d.verdict, effect_size=d.effect_size,
             ci_low=d.ci_low, ci_high=d.ci_high,
             summary=(f"Toy-world result ({cfg.preset} preset, {seeds_txt}): {d.finding}; "
@@ -345,9 +237,9 @@ def run_protocol(
     return replace(result, finished_at=_now(), log="\n".join(lines))
 
 
-def _write_artifacts(folder: Path, result: RetestResult, m: Measurements) -> Artifacts:
+def _write_artifacts(folder: Path, result: RetestResult, m: Any) -> Artifacts:
     stamp = result.started_at.strftime("%Y%m%dT%H%M%S")
     out = folder / f"{result.protocol}-{result.preset}-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(result.metrics.model_dump_json(indent=1))
-    return Artifacts(folder=str(out), metrics=str(out / "metrics.json"), runs=tuple(r.run_dir for r in m.runs))
+    return Artifacts(folder=str(out), metrics=str(out / "metrics.json"), runs=tuple(r.run_dir for r in getattr(m, "runs", ())))

@@ -39,11 +39,7 @@ def protocols(
     """
     from retest.protocols import PROTOCOLS
 
-    rows = [
-        {"name": p.name, "version": p.version, "claim_hint": p.claim_hint, "interval_days": p.interval_days,
-         "description": p.description, "decision_rule": p.decision_rule}
-        for p in PROTOCOLS.values()
-    ]
+    rows = [p.to_dict() for p in PROTOCOLS.values()]
     if fmt is Format.json:
         emit_json(rows)
         return

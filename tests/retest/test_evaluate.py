@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retest.runner import evaluate
+from retest.lab import evaluate
 from retest.sampler import FakeSampler, open_sampler
 from retest.world import Problem, solve
 

@@ -64,7 +64,32 @@ def test_bootstrap_of_constant_is_a_point_and_columns_are_separate() -> None:
 def test_seed_interval_t_based_and_single_seed_point() -> None:
     assert seed_interval([0.3]) == (0.3, 0.3, 0.3)
     mean, lo, hi = seed_interval([1.0, 2.0, 3.0])
-    assert mean == 2.0 and hi - mean == pytest.approx(4.303 * 1.0 / math.sqrt(3))
+    assert mean == 2.0 and hi - mean == pytest.approx(4.3027 * 1.0 / math.sqrt(3), abs=1e-4)
+    # beyond the old 10-row table: 20 seeds take t(19) = 2.093, not the normal 1.96
+    values = [0.0, 1.0] * 10
+    mean, lo, hi = seed_interval(values)
+    assert hi - mean == pytest.approx(2.0930 * np.std(values, ddof=1) / math.sqrt(20), abs=1e-4)
+
+
+def test_hierarchical_bootstrap_resamples_every_level() -> None:
+    from retest.measures import hierarchical_bootstrap
+
+    # problems identical, RL seeds identical, pretraining seeds differ: the width comes from the priors
+    v = np.zeros((2, 3, 20))
+    v[1] += 1.0
+    iv = hierarchical_bootstrap(v, draws=400)
+    assert iv.estimate == 0.5 and iv.low == 0.0 and iv.high == 1.0
+    assert iv.over == "pretraining seeds, RL seeds, problems (hierarchical bootstrap)"
+    assert iv.per_seed == (0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
+    # one run: only problems, and it says so
+    one = hierarchical_bootstrap(np.arange(10.0).reshape(1, 1, 10), draws=400)
+    assert one.over == "problems (bootstrap, single seed)" and one.low < 4.5 < one.high
+    # a redraw adds evaluation noise: a zero-width interval gets width
+    rng_noise = hierarchical_bootstrap(np.zeros((1, 2, 5)), draws=200,
+                                       redraw=lambda rng: rng.normal(0, 1, size=(1, 2, 5)))
+    assert rng_noise.high - rng_noise.low > 0.5
+    with pytest.raises(ValueError):
+        hierarchical_bootstrap(np.zeros((2, 5)))
 
 
 def test_format_shares_hand_made() -> None:

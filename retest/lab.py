@@ -1,0 +1,209 @@
+"""The cached building blocks every protocol measures with: bases, GRPO and SFT runs, samples.
+
+A `Lab` is one run's config, cache folder, progress callback and phase timings. Each
+block is cached by the hash of what it depends on (`retest.cache.cached_build` for
+models, a JSON file beside the model for samples), so protocols that need the same
+base model or GRPO run share it, and a rerun resumes after its finished blocks.
+`Lab.measurements()` is the shared set C1-C3 decide on: one base per pretraining seed,
+one GRPO run per (pretraining seed, RL seed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from retest.measures import changed_mask, format_shares, relative_update, update_ranks, update_sparsity
+from retest.presets import RetestConfig, RLConfig, SFTConfig, config_hash
+from retest.results import (
+    FORMAT_NAMES,
+    Checkpoint,
+    LayerSparsity,
+    Measurements,
+    Sampled,
+    SeedRun,
+    TrainStats,
+    WeightChange,
+)
+from retest.sampler import Sampler
+from retest.world import WorldConfig, classify_format, is_correct, load_problems, split
+
+Problems = list[tuple[str, int]]  # (prompt, answer)
+
+
+def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, max_new_tokens: int) -> Sampled:
+    """Sample n per problem [(prompt, answer)]: correct counts, format shares, entropy."""
+    t0 = time.monotonic()
+    rows = sampler.sample([p for p, _ in problems], n, temperature, max_new_tokens, seed=0)
+    seconds = time.monotonic() - t0
+    return Sampled(
+        counts=tuple(sum(is_correct(s.text, answer) for s in samples) for (_, answer), samples in zip(problems, rows)),
+        formats=tuple(format_shares([classify_format(s.text) for s in samples], FORMAT_NAMES) for samples in rows),
+        entropy=tuple(sum(s.entropy for s in samples) / max(1, len(samples)) for samples in rows),
+        seconds=round(seconds, 3),
+        samples_per_second=round(len(problems) * n / seconds, 1) if seconds else None,
+        examples=tuple(s.text for s in rows[0][:4]) if rows else (),
+    )
+
+
+def load_weights(model_dir: Path) -> dict[str, Any]:
+    """The model's parameters as numpy arrays (safetensors)."""
+    from safetensors.numpy import load_file
+
+    return load_file(str(Path(model_dir) / "model.safetensors"))
+
+
+def weight_change(base_w: dict[str, Any], new_w: dict[str, Any]) -> WeightChange:
+    """Sparsity, ranks and relative size of the update from `base_w` to `new_w`."""
+    return WeightChange(
+        sparsity={k: LayerSparsity.model_validate(v) for k, v in update_sparsity(base_w, new_w).items()},
+        tensors=tuple((int(changed_mask(b, new_w[k], "bf16").sum()), int(b.size)) for k, b in base_w.items()),
+        ranks=update_ranks(base_w, new_w),
+        relative_update=relative_update(base_w, new_w),
+    )
+
+
+class Lab:
+    """Cached experiment blocks for one config: `base`, `rl`, `sft`, `sample`, `measurements`."""
+
+    def __init__(self, cfg: RetestConfig, cache_dir: Path, say: Callable[[str], None] | None = None,
+                 timings: dict[str, float] | None = None):
+        self.cfg = cfg
+        self.cache_dir = Path(cache_dir)
+        self.say = say or (lambda _m: None)
+        self.timings = timings if timings is not None else {}
+        self._shared: Measurements | None = None
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Add the seconds of the block to `timings[phase]`."""
+        t = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[phase] = round(self.timings.get(phase, 0.0) + time.monotonic() - t, 2)
+
+    # --- problems and models -----------------------------------------------------------
+
+    def problems(self, world: WorldConfig | None = None) -> tuple[Problems, Problems]:
+        """(train, held_out) as (prompt, answer): the world's split, or the problem file's.
+
+        A problem file is shuffled with the world seed before the held-out rows are taken.
+        """
+        cfg = self.cfg
+        if cfg.base_model_dir:
+            if not cfg.problems_file:
+                raise ValueError("a local model needs problems_file (a JSONL of prompt/answer)")
+            rows = load_problems(Path(cfg.problems_file))
+            random.Random(cfg.world.seed).shuffle(rows)
+            held_n = min(cfg.eval.problems, len(rows) // 5 or 1)
+            return rows[held_n:], rows[:held_n]
+        tr, hd = split(world or cfg.world)
+        return [(p.prompt, p.answer) for p in tr], [(p.prompt, p.answer) for p in hd]
+
+    def base(self, pretrain_seed: int | None = None, world: WorldConfig | None = None) -> tuple[Path, dict[str, Any]]:
+        """The base model (pretrained here and cached, or the config's local model)."""
+        cfg = self.cfg
+        if cfg.base_model_dir:
+            return Path(cfg.base_model_dir), {"local_model": cfg.base_model_dir}
+        from retest.model import ensure_base
+
+        seed = cfg.pretrain.seed if pretrain_seed is None else pretrain_seed
+        pre = dataclasses.replace(cfg.pretrain, seed=seed)
+        self.say(f"phase pretrain: base model, pretraining seed {seed} (cached by config hash)")
+        with self.timed("pretrain"):
+            path, stats, reused = ensure_base(world or cfg.world, cfg.model, pre, self.cache_dir, self.say)
+        self.say(f"base model {'reused' if reused else 'pretrained'}: {path}")
+        return path, stats
+
+    def rl(self, base_dir: Path, prompts: Problems, seed: int, rl: RLConfig | None = None) -> tuple[Path, TrainStats]:
+        """The cached GRPO run of (base, prompts, RL config, seed); checkpoints under it."""
+        from retest.rl import ensure_rl
+
+        rl = rl or self.cfg.rl
+        self.say(f"phase grpo: seed {seed} ({rl.steps} steps, loss {rl.loss_type}, lr {rl.lr}, reward {rl.reward})")
+        with self.timed("grpo"):
+            run_dir, stats, reused = ensure_rl(base_dir, base_dir.name, prompts, rl, seed, self.cache_dir, self.say)
+        self.say(f"grpo seed {seed} {'reused' if reused else 'trained'}: {run_dir}")
+        return run_dir, TrainStats(**{k: stats[k] for k in TrainStats.model_fields})
+
+    def sft(self, base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig | None = None) -> Path:
+        """The cached SFT model of (base, pairs, config)."""
+        from retest.sft import ensure_sft
+
+        cfg = cfg or self.cfg.sft
+        self.say(f"phase sft: {len(pairs)} examples, {cfg.steps} steps, seed {cfg.seed}")
+        with self.timed("sft"):
+            path, _, reused = ensure_sft(base_dir, base_dir.name, pairs, cfg, self.cache_dir, self.say)
+        self.say(f"sft {'reused' if reused else 'trained'}: {path}")
+        return path
+
+    def sample(self, model_dir: Path, problems: Problems, n: int, tag: str = "final") -> Sampled:
+        """`evaluate` with the configured sampler, cached as JSON beside the model."""
+        cfg = self.cfg
+        key = config_hash(cfg.eval, cfg.sampler, problems, n, cfg.rl.max_completion_length)
+        cached = Path(model_dir) / f"eval-{tag}-{key}.json"
+        if cached.exists():
+            return Sampled.model_validate_json(cached.read_text())
+        from retest.sampler import open_sampler
+
+        self.say(f"phase sample: {Path(model_dir).name} ({len(problems)} problems x {n})")
+        with self.timed("sample"):
+            sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size)
+            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length)
+        cached.write_text(out.model_dump_json())
+        return out
+
+    # --- the shared measurements of C1-C3 ------------------------------------------------
+
+    def measurements(self) -> Measurements:
+        """One base per pretraining seed, one GRPO run per (pretraining seed, RL seed), sampled."""
+        if self._shared is None:
+            self._shared = self._measure()
+        return self._shared
+
+    def _measure(self) -> Measurements:
+        from transformers.utils import logging as hf_logging
+
+        from retest.rl import checkpoints
+
+        hf_logging.disable_progress_bar()  # per-phase progress is ours; no weight-loading bars
+        cfg = self.cfg
+        train, held = self.problems()
+        eval_problems = held[: cfg.eval.problems]
+        ckpt_problems = held[: cfg.eval.checkpoint_problems]
+        pretrain_seeds = (None,) if cfg.base_model_dir else cfg.pretrain_seeds
+        bases: dict[int, Sampled] = {}
+        base_stats: dict[str, Any] = {}
+        runs = []
+        for ps in pretrain_seeds:
+            base_dir, stats = self.base(ps)
+            ps_id = 0 if ps is None else ps
+            base_stats = base_stats or stats
+            bases[ps_id] = self.sample(base_dir, eval_problems, cfg.eval.samples)
+            base_w = load_weights(base_dir) if not cfg.base_model_dir else None
+            for seed in cfg.seeds:
+                run_dir, train_stats = self.rl(base_dir, train, seed)
+                series = []
+                ckpts = checkpoints(run_dir)
+                for step, ckpt in ckpts:
+                    ev = self.sample(ckpt, ckpt_problems, cfg.eval.checkpoint_samples, "ckpt")
+                    series.append(Checkpoint(step=step, format_shares=ev.mean_formats(), entropy=ev.mean_entropy,
+                                             accuracy=ev.accuracy(cfg.eval.checkpoint_samples)))
+                final_dir = ckpts[-1][1]
+                final = self.sample(final_dir, eval_problems, cfg.eval.samples)
+                weights = None
+                if base_w is not None:
+                    self.say(f"phase measure: weights of seed {seed}")
+                    with self.timed("measure"):
+                        weights = weight_change(base_w, load_weights(final_dir))
+                runs.append(SeedRun(seed=seed, pretrain_seed=ps_id, run_dir=str(run_dir), train=train_stats,
+                                    checkpoints=tuple(series), final=final, weights=weights))
+        first = next(iter(bases))
+        return Measurements(samples=cfg.eval.samples, bootstrap=cfg.eval.bootstrap, base_model=base_stats,
+                            base=bases[first], base_by_seed=bases, runs=tuple(runs))

@@ -1,0 +1,54 @@
+"""What every protocol is: a spec (rule, thresholds, validity flags, version) and a decision.
+
+A protocol is `measure(lab) -> M` (any typed measurements it needs, built from the
+cached blocks of `retest.lab.Lab`) and `decide(M) -> Decision`. Its decision rule,
+thresholds and the validity flags it may raise are stated in the spec, before any run,
+and versioned: a change to any of them bumps `version`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retest.lab import Lab
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str  # consistent | inconsistent | inconclusive
+    effect_size: float
+    ci_low: float
+    ci_high: float
+    interval_over: str  # "seeds" | "pretraining seeds, RL seeds, problems (hierarchical bootstrap)" | ...
+    finding: str  # one clause with the numbers
+    flags: tuple[str, ...] = ()  # validity flags raised: conditions under which the verdict is not a test
+    per_seed: tuple[float, ...] = ()  # the effect of each (pretraining seed, RL seed) run, beside the interval
+    details: Mapping[str, Any] = field(default_factory=dict)  # protocol-specific figures (stored in metrics)
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    name: str
+    version: str
+    claim_hint: str
+    interval_days: int
+    description: str
+    decision_rule: str
+    decide: Callable[[Any], Decision]
+    measure: Callable[[Lab], Any] | None = None  # None: the shared measurements (`Lab.measurements`)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    validity_flags: tuple[str, ...] = ()  # each flag the protocol may raise, stated before the run
+    tests: str = ""  # what the protocol tests of the claim
+    does_not_test: str = ""  # what it leaves untested
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form `claims retest protocols --format json` prints."""
+        return {
+            "name": self.name, "version": self.version, "claim_hint": self.claim_hint,
+            "interval_days": self.interval_days, "description": self.description,
+            "decision_rule": self.decision_rule, "thresholds": dict(self.thresholds),
+            "validity_flags": list(self.validity_flags), "tests": self.tests, "does_not_test": self.does_not_test,
+        }
