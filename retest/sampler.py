@@ -1,4 +1,4 @@
-"""Samplers: draw n completions per prompt, with the policy's mean token entropy.
+"""Samplers: draw n completions per prompt, with the policy's token entropies.
 
 One small interface, `Sampler`, and its implementations chosen by name in `SAMPLERS`:
 ``transformers`` (batched `generate`, CPU or GPU), ``naive`` (one at a time, the
@@ -19,10 +19,29 @@ from retest.measures import token_entropy
 
 @dataclass(frozen=True)
 class Sample:
-    """One completion and the mean entropy (nats) of the distribution it was drawn from."""
+    """One completion and the entropies (nats) of the distributions its tokens were drawn from.
+
+    Every sampler fills the same fields:
+
+    - `entropy_sum`: the sum over the completion's generated tokens (EOS included) of the
+      entropy of the next-token distribution each was drawn from (at the sampling temperature);
+    - `tokens`: how many generated tokens that sum is over;
+    - `first_entropy`: the entropy of the first generated token's distribution (where the
+      toy world's solution format is chosen).
+
+    Pooling over tokens is `sum(entropy_sum) / sum(tokens)` (`retest.lab.evaluate`), so a
+    longer completion counts for more tokens, not for one average.
+    """
 
     text: str
-    entropy: float
+    entropy_sum: float = 0.0
+    tokens: int = 0
+    first_entropy: float = 0.0
+
+    @property
+    def entropy(self) -> float:
+        """Mean token entropy of this completion (0 when it has no tokens)."""
+        return self.entropy_sum / self.tokens if self.tokens else 0.0
 
 
 class Sampler(Protocol):
@@ -86,7 +105,8 @@ class TransformersSampler:
             row = new[i].tolist()
             length = row.index(eos) + 1 if eos in row else len(row)
             text = self.tokenizer.decode(row[:length], skip_special_tokens=True)
-            samples.append(Sample(text, float(ent[i, :length].mean()) if length else 0.0))
+            first = float(ent[i, 0]) if length else 0.0
+            samples.append(Sample(text, float(ent[i, :length].sum()), length, first))
         return samples
 
 
@@ -134,16 +154,27 @@ class VllmSampler:
 
 
 class FakeSampler:
-    """Scripted sampler: `script(prompt, i)` gives the i-th completion of a prompt."""
+    """Scripted sampler: `script(prompt, i)` gives the i-th completion of a prompt.
 
-    def __init__(self, script: Callable[[str, int], str], entropy: float = 0.0):
+    A script returning text gets `entropy` nats on each of its characters (one token per
+    character, as the toy tokenizer has) and on the first; one returning a `Sample` sets
+    the entropies itself.
+    """
+
+    def __init__(self, script: Callable[[str, int], str | Sample], entropy: float = 0.0):
         self.script = script
         self.entropy = entropy
+
+    def _one(self, prompt: str, i: int) -> Sample:
+        out = self.script(prompt, i)
+        if isinstance(out, Sample):
+            return out
+        return Sample(out, self.entropy * len(out), len(out), self.entropy if out else 0.0)
 
     def sample(
         self, prompts: Sequence[str], n: int, temperature: float, max_new_tokens: int, seed: int
     ) -> list[list[Sample]]:
-        return [[Sample(self.script(p, i), self.entropy) for i in range(n)] for p in prompts]
+        return [[self._one(p, i) for i in range(n)] for p in prompts]
 
 
 SAMPLERS: dict[str, Callable[..., Sampler]] = {
