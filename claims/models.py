@@ -1,7 +1,7 @@
 """The data model (SQLAlchemy 2.x typed ORM). Timestamps are `*_at`, in UTC.
 
 Tables: inquiries, claims, claim_revisions, source_notes, papers, anchors, evidence,
-retest_runs, retest_plans, proposals (+ proposal_evidence, proposal_retest_runs),
+retest_runs, factorial_runs, retest_plans, proposals (+ proposal_evidence, proposal_retest_runs),
 audit_log, reviewers, agent_runs, sweeps, exports.
 """
 
@@ -253,6 +253,37 @@ class RetestRun(Base):
     log: Mapped[str] = mapped_column(Text, default="")
     # how strong the run is as evidence (claims.retests.RunStrength as JSON; {} for older runs)
     strength: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class FactorialRun(Base):
+    """One prior x optimizer grid run for an inquiry (a toy-world experiment on the question itself).
+
+    Written only through `claims.factorial.record_factorial`; the JSON columns hold the
+    shapes of `claims.factorial.FactorialRecord` (cells, variance shares, ranges).
+    """
+
+    __tablename__ = "factorial_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id"), index=True)
+    preset: Mapped[str] = mapped_column(String(40))
+    executor: Mapped[str] = mapped_column(String(20), default="local")
+    status: Mapped[str] = mapped_column(String(20))  # succeeded | partial | failed | interrupted
+    levels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cells: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    shares: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ranges: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    strength: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    log: Mapped[str] = mapped_column(Text, default="")
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
