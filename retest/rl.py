@@ -67,6 +67,9 @@ def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
         epsilon=cfg.epsilon,
         epsilon_high=cfg.epsilon_high if cfg.epsilon_high is not None else cfg.epsilon,
         num_iterations=cfg.num_iterations,
+        entropy_coef=cfg.entropy_coef,
+        use_adaptive_entropy=cfg.use_adaptive_entropy,
+        entropy_target=cfg.entropy_target,
     )
     if kwargs["use_vllm"]:
         kwargs["vllm_mode"] = "colocate"
