@@ -103,12 +103,13 @@ class RunFact:
         return assess_strength(self.strength)[0]
 
 
-def assess_strength(strength: RunStrength) -> tuple[bool, str]:
-    """(may this run propose?, why): the rule in the module doc, pure."""
+def assess_strength(strength: RunStrength, presets: tuple[str, ...] = PROPOSING_PRESETS) -> tuple[bool, str]:
+    """(may this run propose?, why): the rule in the module doc, pure. `presets`: the
+    presets strong enough to propose (a factorial grid has its own: claims.factorial)."""
     problems = []
-    if strength.preset not in PROPOSING_PRESETS:
+    if strength.preset not in presets:
         label = "smoke (plumbing check)" if strength.preset == "smoke" else repr(strength.preset or "unknown")
-        problems.append(f"preset {label}, not {' or '.join(PROPOSING_PRESETS)}")
+        problems.append(f"preset {label}, not {' or '.join(presets)}")
     if len(strength.rl_seeds) < MIN_RL_SEEDS:
         problems.append(f"{len(strength.rl_seeds)} RL seed(s), fewer than {MIN_RL_SEEDS}")
     if len(strength.pretrain_seeds) < MIN_PRETRAIN_SEEDS:

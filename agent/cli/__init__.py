@@ -11,7 +11,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the agent's command groups to the `claims` app."""
-    from agent.cli import agent, evaluate, retest, search, weekly
+    from agent.cli import agent, evaluate, factorial, retest, search, weekly
 
-    for module in (search, agent, retest, weekly, evaluate):
+    for module in (search, agent, retest, factorial, weekly, evaluate):
         module.register(app)
