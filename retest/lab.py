@@ -22,6 +22,7 @@ from retest.measures import changed_mask, format_shares, relative_update, update
 from retest.presets import RetestConfig, RLConfig, SFTConfig, config_hash
 from retest.results import (
     FORMAT_NAMES,
+    SAMPLED_VERSION,
     Checkpoint,
     LayerSparsity,
     Measurements,
@@ -31,20 +32,29 @@ from retest.results import (
     WeightChange,
 )
 from retest.sampler import Sampler
-from retest.world import WorldConfig, classify_format, is_correct, load_problems, split
+from retest.world import WorldConfig, load_problems, parse, split
 
 Problems = list[tuple[str, int]]  # (prompt, answer)
 
 
 def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, max_new_tokens: int) -> Sampled:
-    """Sample n per problem [(prompt, answer)]: correct counts, format shares, entropy."""
+    """Sample n per problem [(prompt, answer)]: correct counts, format shares, entropies.
+
+    Entropy is pooled over a problem's tokens (`Sampled`), first-token entropy averaged.
+    """
     t0 = time.monotonic()
     rows = sampler.sample([p for p, _ in problems], n, temperature, max_new_tokens, seed=0)
     seconds = time.monotonic() - t0
+    parsed = [[parse(s.text) for s in samples] for samples in rows]
+    tokens = tuple(sum(s.tokens for s in samples) for samples in rows)
     return Sampled(
-        counts=tuple(sum(is_correct(s.text, answer) for s in samples) for (_, answer), samples in zip(problems, rows)),
-        formats=tuple(format_shares([classify_format(s.text) for s in samples], FORMAT_NAMES) for samples in rows),
-        entropy=tuple(sum(s.entropy for s in samples) / max(1, len(samples)) for samples in rows),
+        counts=tuple(sum(a == answer for _, a in ps) for (_, answer), ps in zip(problems, parsed)),
+        formats=tuple(format_shares([f for f, _ in ps], FORMAT_NAMES) for ps in parsed),
+        entropy=tuple(sum(s.entropy_sum for s in samples) / t if t else 0.0 for samples, t in zip(rows, tokens)),
+        first_entropy=tuple(sum(s.first_entropy for s in samples) / max(1, len(samples)) for samples in rows),
+        tokens=tokens,
+        format_correct=tuple(format_shares([f if a == answer else "-" for f, a in ps], FORMAT_NAMES)
+                             for (_, answer), ps in zip(problems, parsed)),
         seconds=round(seconds, 3),
         samples_per_second=round(len(problems) * n / seconds, 1) if seconds else None,
         examples=tuple(s.text for s in rows[0][:4]) if rows else (),
@@ -150,7 +160,7 @@ class Lab:
     def sample(self, model_dir: Path, problems: Problems, n: int, tag: str = "final") -> Sampled:
         """`evaluate` with the configured sampler, cached as JSON beside the model."""
         cfg = self.cfg
-        key = config_hash(cfg.eval, cfg.sampler, problems, n, cfg.rl.max_completion_length)
+        key = config_hash(cfg.eval, cfg.sampler, problems, n, cfg.rl.max_completion_length, SAMPLED_VERSION)
         cached = Path(model_dir) / f"eval-{tag}-{key}.json"
         if cached.exists():
             return Sampled.model_validate_json(cached.read_text())
@@ -159,7 +169,7 @@ class Lab:
         self.say(f"phase sample: {Path(model_dir).name} ({len(problems)} problems x {n})")
         with self.timed("sample"):
             sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size)
-            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length)
+            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, SAMPLED_VERSION)
         cached.write_text(out.model_dump_json())
         return out
 

@@ -40,12 +40,25 @@ class _Stored(BaseModel):
 # --- measurements -------------------------------------------------------------------
 
 
+SAMPLED_VERSION = "2"  # bump when a field's meaning changes: cached samples of another version are redrawn
+
+
 class Sampled(_Frozen):
-    """One model sampled n times on each held-out problem; tuples are in problem order."""
+    """One model sampled n times on each held-out problem; tuples are in problem order.
+
+    Entropies are in nats at the sampling temperature. `entropy` is pooled over tokens
+    (a problem's summed token entropies over its summed tokens), so a longer completion
+    of predictable characters does not read as "entropy falls" the way a mean of
+    per-completion means did; `first_entropy` is the first token's (where the toy
+    world's format is chosen), averaged over the problem's samples.
+    """
 
     counts: tuple[int, ...]  # correct samples per problem (of n)
     formats: tuple[dict[str, float], ...]  # share of each of FORMAT_NAMES among a problem's samples
-    entropy: tuple[float, ...]  # mean token entropy (nats) of a problem's samples
+    entropy: tuple[float, ...]  # token entropy pooled over all tokens of a problem's samples
+    first_entropy: tuple[float, ...] = ()  # first-token entropy, mean over a problem's samples
+    tokens: tuple[int, ...] = ()  # generated tokens of a problem's samples (the pooling weights)
+    format_correct: tuple[dict[str, float], ...] = ()  # share of a problem's samples in a format and correct
     seconds: float = 0.0
     samples_per_second: float | None = None
     examples: tuple[str, ...] = ()
@@ -58,9 +71,26 @@ class Sampled(_Frozen):
         """The share of each format, averaged over problems."""
         return {f: sum(self.format_column(f)) / max(1, len(self.formats)) for f in FORMAT_NAMES}
 
+    def format_accuracy(self) -> dict[str, float | None]:
+        """Share correct among the samples of each format (None where a format was never drawn)."""
+        out: dict[str, float | None] = {}
+        for f in FORMAT_NAMES:
+            drawn = sum(self.format_column(f))
+            right = sum(p.get(f, 0.0) for p in self.format_correct)
+            out[f] = right / drawn if drawn and self.format_correct else None
+        return out
+
     @property
     def mean_entropy(self) -> float:
+        """Token entropy pooled over every token of every sample (mean over problems without `tokens`)."""
+        if len(self.tokens) == len(self.entropy) and sum(self.tokens):
+            return sum(e * t for e, t in zip(self.entropy, self.tokens)) / sum(self.tokens)
         return sum(self.entropy) / max(1, len(self.entropy))
+
+    @property
+    def mean_first_entropy(self) -> float:
+        """First-token entropy, mean over problems."""
+        return sum(self.first_entropy) / max(1, len(self.first_entropy))
 
     def accuracy(self, n: int) -> float:
         """Share of all samples that are correct, for n samples per problem."""

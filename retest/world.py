@@ -9,9 +9,9 @@ of those formats (and their share of wrong solutions) *is* the prior we control:
 - ``B`` compact:      ``3+20=23>23`` (the product done in the head)
 - ``C`` answer only:  ``>23``
 
-The answer follows the last ``>``; the format is read from the number of ``=`` signs
-before it. Everything is generated from `WorldConfig.seed`: the same config gives the
-same split and the same corpus.
+A completion is scored only when it is one of these formats written out in full
+(`parse`); anything else, a truncated one included, is "other" and wrong. Everything
+is generated from `WorldConfig.seed`: the same config gives the same split and corpus.
 """
 
 from __future__ import annotations
@@ -116,25 +116,54 @@ def corpus(config: WorldConfig) -> list[tuple[str, str]]:
     return out
 
 
-_INT = re.compile(r"-?\d+")
+# A completion is one of the three formats written out in full, or it is malformed
+# ("other", never correct): no fall-back to "the last number", so a completion cut off
+# before its `>answer` (or with anything after it) scores wrong.
+_NUM = r"(\d+)"
+_FORMS = {
+    "A": re.compile(rf"{_NUM}\*{_NUM}={_NUM};{_NUM}\+{_NUM}={_NUM}>{_NUM}"),
+    "B": re.compile(rf"{_NUM}\+{_NUM}={_NUM}>{_NUM}"),
+    "C": re.compile(rf">{_NUM}"),
+}
+
+
+def parse(completion: str) -> tuple[str, int | None]:
+    """(format, answer) of a completion, strictly; ("other", None) unless it is a whole A, B or C.
+
+    - A ``x*y=m;u+v=s>s``: the product's result `m` is one of the sum's addends (the chain
+      links) and the answer repeats the sum's result;
+    - B ``u+v=s>s``: the answer repeats the sum's result;
+    - C ``>s``.
+
+    Surrounding whitespace is ignored; the arithmetic of a step is not checked (a wrong
+    step is a wrong answer, not a malformed one).
+    """
+    text = completion.strip()
+    for fmt, form in _FORMS.items():
+        m = form.fullmatch(text)
+        if m is None:
+            continue
+        n = [int(g) for g in m.groups()]
+        if fmt == "A" and (n[2] not in (n[3], n[4]) or n[5] != n[6]):
+            return "other", None
+        if fmt == "B" and n[2] != n[3]:
+            return "other", None
+        return fmt, n[-1]
+    return "other", None
 
 
 def parse_answer(completion: str) -> int | None:
-    """The answer of a completion: the number after the last `>`, else the last number."""
-    tail = completion.rsplit(">", 1)[1] if ">" in completion else completion
-    found = _INT.findall(tail)
-    return int(found[0] if ">" in completion and found else found[-1]) if found else None
+    """The answer of a well-formed completion (`parse`), else None."""
+    return parse(completion)[1]
 
 
 def classify_format(completion: str) -> str:
-    """A, B or C by the number of `=` before the answer; "other" when malformed."""
-    if ">" not in completion:
-        return "other"
-    equals = completion.rsplit(">", 1)[0].count("=")
-    return {2: "A", 1: "B", 0: "C"}.get(equals, "other")
+    """A, B or C for a well-formed completion (`parse`); "other" when malformed or truncated."""
+    return parse(completion)[0]
 
 
 def is_correct(completion: str, answer: int) -> bool:
+    """Whether a well-formed completion gives `answer`: a malformed one is wrong."""
     return parse_answer(completion) == answer
 
 

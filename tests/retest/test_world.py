@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from retest.world import FORMATS, Problem, WorldConfig, classify_format, corpus, is_correct, solve, split
+from retest.world import FORMATS, Problem, WorldConfig, classify_format, corpus, is_correct, parse, solve, split
 
 
 def test_same_config_same_corpus_and_split() -> None:
@@ -48,3 +48,53 @@ def test_bad_mixture_is_refused_with_the_fix() -> None:
 def test_malformed_completions() -> None:
     assert classify_format("12") == "other" and not is_correct("", 3)
     assert classify_format("1=2=3=4>5") == "other"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2*3=6;1+6=7>7", ("A", 7)),
+    ("2*3=6;6+1=7>7", ("A", 7)),  # a*b+c writes the product first
+    ("2*3=5;1+5=6>6", ("A", 6)),  # a wrong step is a wrong answer, not malformed
+    ("1+6=7>7", ("B", 7)),
+    (">7", ("C", 7)),
+    (" >7\n", ("C", 7)),  # surrounding whitespace
+])
+def test_whole_formats_parse(text: str, expected: tuple[str, int]) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "2*3=6;1+6=7",  # cut before the answer: the old last-number fall-back scored it 7
+    "2*3=6;1+6=7>",  # cut after the arrow
+    "1+6=7",  # B cut before the answer
+    "7",  # a bare number
+    "2*3=6;1+5=7>7",  # A whose chain does not link (6 is not an addend)
+    "2*3=6;1+6=7>8",  # A whose answer is not its sum
+    "1+6=7>8",  # B whose answer is not its sum
+    "2*3=6>6",  # a product alone
+    ">7>7",  # run on
+    ">7;",  # trailing junk
+    ">-7",  # the world has no negative answers
+    "1*6=6;1+6=7;7+0=7>7",  # three steps
+])
+def test_anything_but_a_whole_format_is_other_and_wrong(text: str) -> None:
+    assert parse(text) == ("other", None)
+    assert classify_format(text) == "other" and not is_correct(text, 7)
+
+
+def test_a_problem_files_held_out_rows_are_a_seeded_shuffle(tmp_path) -> None:
+    import dataclasses
+    import json
+
+    from retest.lab import Lab
+    from retest.presets import preset
+
+    rows = [{"prompt": f"q{i}", "answer": i} for i in range(50)]
+    path = tmp_path / "problems.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    cfg = dataclasses.replace(preset("smoke"), base_model_dir=str(tmp_path), problems_file=str(path))
+    train, held = Lab(cfg, tmp_path).problems()
+    assert len(held) == 10 and len(train) == 40 and not {p for p, _ in held} & {p for p, _ in train}
+    assert held != [(f"q{i}", i) for i in range(10)]  # not the file's first rows
+    assert Lab(cfg, tmp_path).problems() == (train, held)  # the same seed, the same split
+    other = dataclasses.replace(cfg, world=dataclasses.replace(cfg.world, seed=1))
+    assert Lab(other, tmp_path).problems()[1] != held
