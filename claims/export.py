@@ -107,6 +107,21 @@ def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
             "label": strength["label"], "may_propose": strength["may_propose"]}
 
 
+def _factorial(session: Session, inquiry: Inquiry) -> dict[str, Any] | None:
+    """The inquiry's latest finished factorial grid, as the answer the tracker measured (toy-world)."""
+    from claims.factorial import HEADLINE, latest_factorial, measured_answer
+
+    stored = latest_factorial(session, inquiry.slug)
+    if stored is None:
+        return None
+    r = stored.record
+    return {"run": stored.id, "preset": r.preset, "executor": r.executor, "status": r.status,
+            "finished": _d(r.finished_at or stored.created_at), "toy_world": r.strength.toy_world,
+            "levels": {k: r.levels[k] for k in ("prior", "optimizer", "pretrain_seed", "rl_seed") if k in r.levels},
+            "shares": {o: r.shares[o].model_dump(exclude_none=True) for o in HEADLINE if o in r.shares},
+            "answer": measured_answer(r)}
+
+
 def build_export(session: Session, inquiry: str | None = None, since: dt.date | None = None,
                  max_tokens: int | None = None, include_machine: bool = False) -> dict[str, Any]:
     """The export as plain data (the JSON format); `render_markdown` turns it into text.
@@ -139,7 +154,7 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
         "inquiry": {"slug": inq.slug, "question": inq.question, "role": inq.prompt_role, "description": inq.description,
                     "summary": inq.summary, "source_notes": [{"question": n.question, "summary": n.summary} for n in inq.notes]},
         "claims": claims, "anchors": anchors, "tasks": inq.prompt_tasks, "since": _d(since),
-        "include_machine": include_machine,
+        "include_machine": include_machine, "factorial": _factorial(session, inq),
         "flagged_left_out": sum(c["flagged_left_out"] for c in claims),
     }
     snapshot = _snapshot(data)
@@ -159,7 +174,7 @@ def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
         "claims": {c["key"]: {"status": c["status"], "text": c["text"], "evidence": sorted(e["id"] for e in c["evidence"]),
                               "verdict": (c["last_retest"] or {}).get("verdict")} for c in data["claims"]},
         "anchors": {a["id"]: a["status"] for a in data["anchors"]},
-    }
+    } | ({"factorial": data["factorial"]["run"]} if data.get("factorial") else {})
 
 
 def _hash(snapshot: dict[str, Any]) -> str:
@@ -188,6 +203,8 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
         old = before.get("anchors", {}).get(aid)
         if old != status:
             out.append(f"anchor arXiv:{aid}: {old or 'new'} -> {status}")
+    if after.get("factorial") and after["factorial"] != before.get("factorial"):
+        out.append(f"toy-world factorial: a new measured answer (run {after['factorial']})")
     return out or ["no changes"]
 
 
@@ -262,7 +279,13 @@ def render_markdown(data: dict[str, Any]) -> str:
     claims = data["claims"]
     settled = [c["key"] for c in claims if c["status"] in SETTLED]
     contested = [c["key"] for c in claims if c["status"] in ("contested", "weakened")]
-    out = [f"# Research prompt: {data['inquiry']['question']}", "", data["inquiry"]["role"], "",
+    out = [f"# Research prompt: {data['inquiry']['question']}", ""]
+    if data.get("factorial"):
+        f = data["factorial"]
+        where = "in the tracker's toy world" if f["toy_world"] else "by the tracker on a small model"
+        out += [f"Measured {where} (factorial run {f['run']}, {f['finished']}; not a literature finding): "
+                f"{f['answer']}", ""]
+    out += [data["inquiry"]["role"], "",
            "What a curated library found\u2014and when (dated claims; treat as perishable; status as reviewed in the tracker):"]
     for c in claims:
         out += _claim_line(c)
