@@ -45,6 +45,7 @@ class WeeklyOptions:
     retest_minutes: float = 30.0
     retest_preset: str = "standard"
     export: bool = True
+    factorial_every: int = 0  # weeks between weekly-preset factorial grids; 0: never
 
 
 @dataclass
@@ -66,6 +67,7 @@ class WeeklyState:
     failures: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     interrupted: bool = False
+    factorial: list[str] = field(default_factory=list)  # what the scheduled factorial grid did, or why not
 
 
 def ensure_claims(store: Store, say: Say) -> str | None:
@@ -139,6 +141,11 @@ def _work(store: Store, settings: Settings, options: WeeklyOptions, say: Say, do
         done.timings["retests"] = time.monotonic() - t
     done.failures += [f"retest {r.claim} {r.protocol}: failed (log kept in run #{r.id})"
                       for r in done.retests if r.status == FAILED]
+    t = time.monotonic()
+    try:
+        run_due_factorial(store, settings, options, say, done)
+    finally:
+        done.timings["factorial"] = time.monotonic() - t
 
 
 def _jsonable(options: WeeklyOptions) -> dict[str, Any]:
@@ -179,6 +186,54 @@ def run_due_retests(store: Store, settings: Settings, options: WeeklyOptions, sa
             say("interrupted: no further retests this run")
             continue
         by_target[target] = outcome.id
+
+
+FACTORIAL_ESTIMATE_S = 15 * 60  # the weekly preset's bound on a quiet 2-core machine (issue 15), until one ran
+
+
+def run_due_factorial(store: Store, settings: Settings, options: WeeklyOptions, say: Say, done: WeeklyState,
+                      grid: Any = None) -> None:
+    """The weekly-preset factorial grid of the inquiry, when `--factorial-every N` says it is
+    due and the retest budget left (`--retest-minutes` less the retests' time) fits it.
+
+    The time it needs is the last weekly grid's duration (15 minutes before any ran); a
+    grid that does not fit is skipped with the reason and runs on a later week.
+    """
+    from agent.factorial import run_and_store
+    from claims.factorial import factorial_due, factorial_runs, latest_factorial
+
+    if options.factorial_every <= 0 or done.interrupted:
+        return
+    try:
+        with store.read() as s:
+            last = latest_factorial(s)
+            timed = [r.record.seconds for r in factorial_runs(s, limit=10)
+                     if r.record.preset == "weekly" and r.record.status in ("succeeded", "partial")]
+    except ClaimsError as exc:
+        done.failures.append(f"factorial: {exc}")
+        return
+    due, why = factorial_due(last.record.finished_at if last else None, utcnow(), options.factorial_every)
+    if not due:
+        done.factorial.append(f"not due: {why}")
+        return
+    needs = timed[0] if timed else FACTORIAL_ESTIMATE_S
+    left = options.retest_minutes * 60 - done.timings.get("retests", 0.0)
+    if left < needs:
+        done.factorial.append(f"skipped: {left / 60:.1f} min of --retest-minutes left, the weekly grid needs about "
+                              f"{needs / 60:.1f} min; it runs on a later week")
+        say(f"factorial: {done.factorial[-1]}")
+        return
+    say(f"factorial grid (weekly preset): due because {why}")
+    out = run_and_store(store, settings.retest_cache_dir / "factorial", preset="weekly", say=say,
+                        reason=f"weekly job: {why}", actor="weekly", grid=grid)
+    r = out.record
+    done.factorial.append(f"run {out.id} ({r.preset} preset, {r.executor}): {r.status} in {r.seconds:.0f} s; "
+                          + "; ".join(out.notes or [f"proposal(s) {', '.join(map(str, out.proposals))}"]))
+    if out.interrupted:
+        done.interrupted = True
+        done.failures.append(f"factorial run {out.id}: interrupted (Ctrl-C); finished cells stay cached")
+    elif r.status == FAILED:
+        done.failures.append(f"factorial run {out.id}: failed (log kept in the run)")
 
 
 def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset: str, say: Say) -> RetestOutcome:
@@ -235,7 +290,7 @@ def build_report(store: Store, run_id: int, started: dt.datetime, done: WeeklySt
         judge_failures=summary.judge_failures if summary else 0,
         source=_source(summary), source_error=summary.source_error if summary else None, imported=done.imported,
         claims_checked=facts.claims_checked, new_evidence=facts.new_evidence, anchor_problems=facts.anchor_problems,
-        retests=done.retests, retests_skipped=done.skipped, proposals_new=facts.proposals_new,
+        retests=done.retests, retests_skipped=done.skipped, factorial=done.factorial, proposals_new=facts.proposals_new,
         proposals_pending=facts.proposals_pending, failures=done.failures,
         timings={k: round(v, 1) for k, v in done.timings.items()},
         api_requests=ApiRequests(arxiv=summary.requests if summary else 0,

@@ -101,6 +101,7 @@ class WeeklyReport(_Model):
     anchor_problems: list[AnchorProblem]
     retests: list[RetestOutcome]
     retests_skipped: list[str]
+    factorial: list[str] = []  # the scheduled factorial grid: what it did, or why it did not run
     proposals_new: list[int]
     proposals_pending: list[PendingProposal]
     failures: list[str]
@@ -211,7 +212,8 @@ def render_report(report: WeeklyReport) -> str:
         out.append(f"- {r.claim} `{r.protocol}` ({run_label(r.preset)}): {r.status}, verdict **{r.verdict or '-'}**"
                    f"{_fmt_effect(r)} in {r.duration_s:.0f} s" + (f" \u2014 {r.summary}" if r.summary else "") + weight)
     out += [f"- skipped: {s}" for s in report.retests_skipped]
-    if not report.retests and not report.retests_skipped:
+    out += [f"- factorial grid: {s}" for s in report.factorial]
+    if not report.retests and not report.retests_skipped and not report.factorial:
         out.append("- none due")
     out += ["", f"## Proposals waiting for review ({len(report.proposals_pending)}, {len(report.proposals_new)} new)", ""]
     for p in report.proposals_pending:

@@ -28,6 +28,9 @@ def weekly(
     max_retests: int = typer.Option(3, min=0, help="At most this many retests this run (the rest stay queued)."),
     retest_minutes: float = typer.Option(30.0, min=0, callback=finite, help="Start no retest after this many minutes of retesting."),
     retest_preset: Preset = typer.Option("standard", help="Retest preset: smoke, standard or gpu."),
+    factorial_every: int = typer.Option(0, "--factorial-every", min=0, max=520,
+                                        help="Run the weekly-preset prior x optimizer grid every N weeks, within "
+                                             "--retest-minutes (0: never)."),
     no_export: bool = typer.Option(False, "--no-export", help="Do not write the refreshed prompt beside the report."),
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text, or json to print the report's JSON on stdout."),
 ) -> None:
@@ -49,7 +52,8 @@ def weekly(
     settings = load_settings()
     say = Progress()
     options = WeeklyOptions(corpus=resolve_corpus(corpus), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
-                            retest_minutes=retest_minutes, retest_preset=retest_preset.value, export=not no_export)
+                            retest_minutes=retest_minutes, retest_preset=retest_preset.value, export=not no_export,
+                            factorial_every=factorial_every)
     with run_lock(settings.resolved_home / "weekly.lock", say):
         store = open_db(settings)
         say(f"weekly run: database {store.where}")
