@@ -1,11 +1,15 @@
-"""Benchmark of the retest engine: time per phase for a preset, sampler vs naive loop.
+"""Benchmark of the retest engine: every protocol at a preset, time per protocol and phase.
 
 Usage: python benchmarks/retest_bench.py [--preset smoke|standard] [--cache DIR]
+                                         [--protocols a,b,...] [--json FILE]
 
-Prints: corpus and pretraining (tokens/s), GRPO (steps/s), sampling (samples/s),
-measurements, the whole run, and the batched sampler's samples/s against a naive
-one-prompt-one-sample loop on the same model in the same run (ratio). A fresh cache
-directory is used unless --cache is given, so pretraining and GRPO are timed.
+Prints: corpus and pretraining (tokens/s), GRPO (steps/s), sampling (samples/s), each
+protocol's wall time (the shared blocks are built by the first protocol that needs
+them and reused by the rest, as in the weekly job) with its phase split, verdict and
+flags, all protocols together (wall and CPU time, load average before and after),
+and the batched sampler's samples/s against a naive one-prompt-one-sample loop on the
+same model in the same run (ratio). A fresh cache directory is used unless --cache is
+given, so pretraining and GRPO are timed.
 """
 
 from __future__ import annotations
@@ -23,20 +27,26 @@ def main() -> None:
     parser.add_argument("--preset", default="smoke", choices=["smoke", "standard"])
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--naive-samples", type=int, default=64)
+    parser.add_argument("--protocols", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from retest.presets import preset
+    from retest.protocols import PROTOCOLS
     from retest.runner import run_protocol
     from retest.sampler import NaiveSampler, TransformersSampler
     from retest.world import split
 
     cache = args.cache or Path(tempfile.mkdtemp(prefix="retest-bench-"))
     print(f"preset {args.preset}, cache {cache}, load average {os.getloadavg()[0]:.2f}")
+    names = [n for n in args.protocols.split(",") if n] or list(PROTOCOLS)
+    load_before = os.getloadavg()[0]
     t0, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
     results = {}
-    for name in ("passk-boundary", "format-collapse", "update-sparsity"):
+    for name in names:
         t = time.monotonic()
+        print(f"running {name} ...", flush=True)
         r = run_protocol(name, args.preset, cache_dir=cache, artifacts_dir=cache / "artifacts")
         results[name] = (r, time.monotonic() - t)
         if r.status != "succeeded":
@@ -45,7 +55,7 @@ def main() -> None:
     wall = time.monotonic() - t0
     cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu0
 
-    first = results["passk-boundary"][0]
+    first = results.get("passk-boundary", next(iter(results.values())))[0]
     m = first.metrics
     base = m.base_model
     print(f"\n{'phase':<28}{'seconds':>10}  figure")
@@ -57,11 +67,27 @@ def main() -> None:
     for key, value in m.timings.items():
         if key.startswith(("sample", "measure")):
             print(f"{key:<28}{value:>10.2f}")
+    print(f"\n{'protocol':<22}{'claim':>6}{'seconds':>10}  phases (s); verdict, effect [95% interval]; flags")
     for name, (r, secs) in results.items():
-        print(f"{'protocol ' + name:<28}{secs:>10.2f}  {r.verdict}, effect {r.effect_size:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]")
-    print(f"{'all three protocols':<28}{wall:>10.2f}  (CPU time of this process {cpu:.1f} s)")
+        phases = ", ".join(f"{k} {v:.0f}" for k, v in r.metrics.timings.items() if k != "total")
+        print(f"{name:<22}{PROTOCOLS[name].claim_hint:>6}{secs:>10.1f}  {phases}; {r.verdict}, "
+              f"{r.effect_size:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]; {len(r.flags)} flag(s)")
+    print(f"{'all protocols':<28}{wall:>10.1f}  (CPU time of this process {cpu:.1f} s; "
+          f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)")
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps({
+            "preset": args.preset, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+            "load_before": load_before, "load_after": os.getloadavg()[0],
+            "protocols": {n: {"seconds": round(sec, 1), "verdict": r.verdict, "effect": r.effect_size,
+                              "low": r.ci_low, "high": r.ci_high, "flags": list(r.flags),
+                              "timings": r.metrics.timings, "summary": r.summary}
+                          for n, (r, sec) in results.items()}}, indent=1))
 
     cfg = preset(args.preset)
+    if not first.artifacts or not first.artifacts.runs:
+        return
     model_dir = Path(first.artifacts.runs[0]) / "checkpoints" / "step-0000"
     prompts = [p.prompt for p in split(cfg.world)[1]]
     n = cfg.eval.samples
