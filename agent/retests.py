@@ -51,10 +51,16 @@ def _strength(result: RetestResult) -> RunStrength:
         rl_seeds=tuple(cfg.seeds),
         pretrain_seeds=() if cfg.base_model_dir else tuple(cfg.pretrain_seeds),  # a local model: one fixed prior, no draw
         interval=result.interval_over,
-        interval_spans_seeds=result.interval_over == "seeds",
+        interval_spans_seeds=spans_seeds(result.interval_over),
         flags=result.flags,
         toy_world=cfg.base_model_dir is None,
     )
+
+
+def spans_seeds(interval_over: str) -> bool:
+    """Whether an interval resamples runs (a t interval over seeds, a hierarchical bootstrap), not
+    only the problems of one run."""
+    return interval_over == "seeds" or ("seeds" in interval_over and "single seed" not in interval_over)
 
 
 def failed_start(protocol: str, preset: str, log: str, reason: str | None = None) -> RetestRecord:
