@@ -32,6 +32,7 @@ nav = st.navigation(
         st.Page(VIEWS / "claim.py", title="Claim", icon=":material/article:"),
         st.Page(VIEWS / "review.py", title="Review queue", icon=":material/rule:"),
         st.Page(VIEWS / "retests.py", title="Retests", icon=":material/science:"),
+        st.Page(VIEWS / "factorial.py", title="Factorial", icon=":material/grid_on:"),
         st.Page(VIEWS / "add.py", title="Add claim", icon=":material/add_circle:"),
         st.Page(VIEWS / "export.py", title="Export", icon=":material/download:"),
     ]
