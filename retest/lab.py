@@ -62,10 +62,20 @@ def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, m
 
 
 def load_weights(model_dir: Path) -> dict[str, Any]:
-    """The model's parameters as numpy arrays (safetensors)."""
-    from safetensors.numpy import load_file
+    """The model's parameters as numpy arrays (safetensors, one file or shards).
 
-    return load_file(str(Path(model_dir) / "model.safetensors"))
+    bf16 tensors (a real model's checkpoint) come back as fp32, exactly: numpy has no bf16.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    out: dict[str, Any] = {}
+    for shard in sorted(Path(model_dir).glob("*.safetensors")):
+        for name, t in load_file(str(shard)).items():
+            out[name] = (t.float() if t.dtype in (torch.bfloat16, torch.float16) else t).numpy()
+    if not out:
+        raise FileNotFoundError(f"no safetensors weights in {model_dir}")
+    return out
 
 
 def weight_change(base_w: dict[str, Any], new_w: dict[str, Any]) -> WeightChange:
@@ -200,7 +210,7 @@ class Lab:
             ps_id = 0 if ps is None else ps
             base_stats = base_stats or stats
             bases[ps_id] = self.sample(base_dir, eval_problems, cfg.eval.samples)
-            base_w = load_weights(base_dir) if not cfg.base_model_dir else None
+            base_w = None  # the fp32 base as the runs trained from it (their step 0), own or local model
             for seed in cfg.seeds:
                 run_dir, train_stats = self.rl(base_dir, train, seed)
                 series = []
@@ -211,11 +221,10 @@ class Lab:
                                              accuracy=ev.accuracy(cfg.eval.checkpoint_samples)))
                 final_dir = ckpts[-1][1]
                 final = self.sample(final_dir, eval_problems, cfg.eval.samples)
-                weights = None
-                if base_w is not None:
-                    self.say(f"phase measure: weights of seed {seed}")
-                    with self.timed("measure"):
-                        weights = weight_change(base_w, load_weights(final_dir))
+                self.say(f"phase measure: weights of seed {seed}")
+                with self.timed("measure"):
+                    base_w = base_w if base_w is not None else load_weights(ckpts[0][1])
+                    weights = weight_change(base_w, load_weights(final_dir))
                 runs.append(SeedRun(seed=seed, pretrain_seed=ps_id, run_dir=str(run_dir), train=train_stats,
                                     checkpoints=tuple(series), final=final, weights=weights))
         first = next(iter(bases))

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from retest.world import WorldConfig
@@ -125,6 +126,16 @@ class RetestConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def validate(self) -> RetestConfig:
+        """This config, after checking a local model and problem file (`check_local_inputs`).
+
+        The gpu preset needs both; any preset given one needs the other. Raises ValueError
+        with one line that says what to pass, before any work.
+        """
+        if self.preset == "gpu" or self.base_model_dir or self.problems_file:
+            check_local_inputs(self.base_model_dir, self.problems_file, self.preset)
+        return self
+
     def with_seeds(self, n: int) -> RetestConfig:
         if n < 1:
             raise ValueError("seeds must be at least 1")
@@ -166,12 +177,13 @@ def _standard() -> RetestConfig:
 
 
 def _gpu() -> RetestConfig:
-    # A real local model and problem file, vLLM sampling; set base_model_dir and
-    # problems_file (claims retest run --model-dir/--problems) before running.
+    # A real local model and problem file, vLLM sampling; `preset("gpu", model_dir, problems_file)`
+    # (claims retest run --model-dir/--problems) sets and checks them. Completions up to 1,024
+    # tokens (a reasoning model's solutions; rl.max_completion_length, also the sampling cap).
     return RetestConfig(
         preset="gpu",
         rl=RLConfig(steps=200, prompts_per_step=16, group_size=8, lr=1e-6, beta=0.0,
-                    max_completion_length=256, checkpoint_every=25, use_vllm=True),
+                    max_completion_length=1024, checkpoint_every=25, use_vllm=True),
         eval=EvalConfig(problems=200, samples=64, checkpoint_problems=64, checkpoint_samples=16),
         seeds=(0, 1, 2),
         sampler="vllm",
@@ -183,8 +195,80 @@ PRESETS: tuple[str, ...] = tuple(_BUILDERS)
 """The preset names, in order: the one list the CLI and the weekly job check against."""
 
 
-def preset(name: str) -> RetestConfig:
-    """The named preset; raises ValueError naming the choices."""
+def preset(name: str, model_dir: str | Path | None = None, problems_file: str | Path | None = None) -> RetestConfig:
+    """The named preset, with a local model and problem file when given (checked: `validate`).
+
+    Raises ValueError naming the choices, or saying what the gpu preset needs.
+    """
     if name not in _BUILDERS:
         raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    return _BUILDERS[name]()
+    cfg = _BUILDERS[name]()
+    if model_dir is not None or problems_file is not None:
+        cfg = dataclasses.replace(cfg, base_model_dir=str(model_dir) if model_dir is not None else None,
+                                  problems_file=str(problems_file) if problems_file is not None else None)
+    return cfg.validate()
+
+
+# --- a local model and its problem file (the gpu preset) -------------------------------
+
+MODEL_HELP = "--model-dir DIR (base_model_dir: a local Hugging Face model directory with config.json)"
+PROBLEMS_HELP = '--problems FILE.jsonl (problems_file: JSON lines {"prompt": "...", "answer": <integer>})'
+MIN_PROBLEMS = 2  # at least one held out and one to train on
+
+
+def check_local_inputs(model_dir: str | Path | None, problems_file: str | Path | None, preset_name: str = "gpu") -> None:
+    """Raise ValueError, one line saying what to pass, unless both inputs are usable.
+
+    The model directory needs config.json, safetensors weights and a tokenizer; the
+    problem file at least `MIN_PROBLEMS` rows, each a JSON object with a text "prompt"
+    and an integer "answer".
+    """
+    if model_dir is None and problems_file is None:
+        raise ValueError(f"the {preset_name} preset needs a local model and its problems: pass {MODEL_HELP} "
+                         f"and {PROBLEMS_HELP}")
+    if model_dir is None or problems_file is None:
+        missing = MODEL_HELP if model_dir is None else PROBLEMS_HELP
+        raise ValueError(f"give --model-dir and --problems together: pass {missing}")
+    model = Path(model_dir)
+    if not model.is_dir():
+        raise ValueError(f"--model-dir {model} is not a directory: pass {MODEL_HELP}")
+    if not (model / "config.json").is_file():
+        raise ValueError(f"--model-dir {model} has no config.json: pass {MODEL_HELP}")
+    if not any(model.glob("*.safetensors")):
+        raise ValueError(f"--model-dir {model} has no *.safetensors weights: save the model with "
+                         f"save_pretrained (safetensors) and pass {MODEL_HELP}")
+    if not any((model / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")):
+        raise ValueError(f"--model-dir {model} has no tokenizer (tokenizer.json): save the tokenizer beside the "
+                         f"model and pass {MODEL_HELP}")
+    _check_problems(Path(problems_file))
+
+
+def _check_problems(path: Path) -> None:
+    if not path.is_file():
+        raise ValueError(f"--problems {path} is not a file: pass {PROBLEMS_HELP}")
+    rows = 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for i, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"--problems {path}: line {i} is not JSON ({exc.msg}): pass {PROBLEMS_HELP}") from None
+            ok = (isinstance(row, dict) and isinstance(row.get("prompt"), str) and row["prompt"].strip()
+                  and _is_integer(row.get("answer")))
+            if not ok:
+                raise ValueError(f"--problems {path}: line {i} needs a text \"prompt\" and an integer \"answer\": "
+                                 f"pass {PROBLEMS_HELP}")
+            rows += 1
+    if rows < MIN_PROBLEMS:
+        raise ValueError(f"--problems {path} has {rows} problem(s), at least {MIN_PROBLEMS} needed "
+                         f"(held out and trained on): pass {PROBLEMS_HELP}")
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().lstrip("-").isdigit()

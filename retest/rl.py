@@ -1,9 +1,18 @@
 """GRPO on the toy world through TRL's `GRPOTrainer`, with checkpoints for measuring.
 
+Precision: the policy is always loaded in fp32 (`load_policy`), whatever dtype the
+checkpoint was saved in (Qwen-class models are saved in bf16, and transformers loads
+them so by default): AdamW then keeps fp32 master weights, and updates smaller than
+bf16's spacing still land (pure-bf16 training would manufacture the very sparsity C2
+measures). Where CUDA supports bf16 the forward passes run under bf16 autocast
+(``bf16=True``), with micro-batches of one group and activation checkpointing.
+
 CPU settings measured on this machine: fp32 (``bf16=False``: bf16 on this AVX2 CPU
 is 8x slower), no gradient checkpointing, ``use_cpu=True``, no dataloader workers,
 learning rate near 1e-4 for a model trained from scratch (1e-6 does not move it).
 ``per_device_train_batch_size`` counts completions, so it is prompts x group size.
+With ``RLConfig.use_vllm`` on CUDA, generation runs in TRL's vLLM colocate mode (one
+engine for the whole run, asleep during the optimizer step).
 
 The run is cached under ``cache_dir/rl-<hash of base, RL config, seed, prompts>`` with its
 checkpoints (``checkpoints/step-NNNN``, step 0 being the base) and TRL's per-step
@@ -33,15 +42,37 @@ REWARDS: dict[str, Callable[..., list[float]]] = {"correct": correctness_reward}
 (`prompts`, `completions` and the dataset's columns, e.g. `answer`). Protocols add theirs."""
 
 
-def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
+VLLM_TRAIN_MEMORY = 0.3  # share of GPU memory for TRL's colocated vLLM engine (TRL's default)
+
+
+def load_policy(model_dir: Path | str):  # -> PreTrainedModel
+    """The model in `model_dir` with fp32 weights, whatever dtype it was saved in."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
+
+
+def mixed_precision() -> bool:
+    """Whether to train under bf16 autocast: only where CUDA supports bf16 (the CPU here is 8x slower)."""
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+
+
+def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int, max_prompt_tokens: int = 0):  # -> GRPOConfig
     import torch
     from trl import GRPOConfig
 
     cuda = torch.cuda.is_available()
+    # on a GPU: one group per micro-batch (a real model's 128 long completions do not fit at
+    # once); on the CPU the whole batch at once, as measured (and as the cached runs were made)
+    micro = cfg.group_size if cuda else cfg.prompts_per_step * cfg.group_size
     kwargs: dict[str, Any] = dict(
         output_dir=str(out_dir / "trainer"),
         max_steps=cfg.steps,
-        per_device_train_batch_size=cfg.prompts_per_step * cfg.group_size,
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=cfg.prompts_per_step * cfg.group_size // micro,
         num_generations=cfg.group_size,
         learning_rate=cfg.lr,
         lr_scheduler_type="constant",
@@ -57,8 +88,8 @@ def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
         report_to="none",
         seed=seed,
         data_seed=seed,
-        bf16=False,
-        activation_checkpointing=False,  # TRL defaults it on; on this CPU it only costs time
+        bf16=mixed_precision(),  # autocast over the fp32 master weights of `load_policy`
+        activation_checkpointing=cuda,  # TRL defaults it on; on this CPU it only costs time
         use_cpu=not cuda,
         dataloader_num_workers=0,
         disable_tqdm=True,
@@ -72,7 +103,12 @@ def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int):  # -> GRPOConfig
         entropy_target=cfg.entropy_target,
     )
     if kwargs["use_vllm"]:
-        kwargs["vllm_mode"] = "colocate"
+        kwargs.update(
+            vllm_mode="colocate",  # one engine in this process for the whole run, fed the new weights each step
+            vllm_enable_sleep_mode=True,  # weights and KV cache freed during the optimizer step
+            vllm_gpu_memory_utilization=VLLM_TRAIN_MEMORY,
+            vllm_max_model_length=max_prompt_tokens + cfg.max_completion_length if max_prompt_tokens else None,
+        )
     return GRPOConfig(**kwargs)
 
 
@@ -86,15 +122,15 @@ def train_grpo(
 ) -> dict[str, Any]:
     """Run GRPO from `base_dir` on `prompts` [(prompt, answer)]; checkpoints in out_dir."""
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from transformers import AutoTokenizer, TrainerCallback
     from trl import GRPOTrainer
 
     say = progress or (lambda _m: None)
     ckpt_root = out_dir / "checkpoints"
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(str(base_dir))
-    model.save_pretrained(ckpt_root / "step-0000")
+    model = load_policy(base_dir)
+    model.save_pretrained(ckpt_root / "step-0000")  # the base weights as trained from: C2 compares against them
     tokenizer.save_pretrained(ckpt_root / "step-0000")
     data = Dataset.from_dict({"prompt": [p for p, _ in prompts], "answer": [a for _, a in prompts]})
 
@@ -113,7 +149,7 @@ def train_grpo(
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=REWARDS[cfg.reward],
-        args=_trainer_args(cfg, out_dir, seed),
+        args=_trainer_args(cfg, out_dir, seed, max(len(tokenizer(p).input_ids) for p, _ in prompts)),
         train_dataset=data,
         processing_class=tokenizer,
         callbacks=[Checkpoints()],
@@ -125,15 +161,28 @@ def train_grpo(
     trainer.train()
     seconds = time.monotonic() - t0
     history = [h for h in trainer.state.log_history if "reward" in h]
+    epoch = float(trainer.state.epoch or 0)
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)
+    del trainer, model  # free the GPU (and TRL's vLLM engine) before the next block
+    _free_accelerator()
     return {
         "seconds": round(seconds, 2),
         "steps_per_second": round(cfg.steps / seconds, 3) if seconds else None,
         "reward": [round(float(h["reward"]), 4) for h in history],
         "entropy": [round(float(h["entropy"]), 4) for h in history if "entropy" in h],
         "kl": [round(float(h["kl"]), 5) for h in history if "kl" in h],
-        "epoch_at_end": round(float(trainer.state.epoch or 0), 3),
+        "epoch_at_end": round(epoch, 3),
     }
+
+
+def _free_accelerator() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def rl_key(base_key: str, prompts: list[tuple[str, int]], cfg: RLConfig, seed: int) -> str:

@@ -191,7 +191,7 @@ def run_protocol(
     if name not in PROTOCOLS:
         raise ValueError(f"unknown protocol {name!r}: choose one of {', '.join(PROTOCOLS)}")
     spec = PROTOCOLS[name]
-    cfg = config or load_preset(preset)
+    cfg = (config or load_preset(preset)).validate()  # a gpu run without its model or problems stops here
     if seeds is not None:
         cfg = cfg.with_seeds(seeds)
     lines: list[str] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from enum import Enum
 from pathlib import Path
@@ -56,7 +55,7 @@ def protocols(
 def run(
     protocol: str = typer.Argument(..., help="Protocol name (see `claims retest protocols`)."),
     claim: str = typer.Option(..., "--claim", help="Key of the claim the result is recorded for, e.g. C1."),
-    preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu."),
+    preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu (needs --model-dir and --problems)."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of RL seeds (overrides the preset)."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", exists=True, file_okay=False,
                                              help="gpu preset: a local Hugging Face model directory (with --problems)."),
@@ -81,8 +80,10 @@ def run(
     from retest.protocols import PROTOCOLS
     from retest.runner import run_protocol
 
-    if bool(model_dir) != bool(problems):
-        raise BadInput("give --model-dir and --problems together (a local model and its problem file)")
+    try:  # the gpu preset's model directory and problem file, checked before anything runs
+        config = load_preset(preset.value, model_dir=model_dir, problems_file=problems)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     if protocol not in PROTOCOLS:
         raise BadInput(f"unknown protocol {protocol!r}: choose one of {', '.join(PROTOCOLS)}")
     settings = load_settings()
@@ -94,10 +95,6 @@ def run(
 
         if s.scalar(select(Claim.id).where(Claim.key == claim)) is None:
             raise BadInput(f"no claim {claim!r}: try `claims list`")
-    config = load_preset(preset.value)
-    if model_dir or problems:
-        config = dataclasses.replace(config, base_model_dir=str(model_dir) if model_dir else None,
-                                     problems_file=str(problems) if problems else None)
     progress = Progress()
     result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=settings.retest_cache_dir,
                           artifacts_dir=settings.retest_artifacts_dir, progress=progress.log, config=config)
