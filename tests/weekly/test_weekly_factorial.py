@@ -98,3 +98,12 @@ def test_ctrl_c_in_the_grid_stops_the_weekly_run_and_is_recorded(bundled_store, 
 def test_the_option_is_validated_where_it_enters(home):
     r = claims("weekly", "--factorial-every", "-1", env=clean_env(home))
     assert r.returncode == 2 and "--factorial-every" in r.stderr
+
+
+def test_the_report_says_what_the_factorial_grid_did():
+    from claims.reports import render_report
+    from tests.weekly.test_report import report
+
+    text = render_report(report(factorial=["skipped: 4.0 min of --retest-minutes left, the weekly grid needs about 15.0 min"]))
+    assert "- factorial grid: skipped: 4.0 min of --retest-minutes left" in text and "- none due" not in text
+    assert "factorial grid" not in render_report(report())
