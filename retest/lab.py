@@ -126,12 +126,8 @@ class Lab:
         tr, hd = split(world or cfg.world)
         return [(p.prompt, p.answer) for p in tr], [(p.prompt, p.answer) for p in hd]
 
-    def base(self, pretrain_seed: int | None = None, world: WorldConfig | None = None,
-             make_corpus: Callable[[WorldConfig], list[tuple[str, str]]] | None = None) -> tuple[Path, dict[str, Any]]:
-        """The base model (pretrained here and cached, or the config's local model).
-
-        `make_corpus`: a corpus generator other than the world's own (C5b's confidence world).
-        """
+    def base(self, pretrain_seed: int | None = None, world: WorldConfig | None = None) -> tuple[Path, dict[str, Any]]:
+        """The base model (pretrained here and cached, or the config's local model)."""
         cfg = self.cfg
         if cfg.base_model_dir:
             return Path(cfg.base_model_dir), {"local_model": cfg.base_model_dir}
@@ -141,7 +137,7 @@ class Lab:
         pre = dataclasses.replace(cfg.pretrain, seed=seed)
         self.say(f"phase pretrain: base model, pretraining seed {seed} (cached by config hash)")
         with self.timed("pretrain"):
-            path, stats, reused = ensure_base(world or cfg.world, cfg.model, pre, self.cache_dir, self.say, make_corpus)
+            path, stats, reused = ensure_base(world or cfg.world, cfg.model, pre, self.cache_dir, self.say)
         self.say(f"base model {'reused' if reused else 'pretrained'}: {path}")
         return path, stats
 

@@ -106,19 +106,14 @@ def pretrain(
     cfg: PretrainConfig,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
-    make_corpus: Callable[[WorldConfig], list[tuple[str, str]]] = corpus,
 ) -> dict[str, Any]:
-    """Pretrain a base model from scratch and save it to `out_dir`; returns stats.
-
-    `make_corpus` builds the (prompt, completion) pairs from the world (default: the world's
-    own corpus; a protocol with its own completion format passes its generator).
-    """
+    """Pretrain a base model from scratch and save it to `out_dir`; returns stats."""
     import torch
 
     say = progress or (lambda _m: None)
     t0 = time.monotonic()
     tokenizer = build_tokenizer()
-    pairs = make_corpus(world)
+    pairs = corpus(world)
     texts = [p + c for p, c in pairs]
     encoded = tokenizer(texts, add_special_tokens=True)["input_ids"]  # one batched call
     eos = tokenizer.eos_token_id
@@ -182,14 +177,10 @@ def ensure_base(
     cfg: PretrainConfig,
     cache_dir: Path,
     progress: Callable[[str], None] | None = None,
-    make_corpus: Callable[[WorldConfig], list[tuple[str, str]]] | None = None,
 ) -> tuple[Path, dict[str, Any], bool]:
     """The cached base model directory, pretraining it first if needed.
 
-    A `make_corpus` other than the world's own is part of the cache key (by its qualified name).
     Returns (directory, pretraining stats, reused?).
     """
-    gen = make_corpus or corpus
-    key = config_hash(world, model_cfg, cfg) if make_corpus is None else config_hash(
-        world, model_cfg, cfg, f"{gen.__module__}.{gen.__qualname__}")
-    return cached_build(cache_dir, f"base-{key}", lambda out: pretrain(world, model_cfg, cfg, out, progress, gen))
+    key = config_hash(world, model_cfg, cfg)
+    return cached_build(cache_dir, f"base-{key}", lambda out: pretrain(world, model_cfg, cfg, out, progress))
