@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claims.errors import BadInput
-from claims.factorial import FactorialRecord, StoredFactorial, propose_from_factorial, record_factorial
+from claims.factorial import HEADLINE, FactorialRecord, StoredFactorial, propose_from_factorial, record_factorial
 from claims.models import utcnow
 from claims.retests import RunStrength
 from claims.store import Store
@@ -46,6 +46,19 @@ class FactorialOutcome:
         return self.record.status == "interrupted"
 
 
+def validity_flags(result: FactorialResult) -> tuple[str, ...]:
+    """The flags that weaken the grid as evidence: those raised while it ran (failed cells,
+    Ctrl-C, a headline outcome without shares). Not the design's confounds, stated before
+    the run in its config (they stand beside the answer and in a proposal's rationale; the
+    weekly preset cannot propose anyway), nor a note on an outcome other than the headline
+    ones (pass@256, pass@1), whose shares the finding does not use."""
+    from retest.factorial import OUTCOMES
+
+    stated = set(result.config.get("confounds") or ())
+    side = {*OUTCOMES, *(f"{o}_gain" for o in OUTCOMES)} - set(HEADLINE)
+    return tuple(f for f in result.flags if f not in stated and f.split(":", 1)[0] not in side)
+
+
 def strength_of(result: FactorialResult) -> RunStrength:
     """How strong the grid is as evidence: its seeds (from the cells that finished), interval and flags."""
     done = result.done_cells()
@@ -53,7 +66,7 @@ def strength_of(result: FactorialResult) -> RunStrength:
     pretrain = tuple(sorted({c.pretrain_seed for c in done}))
     return RunStrength(preset=result.preset, rl_seeds=rl, pretrain_seeds=pretrain, interval=INTERVAL,
                        interval_spans_seeds=bool(result.shares) and len(rl) >= 2 and len(pretrain) >= 2,
-                       flags=tuple(result.flags), toy_world=result.toy_world)
+                       flags=validity_flags(result), toy_world=result.toy_world)
 
 
 def to_record(result: FactorialResult, reason: str = "", log: str = "") -> FactorialRecord:

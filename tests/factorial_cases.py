@@ -27,9 +27,12 @@ def shares(prior: float, optimizer: float, interaction: float, width: float = 0.
 
 def make_result(preset: str = "full", executor: str = "local", status: str = "succeeded", rl_seeds: int = 3,
                 pretrain_seeds: int = 2, flags: tuple[str, ...] = (), priors: tuple[str, ...] = PRIORS,
-                optimizers: tuple[str, ...] = OPTIMIZERS, failed: int = 0,
+                optimizers: tuple[str, ...] = OPTIMIZERS, failed: int = 0, confounds: tuple[str, ...] = (),
                 finished: dt.datetime = dt.datetime(2026, 11, 23, 6, 0)) -> FactorialResult:
-    """A grid whose pass@256 depends mostly on the prior (shares 0.6 prior, 0.1 optimizer)."""
+    """A grid whose pass@256 depends mostly on the prior (shares 0.6 prior, 0.1 optimizer).
+
+    `confounds` are stated in the config before the run (like the engine's presets);
+    `flags` are raised while it ran. Both appear in the result's flags."""
     cells = []
     for i, (prior, opt, p, r) in enumerate(product(priors, optimizers, range(pretrain_seeds), range(rl_seeds))):
         pi, oi = priors.index(prior), optimizers.index(opt)
@@ -50,6 +53,6 @@ def make_result(preset: str = "full", executor: str = "local", status: str = "su
         shares={"pass@1": shares(0.15, 0.55, 0.05), "pass@256": shares(0.6, 0.1, 0.05)},
         ranges={"pass@256": {"across_optimizers": 0.06, "across_priors": 0.2}},
         answer="Toy-world: the prior explains more of pass@256 than the optimizer (levels: ...).",
-        flags=list(flags), config={"preset": preset}, environment={"torch": "2.13.0", "cpu_threads": 2},
+        flags=[*confounds, *flags], config={"preset": preset, "confounds": list(confounds)}, environment={"torch": "2.13.0", "cpu_threads": 2},
         started_at=finished - dt.timedelta(minutes=9), finished_at=finished, seconds=540.0,
     )
