@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from retest.factorial.results import OUTCOMES, Cell, FactorialResult, OutcomeShares, Share
-
-if TYPE_CHECKING:
-    pass
 
 FACTORIAL_PRESETS: tuple[str, ...] = ("weekly", "full", "gpu")
 EXECUTORS: tuple[str, ...] = ("local", "ray")
@@ -34,7 +30,8 @@ def run_factorial(
     `executor`: "local" (sequential, in this process) or "ray" (one Ray task per cell;
     `ray_address` or RAY_ADDRESS joins a cluster, else a local one is started). Cells are
     cached in `cache_dir` by their config hash, so a rerun re-trains nothing finished.
-    Raises ValueError for an unknown preset or executor, or "ray" without ray installed.
+    Raises ValueError for an unknown preset or executor; "ray" without Ray installed runs
+    the same cells with the local executor and says so in `flags`.
     """
     from retest.factorial.grid import run_grid
 

@@ -1,0 +1,159 @@
+"""The work of one grid job: build and measure a base model, or train and measure a cell.
+
+Both are plain top-level functions of picklable arguments, so the local executor calls
+them in-process and the Ray executor ships them to workers unchanged. Each writes its
+outcome as JSON under ``cache_dir/factorial/`` (``bases/<key>.json``, ``cells/<key>.json``)
+only when it finished, so a killed grid resumes after its finished jobs; the models
+themselves sit in the retest cache (`retest.lab.Lab`), shared with the protocols.
+
+Outcomes, on the first `problems` held-out problems sampled `samples` (>= 256) times:
+``pass@1``, ``pass@256`` (unbiased estimator), ``reachable`` (share of problems with any
+correct sample among all n), ``kl`` (Monte-Carlo KL(RL || base) on held-out prompts: the
+mean over RL samples of log p_rl - log p_base of the whole completion, both models
+scoring the same tokens), each also as ``<name>_gain`` over the cell's own base model.
+``reachable_new`` / ``reachable_lost`` split the reachable set's change against the base.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from retest.factorial.design import BaseSpec, CellSpec, FactorialConfig, optimizer_config, prior_config
+from retest.measures import pass_at_k
+
+K = 256
+
+
+def outcome_path(cache_dir: Path, kind: str, key: str) -> Path:
+    return Path(cache_dir) / "factorial" / kind / f"{key}.json"
+
+
+def read_outcome(cache_dir: Path, kind: str, key: str) -> dict[str, Any] | None:
+    """A finished job's JSON, or None (missing or unreadable: the job runs again)."""
+    path = outcome_path(cache_dir, kind, key)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write(cache_dir: Path, kind: str, key: str, data: dict[str, Any]) -> None:
+    path = outcome_path(cache_dir, kind, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{time.monotonic_ns()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)  # atomic: a killed job leaves no half-written outcome
+
+
+def _lab(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path):  # -> Lab
+    import dataclasses
+
+    from retest.lab import Lab
+
+    cfg = prior_config(fc, spec.mixture, spec.amount, spec.pretrain_seed)
+    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, problems=fc.problems, samples=fc.samples))
+    return Lab(cfg, Path(cache_dir))
+
+
+def sampled_outcomes(counts: list[int] | tuple[int, ...], n: int) -> dict[str, float]:
+    """pass@1, pass@256 and the reachable share from correct counts per problem (of n)."""
+    m = max(1, len(counts))
+    return {
+        "pass@1": sum(c / n for c in counts) / m,
+        f"pass@{K}": sum(pass_at_k(n, c, K) for c in counts) / m,
+        "reachable": sum(c > 0 for c in counts) / m,
+    }
+
+
+def build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str, Any]:
+    """Pretrain (or reuse) the base of `spec` and measure it; cached as bases/<key>.json."""
+    key = spec.key(fc)
+    done = read_outcome(cache_dir, "bases", key)
+    if done is not None:
+        return done
+    t0 = time.monotonic()
+    _quiet()
+    lab = _lab(fc, spec, cache_dir)
+    base_dir, stats = lab.base(spec.pretrain_seed, lab.cfg.world)
+    _, held = lab.problems()
+    sampled = lab.sample(base_dir, held[: fc.problems], fc.samples, "factorial")
+    out = {"key": key, "dir": str(base_dir), "counts": list(sampled.counts),
+           "outcomes": sampled_outcomes(sampled.counts, fc.samples),
+           "format_shares": sampled.mean_formats(), "pretrain": {k: stats.get(k) for k in ("train_seconds", "loss_last")},
+           "seconds": round(time.monotonic() - t0, 2)}
+    _write(cache_dir, "bases", key, out)
+    return out
+
+
+def run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[str, Any]) -> dict[str, Any]:
+    """GRPO from the cell's base with its optimizer and RL seed, then measure; cells/<key>.json."""
+    from retest.rl import checkpoints
+
+    key = spec.key(fc)
+    done = read_outcome(cache_dir, "cells", key)
+    if done is not None:
+        return done
+    t0 = time.monotonic()
+    _quiet()
+    lab = _lab(fc, spec.base, cache_dir)
+    base_dir = Path(base["dir"])
+    train, held = lab.problems()
+    run_dir, stats = lab.rl(base_dir, train, spec.rl_seed, optimizer_config(fc, spec.optimizer))
+    final = checkpoints(run_dir)[-1][1]
+    sampled = lab.sample(final, held[: fc.problems], fc.samples, "factorial")
+    outcomes = sampled_outcomes(sampled.counts, fc.samples)
+    prompts = [p for p, _ in held[: fc.kl_problems]]
+    outcomes["kl"] = kl_to_base(final, base_dir, prompts, fc.kl_samples, lab.cfg.rl.max_completion_length,
+                                seed=spec.rl_seed)
+    for name in ("pass@1", f"pass@{K}", "reachable"):
+        outcomes[f"{name}_gain"] = outcomes[name] - base["outcomes"][name]
+    outcomes["kl_gain"] = outcomes["kl"]  # the base's KL to itself is 0
+    m = max(1, len(sampled.counts))
+    outcomes["reachable_new"] = sum(c > 0 and b == 0 for c, b in zip(sampled.counts, base["counts"])) / m
+    outcomes["reachable_lost"] = sum(c == 0 and b > 0 for c, b in zip(sampled.counts, base["counts"])) / m
+    out = {"key": key, "outcomes": {k: round(float(v), 6) for k, v in outcomes.items()},
+           "train_seconds": stats.seconds, "final_reward": stats.reward[-1] if stats.reward else None,
+           "seconds": round(time.monotonic() - t0, 2)}
+    _write(cache_dir, "cells", key, out)
+    return out
+
+
+def kl_to_base(rl_dir: Path, base_dir: Path, prompts: list[str], n: int, max_new_tokens: int, seed: int) -> float:
+    """Monte-Carlo KL(RL || base) in nats per completion: sample n completions per prompt
+    from the RL model at temperature 1 (top-k/top-p off, so the samples follow p_rl), score
+    the same tokens (EOS included) with both models, average log p_rl - log p_base."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(rl_dir))
+    tok.padding_side = "left"
+    rl = AutoModelForCausalLM.from_pretrained(str(rl_dir)).eval()
+    base = AutoModelForCausalLM.from_pretrained(str(base_dir)).eval()
+    enc = tok([p for p in prompts for _ in range(n)], return_tensors="pt", padding=True)
+    torch.manual_seed(seed)
+    with torch.inference_mode():
+        seq = rl.generate(**enc, do_sample=True, temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=max_new_tokens,
+                          pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+        width = enc["input_ids"].shape[1]
+        new = seq[:, width:]
+        is_eos = (new == tok.eos_token_id).int()
+        keep = (is_eos.cumsum(dim=1) - is_eos) == 0  # up to and including the first EOS
+        mask = torch.cat([enc["attention_mask"], keep.long()], dim=1)
+        pos = (mask.cumsum(dim=1) - 1).clamp(min=0)
+
+        def logp(model: Any) -> Any:
+            logits = model(input_ids=seq, attention_mask=mask, position_ids=pos, use_cache=False).logits
+            lp = torch.log_softmax(logits[:, width - 1 : -1].float(), dim=-1)
+            return (lp.gather(-1, new.unsqueeze(-1)).squeeze(-1) * keep).sum(dim=1)
+
+        return float((logp(rl) - logp(base)).mean())
+
+
+def _quiet() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()

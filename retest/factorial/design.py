@@ -1,0 +1,262 @@
+"""The grid's design: prior levels, optimizer levels, presets, and the cells they make.
+
+Prior = pretraining mixture x amount of pretraining, with several pretraining seeds per
+prior (the base model is a random effect nested in the prior). Optimizer = one of four
+TRL configurations, each with its learning rate tuned once (`TUNED_LR`). A cell is one
+GRPO run: (prior, optimizer, pretraining seed, RL seed); its key is the hash of
+everything it depends on, so the cell cache never confuses two configurations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from retest.presets import EvalConfig, ModelConfig, PretrainConfig, RetestConfig, RLConfig, config_hash
+from retest.presets import preset as base_preset
+from retest.world import WorldConfig
+
+MIXTURES: dict[str, dict[str, float]] = {
+    # format shares A (step by step) / B (compact) / C (answer only); wrong-share per format stays the world's
+    "A-rich": {"A": 0.6, "B": 0.2, "C": 0.2},
+    "default": {"A": 0.2, "B": 0.3, "C": 0.5},
+    "C-rich": {"A": 0.05, "B": 0.15, "C": 0.8},
+}
+AMOUNTS: dict[str, float] = {"short": 0.5, "long": 1.0}  # fraction of the preset's pretraining steps
+
+OPTIMIZERS: dict[str, dict[str, Any]] = {
+    # TRL options (RLConfig fields). num_iterations > 1 reuses a generated batch, so the ratio
+    # is off 1 and clipping acts; at equal optimizer steps those optimizers see fewer fresh samples.
+    "grpo": dict(loss_type="grpo", scale_rewards="group", beta=0.0, epsilon=0.2, epsilon_high=None, num_iterations=1),
+    "dr_grpo": dict(loss_type="dr_grpo", scale_rewards="none", beta=0.0, epsilon=0.2, epsilon_high=None,
+                    num_iterations=1),
+    "dapo": dict(loss_type="dapo", scale_rewards="group", beta=0.0, epsilon=0.2, epsilon_high=0.28, num_iterations=2),
+    # PPO-clip with a KL term: token-level (batch-normalised) clipped loss, batch-scaled
+    # advantages, two passes per batch, beta 0.04 (TRL loads a frozen reference model).
+    "ppo_kl": dict(loss_type="bnpo", scale_rewards="batch", beta=0.04, epsilon=0.2, epsilon_high=None,
+                   num_iterations=2),
+}
+
+TUNED_LR: dict[str, float] = {
+    # Tuned once per optimizer on the smoke-size model, default mixture, long pretraining,
+    # pretraining seed 0, RL seed 0, the weekly RL budget; pick the lr of {1e-4, 3e-4, 1e-3}
+    # with the highest held-out pass@1 after RL (ties: the smaller lr). Reproduce with
+    #   python benchmarks/factorial_bench.py lr-sweep
+    # (docs/factorial.md has its table). Same value for every preset: retune for the gpu model.
+    "grpo": 3e-4,
+    "dr_grpo": 3e-4,
+    "dapo": 3e-4,
+    "ppo_kl": 3e-4,
+}
+LR_SWEEP: tuple[float, ...] = (1e-4, 3e-4, 1e-3)
+
+
+@dataclass(frozen=True)
+class FactorialConfig:
+    """One grid: the base RetestConfig (model, world, budgets) and the levels to cross."""
+
+    preset: str
+    base: RetestConfig
+    mixtures: tuple[str, ...]
+    amounts: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    pretrain_seeds: tuple[int, ...]
+    rl_seeds: tuple[int, ...]
+    samples: int = 256  # n per problem: pass@256 and the reachable set need n >= 256
+    problems: int = 32  # held-out problems sampled n times
+    kl_problems: int = 16  # held-out prompts for the KL estimate
+    kl_samples: int = 8  # RL samples per prompt scored by both models
+    bootstrap: int = 1000
+    num_cpus: float = 1.0  # per Ray task
+    num_gpus: float = 0.0
+    lr: dict[str, float] = field(default_factory=lambda: dict(TUNED_LR))
+    confounds: tuple[str, ...] = ()  # stated before the run, copied into the result's flags
+
+    def __post_init__(self) -> None:
+        for name, pool in (("mixtures", MIXTURES), ("amounts", AMOUNTS), ("optimizers", OPTIMIZERS)):
+            unknown = [x for x in getattr(self, name) if x not in pool]
+            if unknown:
+                raise ValueError(f"unknown {name} {unknown}: choose from {sorted(pool)}")
+        if self.samples < 256:
+            raise ValueError("samples must be at least 256 (pass@256 and the reachable set)")
+        if not self.pretrain_seeds or not self.rl_seeds or not self.mixtures or not self.amounts:
+            raise ValueError("need at least one mixture, amount, pretraining seed and RL seed")
+
+    @property
+    def priors(self) -> list[tuple[str, str]]:
+        return [(m, a) for m in self.mixtures for a in self.amounts]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def prior_name(mixture: str, amount: str) -> str:
+    return f"{mixture}/{amount}"
+
+
+def prior_config(fc: FactorialConfig, mixture: str, amount: str, pretrain_seed: int) -> RetestConfig:
+    """The RetestConfig of one base model: the mixture in the world, the amount in the steps."""
+    world = dataclasses.replace(fc.base.world, mixture=dict(MIXTURES[mixture]))
+    steps = max(1, round(fc.base.pretrain.steps * AMOUNTS[amount]))
+    pre = dataclasses.replace(fc.base.pretrain, steps=steps, seed=pretrain_seed)
+    return dataclasses.replace(fc.base, world=world, pretrain=pre)
+
+
+def optimizer_config(fc: FactorialConfig, optimizer: str) -> RLConfig:
+    """The RLConfig of an optimizer level: its TRL options and its tuned learning rate."""
+    return dataclasses.replace(fc.base.rl, **OPTIMIZERS[optimizer], lr=fc.lr[optimizer])
+
+
+@dataclass(frozen=True)
+class BaseSpec:
+    """One base model to build: a prior level and a pretraining seed."""
+
+    mixture: str
+    amount: str
+    pretrain_seed: int
+
+    def key(self, fc: FactorialConfig) -> str:
+        pc = prior_config(fc, self.mixture, self.amount, self.pretrain_seed)
+        return config_hash("factorial-base", pc.world, pc.model, pc.pretrain, _eval_part(fc))
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One GRPO run of the grid."""
+
+    mixture: str
+    amount: str
+    optimizer: str
+    pretrain_seed: int
+    rl_seed: int
+
+    @property
+    def base(self) -> BaseSpec:
+        return BaseSpec(self.mixture, self.amount, self.pretrain_seed)
+
+    def key(self, fc: FactorialConfig) -> str:
+        return config_hash("factorial-cell", self.base.key(fc), optimizer_config(fc, self.optimizer), self.rl_seed)
+
+    def label(self) -> str:
+        return (f"{prior_name(self.mixture, self.amount)} x {self.optimizer} "
+                f"(pretrain seed {self.pretrain_seed}, RL seed {self.rl_seed})")
+
+
+def _eval_part(fc: FactorialConfig) -> list[Any]:
+    return [fc.samples, fc.problems, fc.kl_problems, fc.kl_samples, fc.base.eval.temperature,
+            fc.base.rl.max_completion_length]
+
+
+def bases(fc: FactorialConfig) -> list[BaseSpec]:
+    return [BaseSpec(m, a, s) for m, a in fc.priors for s in fc.pretrain_seeds]
+
+
+def cells(fc: FactorialConfig) -> list[CellSpec]:
+    """Every cell, prior-major (cells of one base are adjacent)."""
+    return [CellSpec(m, a, o, ps, rs) for m, a in fc.priors for ps in fc.pretrain_seeds
+            for o in fc.optimizers for rs in fc.rl_seeds]
+
+
+# --- presets ---------------------------------------------------------------------------
+
+
+def _weekly() -> FactorialConfig:
+    smoke = base_preset("smoke")
+    return FactorialConfig(
+        preset="weekly",
+        base=dataclasses.replace(smoke, preset="factorial-weekly", eval=dataclasses.replace(smoke.eval, batch_size=2048)),
+        mixtures=("A-rich", "C-rich"),
+        amounts=("short", "long"),
+        optimizers=("grpo", "dr_grpo", "dapo", "ppo_kl"),
+        pretrain_seeds=(0, 1),
+        rl_seeds=(0, 1),
+        problems=32,
+        bootstrap=500,
+        confounds=(
+            "weekly: 2 mixtures (A-rich, C-rich; no default) x 2 amounts, 2 pretraining seeds and 2 RL seeds"
+            " (full: 3 mixtures, 3 RL seeds): the prior's levels are the extremes, which inflates its share",
+            "weekly: the smoke-size model (2 layers x 64) and world (operands 1-5), 16 GRPO steps: RL moves"
+            " the model little, which shrinks the optimizer's share",
+            "weekly: 32 held-out problems: pass@256 and the reachable set are coarse (steps of 1/32)",
+            "optimizers at equal optimizer steps: dapo and ppo_kl take 2 passes per generated batch, so they"
+            " see half the fresh samples of grpo and dr_grpo",
+        ),
+    )
+
+
+def _full() -> FactorialConfig:
+    std = base_preset("standard")
+    return FactorialConfig(
+        preset="full",
+        base=dataclasses.replace(std, preset="factorial-full"),
+        mixtures=("A-rich", "default", "C-rich"),
+        amounts=("short", "long"),
+        optimizers=("grpo", "dr_grpo", "dapo", "ppo_kl"),
+        pretrain_seeds=(0, 1),
+        rl_seeds=(0, 1, 2),
+        problems=100,
+        kl_problems=32,
+        confounds=(
+            "optimizers at equal optimizer steps: dapo and ppo_kl take 2 passes per generated batch, so they"
+            " see half the fresh samples of grpo and dr_grpo",
+            "learning rates tuned on the smoke-size model (TUNED_LR), not retuned at this size",
+        ),
+    )
+
+
+def _gpu() -> FactorialConfig:
+    # A real small model pretrained here at GPU scale (8 layers x 512, ~25M parameters);
+    # config only: validated in the tests, run where a GPU is present.
+    std = base_preset("standard")
+    base = dataclasses.replace(
+        std,
+        preset="factorial-gpu",
+        world=WorldConfig(max_operand=9, corpus_size=200_000),
+        model=ModelConfig(layers=8, width=512, ffn=2048, heads=8, max_len=64),
+        pretrain=PretrainConfig(steps=4000, rows=64, row_len=256, lr=1e-3, warmup=200),
+        rl=RLConfig(steps=200, prompts_per_step=16, group_size=16, lr=1e-5, checkpoint_every=50),
+        eval=EvalConfig(problems=200, samples=256, batch_size=8192),
+    )
+    return FactorialConfig(
+        preset="gpu",
+        base=base,
+        mixtures=("A-rich", "default", "C-rich"),
+        amounts=("short", "long"),
+        optimizers=("grpo", "dr_grpo", "dapo", "ppo_kl"),
+        pretrain_seeds=(0, 1),
+        rl_seeds=(0, 1, 2),
+        problems=200,
+        kl_problems=64,
+        kl_samples=16,
+        num_cpus=4,
+        num_gpus=1,
+        lr={k: 1e-5 for k in TUNED_LR},
+        confounds=("gpu: learning rate 1e-5 for every optimizer, not tuned per optimizer at this size",),
+    )
+
+
+_BUILDERS = {"weekly": _weekly, "full": _full, "gpu": _gpu}
+
+
+def factorial_preset(name: str) -> FactorialConfig:
+    """The named grid; raises ValueError naming the choices."""
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown factorial preset {name!r}: choose one of {', '.join(_BUILDERS)}")
+    return _BUILDERS[name]()
+
+
+def tiny_config(rl_steps: int = 2, optimizers: tuple[str, ...] = ("grpo", "dr_grpo")) -> FactorialConfig:
+    """A few-second grid of a barely trained smoke-size model: for the tests and the
+    executor benchmark (2 mixtures x 1 amount x the optimizers, one seed each)."""
+    smoke = base_preset("smoke")
+    base = dataclasses.replace(
+        smoke,
+        preset="factorial-tiny",
+        world=dataclasses.replace(smoke.world, corpus_size=2_000),
+        pretrain=dataclasses.replace(smoke.pretrain, steps=40, warmup=5),
+        rl=dataclasses.replace(smoke.rl, steps=rl_steps, prompts_per_step=4, group_size=4, checkpoint_every=rl_steps),
+    )
+    return FactorialConfig(preset="tiny", base=base, mixtures=("A-rich", "C-rich"), amounts=("short",),
+                           optimizers=optimizers, pretrain_seeds=(0,), rl_seeds=(0,), problems=4, kl_problems=2,
+                           kl_samples=4, bootstrap=50)

@@ -1,0 +1,234 @@
+"""Run a factorial grid: bases first, then the RL cells, then the analysis.
+
+A job whose outcome JSON exists is never submitted (status ``cached``), so a killed
+grid resumes where it stopped; a failed job is retried once by the executor and then
+recorded as ``failed`` while the grid goes on. Progress: ``cells D/N ... ETA``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from retest.factorial.analysis import analyse, to_array
+from retest.factorial.cells import K, build_base, read_outcome, run_cell
+from retest.factorial.design import BaseSpec, CellSpec, FactorialConfig, bases, cells, factorial_preset, prior_name
+from retest.factorial.executors import Job, Outcome, open_executor
+from retest.factorial.results import Cell, FactorialResult, OutcomeShares
+
+ANALYSED = ("pass@1", f"pass@{K}", "reachable", "kl", "pass@1_gain", f"pass@{K}_gain", "reachable_gain")
+
+
+class Progress:
+    """`done/total` with an ETA from the jobs finished in this run (cached ones are free)."""
+
+    def __init__(self, what: str, total: int, cached: int, say: Callable[[str], None]):
+        self.what, self.total, self.done, self.say = what, total, cached, say
+        self.fresh, self.t0 = 0, time.monotonic()
+
+    def step(self, label: str, ok: bool) -> None:
+        self.done += 1
+        self.fresh += 1
+        left = self.total - self.done
+        rate = (time.monotonic() - self.t0) / self.fresh
+        eta = f"ETA {int(rate * left) // 60}m{int(rate * left) % 60:02d}s" if left else "finished"
+        self.say(f"{self.what} {self.done}/{self.total} {'done' if ok else 'FAILED'}: {label} ({eta})")
+
+
+def run_grid(preset: str, executor: str = "local", ray_address: str | None = None,
+             cache_dir: Path = Path(".cache/retest"), progress: Callable[[str], None] | None = None) -> FactorialResult:
+    """`run_factorial`'s body: the named preset's grid."""
+    return run_config(factorial_preset(preset), executor, ray_address, cache_dir, progress)
+
+
+def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | None = None,
+               cache_dir: Path = Path(".cache/retest"), progress: Callable[[str], None] | None = None,
+               num_cpus: int | None = None) -> FactorialResult:
+    """Run (or resume) the grid `fc` and analyse it."""
+    say = progress or (lambda _m: None)
+    cache_dir = Path(cache_dir)
+    started_at, t0 = datetime.now(UTC), time.monotonic()
+    ex, note = open_executor(executor, ray_address, num_cpus or os.cpu_count() or 2)
+    flags = list(fc.confounds) + ([note] if note else [])
+    if note:
+        say(note)
+    say(f"factorial {fc.preset}: {len(fc.priors)} priors x {len(fc.optimizers)} optimizers x "
+        f"{len(fc.pretrain_seeds)} pretraining seeds x {len(fc.rl_seeds)} RL seeds = {len(cells(fc))} cells "
+        f"({ex.name} executor)")
+    status = "succeeded"
+    base_info: dict[BaseSpec, dict[str, Any]] = {}
+    results: dict[CellSpec, Cell] = {}
+    try:
+        base_info, base_errors = _run_bases(fc, ex, cache_dir, say)
+        results = _run_cells(fc, ex, cache_dir, say, base_info, base_errors)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        flags.append("interrupted: the analysis covers the cells finished before Ctrl-C")
+        results = {spec: _cached_cell(fc, spec, cache_dir) for spec in cells(fc)}
+        results = {k: v for k, v in results.items() if v is not None}
+    finally:
+        close = getattr(ex, "close", None)
+        if close:
+            close()
+    cell_list = [results[s] for s in cells(fc) if s in results]
+    failed = [c for c in cell_list if c.status == "failed"]
+    if failed:
+        flags.append(f"{len(failed)} of {len(cell_list)} cells failed after a retry; a missing RL seed takes its "
+                     "cell's mean in the analysis")
+    shares, ranges = _analyse(fc, cell_list, flags)
+    if status == "succeeded":
+        status = "failed" if len(failed) == len(cell_list) else ("partial" if failed or not shares else "succeeded")
+    return FactorialResult(
+        preset=fc.preset, executor=ex.name, status=status, levels=_levels(fc), cells=cell_list, shares=shares,
+        ranges=ranges, answer=answer_text(fc, shares, ranges), flags=flags, toy_world=fc.base.base_model_dir is None,
+        config=fc.to_dict(), environment=_environment(ex.name),
+        started_at=started_at, finished_at=datetime.now(UTC), seconds=round(time.monotonic() - t0, 2),
+    )
+
+
+def _run_bases(fc: FactorialConfig, ex: Any, cache_dir: Path, say: Callable[[str], None]):
+    specs = bases(fc)
+    info: dict[BaseSpec, dict[str, Any]] = {}
+    errors: dict[BaseSpec, str] = {}
+    todo = []
+    for spec in specs:
+        done = read_outcome(cache_dir, "bases", spec.key(fc))
+        if done is not None:
+            info[spec] = done
+        else:
+            todo.append(Job(f"base {prior_name(spec.mixture, spec.amount)} seed {spec.pretrain_seed}", build_base,
+                            (fc, spec, cache_dir), fc.num_cpus, fc.num_gpus))
+    prog = Progress("bases", len(specs), len(specs) - len(todo), say)
+    outs = ex.run(todo, lambda o: prog.step(o.job.label, o.ok))
+    for job, out in zip(todo, outs):
+        spec = job.args[1]
+        if out.ok:
+            info[spec] = out.value
+        else:
+            errors[spec] = out.error or "failed"
+    return info, errors
+
+
+def _run_cells(fc: FactorialConfig, ex: Any, cache_dir: Path, say: Callable[[str], None],
+               base_info: dict[BaseSpec, dict[str, Any]], base_errors: dict[BaseSpec, str]) -> dict[CellSpec, Cell]:
+    results: dict[CellSpec, Cell] = {}
+    todo: list[Job] = []
+    for spec in cells(fc):
+        cached = _cached_cell(fc, spec, cache_dir)
+        if cached is not None:
+            results[spec] = cached
+        elif spec.base in base_errors:
+            results[spec] = _cell(fc, spec, "failed", {}, 0.0, f"base model failed: {base_errors[spec.base]}")
+        else:
+            todo.append(Job(spec.label(), run_cell, (fc, spec, cache_dir, base_info[spec.base]), fc.num_cpus,
+                            fc.num_gpus))
+    total = len(cells(fc))
+    prog = Progress("cells", total, total - len(todo), say)
+    if total - len(todo):
+        say(f"cells: {total - len(todo)} of {total} finished before (cached), {len(todo)} to run")
+
+    def record(out: Outcome) -> None:
+        spec = out.job.args[1]
+        if out.ok:
+            results[spec] = _cell(fc, spec, "done", out.value["outcomes"], out.value.get("seconds", out.seconds), None)
+        else:
+            results[spec] = _cell(fc, spec, "failed", {}, out.seconds, out.error)
+        prog.step(out.job.label, out.ok)
+
+    ex.run(todo, record)
+    return results
+
+
+def _cell(fc: FactorialConfig, spec: CellSpec, status: str, outcomes: dict[str, float], seconds: float,
+          error: str | None) -> Cell:
+    return Cell(prior=prior_name(spec.mixture, spec.amount), mixture=spec.mixture, amount=spec.amount,
+                optimizer=spec.optimizer, pretrain_seed=spec.pretrain_seed, rl_seed=spec.rl_seed, status=status,
+                outcomes=outcomes, seconds=seconds, error=error, key=spec.key(fc))
+
+
+def _cached_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path) -> Cell | None:
+    done = read_outcome(cache_dir, "cells", spec.key(fc))
+    return None if done is None else _cell(fc, spec, "cached", done["outcomes"], done.get("seconds", 0.0), None)
+
+
+def _analyse(fc: FactorialConfig, cell_list: list[Cell], flags: list[str]):
+    shares: dict[str, OutcomeShares] = {}
+    ranges: dict[str, dict[str, float]] = {}
+    priors = [prior_name(m, a) for m, a in fc.priors]
+    shape = (len(priors), len(fc.pretrain_seeds), len(fc.optimizers), len(fc.rl_seeds))
+    ok = [c for c in cell_list if c.status != "failed"]
+    if not ok:
+        return shares, ranges
+    for name in ANALYSED:
+        rows = [(priors.index(c.prior), fc.pretrain_seeds.index(c.pretrain_seed), fc.optimizers.index(c.optimizer),
+                 fc.rl_seeds.index(c.rl_seed), c.outcomes[name]) for c in ok if name in c.outcomes]
+        try:
+            y = to_array(rows, shape)
+        except ValueError as exc:
+            flags.append(f"{name}: no shares ({exc})")
+            continue
+        result = analyse(y, draws=fc.bootstrap)
+        ranges[name] = {k: round(v, 4) for k, v in result.ranges.items()}
+        if result.shares is None:
+            flags.append(f"{name}: the same value in every cell, no variance to share")
+        else:
+            shares[name] = result.shares
+    return shares, ranges
+
+
+def _levels(fc: FactorialConfig) -> dict[str, list[str]]:
+    return {"mixture": list(fc.mixtures), "amount": list(fc.amounts),
+            "prior": [prior_name(m, a) for m, a in fc.priors], "optimizer": list(fc.optimizers),
+            "pretrain_seed": [str(s) for s in fc.pretrain_seeds], "rl_seed": [str(s) for s in fc.rl_seeds]}
+
+
+def _pct(s: Any) -> str:
+    return f"{s.estimate:.0%} [{s.low:.0%}, {s.high:.0%}]"
+
+
+def answer_text(fc: FactorialConfig, shares: dict[str, OutcomeShares], ranges: dict[str, dict[str, float]]) -> str:
+    """One paragraph: the measured answer, labelled toy-world, with the levels used."""
+    levels = (f"priors {', '.join(fc.mixtures)} mixtures x {', '.join(fc.amounts)} pretraining, "
+              f"{len(fc.pretrain_seeds)} pretraining seeds each; optimizers {', '.join(fc.optimizers)}; "
+              f"{len(fc.rl_seeds)} RL seeds")
+    parts = []
+    for name in (f"pass@{K}_gain", "pass@1_gain", f"pass@{K}", "pass@1"):
+        if name in shares:
+            s = shares[name]
+            r = ranges.get(name, {})
+            parts.append(f"{name}: prior {_pct(s.prior)}, optimizer {_pct(s.optimizer)}, interaction "
+                         f"{_pct(s.interaction)}, seed noise {_pct(s.residual)} of the variance; spread across "
+                         f"optimizers at a fixed prior {r.get('across_optimizers', float('nan')):.3f} vs across priors "
+                         f"at a fixed optimizer {r.get('across_priors', float('nan')):.3f}")
+    if not parts:
+        return f"Toy-world result ({fc.preset} preset; {levels}): too few finished cells for shares."
+    key = next((n for n in (f"pass@{K}", "pass@1") if n in shares), None)
+    verdict = ""
+    if key:
+        s = shares[key]
+        if s.prior.low > s.optimizer.high:
+            verdict = f" On {key} the prior explains more than the optimizer (the intervals do not overlap)."
+        elif s.optimizer.low > s.prior.high:
+            verdict = f" On {key} the optimizer explains more than the prior (the intervals do not overlap)."
+        else:
+            verdict = f" On {key} the intervals of prior and optimizer overlap: no ordering at this size."
+    return (f"Toy-world result ({fc.preset} preset; {levels}). " + "; ".join(parts) + "." + verdict +
+            " Variance shares depend on the levels chosen: other mixtures, amounts or optimizers give other shares.")
+
+
+def _environment(executor: str) -> dict[str, Any]:
+    from importlib import metadata
+
+    env: dict[str, Any] = {"python": platform.python_version(), "cpus": os.cpu_count(), "executor": executor,
+                           "machine": platform.machine()}
+    for pkg in ("torch", "transformers", "trl", "ray"):
+        try:
+            env[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            env[pkg] = None
+    return env
