@@ -60,16 +60,16 @@ def test_rl_raises_reward_and_records_series(smoke) -> None:
 
 def test_other_protocols_reuse_the_cached_runs(smoke, smoke_home: Path) -> None:
     phases: list[str] = []
-    for name in ("format-collapse", "update-sparsity"):
+    for name in ("format-collapse",):  # update-sparsity runs its own learning-rate sweep (tests/retest/test_sweep.py)
         r = run_protocol(name, "smoke", cache_dir=smoke_home / "cache" / "retest",
                          artifacts_dir=smoke_home / "artifacts" / "retests", progress=phases.append)
         assert r.status == "succeeded" and r.verdict is not None, r.log
         assert r.metrics.timings["total"] < 15  # nothing retrained
     assert any("base model reused" in p for p in phases) and any("grpo seed 0 reused" in p for p in phases)
     assert not any("pretrain step" in p for p in phases)
-    sparsity = r.metrics.sparsity["all"]
+    sparsity = smoke[0].metrics.sparsity["all"]  # the shared runs' weight change, in the plot series
     assert 0 <= sparsity.changed_bf16 <= sparsity.changed_fp32 <= 1
-    assert r.metrics.ranks and "%" in r.summary
+    assert smoke[0].metrics.ranks
 
 
 def test_grpo_runs_of_other_prompts_of_the_same_size_are_not_shared(smoke, tmp_path: Path) -> None:
