@@ -9,9 +9,11 @@ CLI, the weekly job and the `claims.protocols` entry point read.
 from __future__ import annotations
 
 from retest.protocols import formats, passk, sparsity
+from retest.protocols import prior_corruption
 from retest.protocols.spec import Decision, ProtocolSpec
 
-PROTOCOLS: dict[str, ProtocolSpec] = {s.name: s for s in (passk.SPEC, sparsity.SPEC, formats.SPEC)}
+PROTOCOLS: dict[str, ProtocolSpec] = {s.name: s for s in (passk.SPEC, sparsity.SPEC, formats.SPEC,
+                                                  prior_corruption.SPEC)}
 
 # the old flat module's thresholds, for callers that import them from here
 PASSK_MARGIN = passk.PASSK_MARGIN

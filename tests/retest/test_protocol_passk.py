@@ -1,84 +1,189 @@
-"""C1 passk-boundary: the decision rule on hand-made measurements, each verdict and edge."""
+"""C1 passk-boundary v2: the decision rule on hand-made measurements, each verdict, edges and flags."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from retest.protocols import PASSK_MARGIN
+from retest.measures import Interval
+from retest.protocols import PASSK_MARGIN, PROTOCOLS
+from retest.protocols.passk import (
+    C1Measurements,
+    RECOVERY_MIN,
+    crossover,
+    passk_curve,
+    hard_slice,
+    ratio_interval,
+    rule,
+    split_gain,
+)
+from retest.results import Sampled
+from retest.world import WorldConfig, parse
 
-from .protocol_cases import N, decide, measured, sampled
+from .protocol_cases import measured, sampled
 
-
-# --- passk-boundary: pass@1 gain interval > 0 and pass@n difference interval <= +0.02 ---
-
-PROBLEMS = 50  # one problem of 50 moves a pass@k mean by exactly 0.02
-
-
-def test_passk_thresholds_are_the_documented_ones() -> None:
-    assert PASSK_MARGIN == 0.02 and 1 / PROBLEMS == PASSK_MARGIN
-
-
-def test_passk_consistent_when_rl_sharpens_without_new_solutions() -> None:
-    # base: every problem 1 of 4 correct; RL: 3 of 4. pass@1 up 0.5, pass@4 the same (1.0)
-    m = measured(sampled([1] * PROBLEMS), [sampled([3] * PROBLEMS)] * 2)
-    d = decide("passk-boundary", m)
-    assert d.verdict == "consistent" and d.interval_over == "seeds"
-    assert (d.effect_size, d.ci_low, d.ci_high) == (0.0, 0.0, 0.0)
+N = 4  # samples per problem on the shared problems (protocol_cases)
+K = 256  # samples per hard problem
+HARD = 80  # hard-slice problems
 
 
-def test_passk_pass_at_n_gain_exactly_at_the_margin_is_still_consistent() -> None:
-    # RL solves one base-unsolved problem every time: pass@1 +0.02, pass@4 +0.02 (= the margin)
-    m = measured(sampled([0] * PROBLEMS), [sampled([N] + [0] * (PROBLEMS - 1))] * 2)
-    d = decide("passk-boundary", m)
-    assert d.ci_high == PASSK_MARGIN and d.verdict == "consistent"
+def c1(base: Sampled, finals: list[Sampled], routed: list[Sampled], hard_base: list[int], hard_rl: list[list[int]],
+       hard_redraw: list[int] | None = None, k: int = K) -> C1Measurements:
+    m = measured(base, finals)
+    return C1Measurements(**dict(m), hard_samples=k, hard_prompts=tuple(f"p{i}" for i in range(len(hard_base))),
+                          hard_base={0: tuple(hard_base)}, hard_base_redraw={0: tuple(hard_redraw or hard_base)},
+                          hard_rl=tuple(tuple(h) for h in hard_rl), routed=tuple({1: r, 2: r, 3: r} for r in routed))
 
 
-def test_passk_pass_at_n_gain_beyond_the_margin_is_inconsistent() -> None:
-    m = measured(sampled([0] * PROBLEMS), [sampled([N, N] + [0] * (PROBLEMS - 2))] * 2)
-    d = decide("passk-boundary", m)
-    assert d.ci_low == pytest.approx(2 * PASSK_MARGIN) and d.verdict == "inconsistent"
+HALF = [8] * (HARD // 2) + [0] * (HARD // 2)  # the base reaches half the slice at k = 256 (8 of 256: every redraw)
 
 
-def test_passk_no_pass_at_1_gain_is_inconsistent() -> None:
-    same = sampled([2] * PROBLEMS)
-    assert decide("passk-boundary", measured(same, [same] * 2)).verdict == "inconsistent"  # gain exactly 0
-    worse = sampled([1] * PROBLEMS)
-    assert decide("passk-boundary", measured(same, [worse] * 2)).verdict == "inconsistent"
+def world(gain_to: int = 3, routed_to: int = 3, rl_reach: list[int] = HALF, runs: int = 3) -> C1Measurements:
+    """Base 1 of 4 right on 50 problems; RL `gain_to` of 4; routing `routed_to` of 4."""
+    base = sampled([1] * 50)
+    return c1(base, [sampled([gain_to] * 50)] * runs, [sampled([routed_to] * 50)] * runs, HALF, [rl_reach] * runs)
 
 
-def test_passk_seeds_that_disagree_are_inconclusive() -> None:
-    base = sampled([2] * PROBLEMS)
-    d = decide("passk-boundary", measured(base, [sampled([3] * PROBLEMS), sampled([1] * PROBLEMS)]))
-    assert d.verdict == "inconclusive"
+def decide(m: C1Measurements):  # -> Decision
+    return PROTOCOLS["passk-boundary"].decide(m)
 
 
-def test_passk_one_seed_bootstraps_over_problems() -> None:
-    base = sampled([1, 2] * 20)
-    d = decide("passk-boundary", measured(base, [sampled([3, 4] * 20)]))
-    assert d.verdict == "consistent" and d.interval_over == "problems (bootstrap, single seed)"
-    # pass@1 up on half the problems, all lost on the other half: the pass@1 interval straddles 0
-    mixed = decide("passk-boundary", measured(base, [sampled([3, 0] * 20)]))
-    assert mixed.verdict == "inconclusive" and mixed.effect_size == pytest.approx(-0.5)
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(0, N), min_size=2, max_size=30))
-def test_passk_rl_that_changes_nothing_is_never_consistent(counts: list[int]) -> None:
-    same = sampled(counts)
-    for seeds in (1, 2):
-        assert decide("passk-boundary", measured(same, [same] * seeds)).verdict != "consistent"
-
-# --- validity flags: when a verdict could not have come out the other way ---
+def iv(est: float, low: float, high: float) -> Interval:
+    return Interval(est, low, high, "test")
 
 
-def test_passk_ceiling_is_flagged_exactly_when_the_base_leaves_no_room_at_large_k() -> None:
-    # every problem solved at least once in 4 by the base: pass@4 = 1.0, "no gain at large k" is automatic
-    at_ceiling = decide("passk-boundary", measured(sampled([1] * PROBLEMS), [sampled([3] * PROBLEMS)] * 2))
-    assert at_ceiling.verdict == "consistent" and at_ceiling.flags and "ceiling" in at_ceiling.flags[0]
-    # one base-unsolved problem in 50: pass@4 = 0.98 = 1 - margin, still no room beyond the margin
-    edge = decide("passk-boundary", measured(sampled([0] + [1] * (PROBLEMS - 1)), [sampled([3] * PROBLEMS)] * 2))
-    assert edge.flags
-    # two unsolved: pass@4 = 0.96; RL could now show a gain beyond the margin, so the test is live
-    live = decide("passk-boundary", measured(sampled([0, 0] + [1] * (PROBLEMS - 2)), [sampled([3] * PROBLEMS)] * 2))
-    assert live.flags == ()
+# --- the rule on its three inputs: every verdict and every edge ---
+
+
+def test_rule_edges_are_the_stated_thresholds() -> None:
+    up, flat = iv(0.1, 0.05, 0.15), iv(0.0, -0.01, 0.01)
+    assert rule(up, iv(0, 0, PASSK_MARGIN), iv(0.9, RECOVERY_MIN, 1.0)) == "consistent"  # both edges included
+    assert rule(up, iv(0, 0, PASSK_MARGIN + 1e-9), iv(0.9, RECOVERY_MIN, 1.0)) == "inconclusive"
+    assert rule(up, iv(0, 0, PASSK_MARGIN), iv(0.9, RECOVERY_MIN - 1e-9, 1.0)) == "inconclusive"
+    # the recovery clearly below the claim's range, or reach clearly beyond the base's
+    assert rule(up, flat, iv(0.7, 0.6, RECOVERY_MIN - 1e-9)) == "inconsistent"
+    assert rule(up, flat, iv(0.7, 0.6, RECOVERY_MIN)) == "inconclusive"
+    assert rule(up, iv(0.05, PASSK_MARGIN + 1e-9, 0.1), iv(0.9, 0.85, 0.95)) == "inconsistent"
+    assert rule(up, iv(0.05, PASSK_MARGIN, 0.1), iv(0.9, 0.85, 0.95)) == "inconclusive"
+    # RL that does not raise pass@1 has no gain to recover: never a verdict either way
+    for gain in (iv(0.0, 0.0, 0.1), iv(-0.1, -0.2, -0.05)):
+        assert rule(gain, flat, iv(0.9, 0.85, 0.95)) == "inconclusive"
+        assert rule(gain, iv(0.1, 0.05, 0.2), iv(0.2, 0.1, 0.3)) == "inconclusive"
+
+
+# --- decide on hand-made measurements: each verdict reachable ---
+
+
+def test_consistent_when_routing_recovers_the_gain_and_rl_adds_no_reach() -> None:
+    d = decide(world(gain_to=3, routed_to=3))
+    assert d.verdict == "consistent" and d.flags == ()
+    assert d.effect_size == pytest.approx(1.0) and d.per_seed == (1.0, 1.0, 1.0)
+    assert d.details["hard_reach_diff"]["estimate"] == 0 and d.details["only_rl"] == [0, 0, 0]
+    assert "(hierarchical bootstrap)" in d.interval_over and "RL seeds" in d.interval_over
+
+
+def test_inconsistent_when_routing_recovers_too_little() -> None:
+    d = decide(world(gain_to=3, routed_to=2))  # base 1, RL 3, routed 2 of 4: recovery 0.5
+    assert d.verdict == "inconsistent" and d.effect_size == pytest.approx(0.5) and d.ci_high < RECOVERY_MIN
+
+
+def test_inconsistent_when_rl_reaches_what_the_base_never_does() -> None:
+    more = [8] * (HARD // 2 + 8) + [0] * (HARD // 2 - 8)  # 8 of 80 new problems: +0.10
+    d = decide(world(rl_reach=more))
+    assert d.verdict == "inconsistent" and d.details["only_rl"] == [8, 8, 8] and d.details["only_base"] == [0, 0, 0]
+    assert d.details["hard_reach_diff"]["low"] > PASSK_MARGIN
+
+
+def test_inconclusive_when_rl_gains_nothing() -> None:
+    d = decide(world(gain_to=1, routed_to=1))
+    assert d.verdict == "inconclusive" and any(f.startswith("small gain") for f in d.flags)
+    # the recovery of no gain is undefined: stored as 0 [0, 0] and None in the details, never NaN
+    assert (d.effect_size, d.ci_low, d.ci_high) == (0.0, 0.0, 0.0) and d.details["recovery"]["2"]["estimate"] is None
+
+
+def test_runs_that_disagree_give_a_wide_interval_and_inconclusive() -> None:
+    base = sampled([1] * 50)
+    m = c1(base, [sampled([3] * 50)] * 3, [sampled([3] * 50), sampled([3] * 50), sampled([1] * 50)],
+           HALF, [HALF] * 3)
+    d = decide(m)
+    assert d.per_seed == (1.0, 1.0, 0.0) and d.ci_low < RECOVERY_MIN <= d.ci_high and d.verdict == "inconclusive"
+
+
+# --- validity flags: when the run could not have come out the other way ---
+
+
+def test_ceiling_flag_when_the_base_reaches_the_whole_slice() -> None:
+    base = sampled([1] * 50)
+    m = c1(base, [sampled([3] * 50)] * 3, [sampled([3] * 50)] * 3, [8] * HARD, [[8] * HARD] * 3)
+    d = decide(m)
+    assert any(f.startswith("ceiling") for f in d.flags)
+    # 12 of 80 unreached: below the ceiling, and enough hard problems for new reach to show
+    live = [8] * (HARD - 12) + [0] * 12
+    assert decide(c1(base, [sampled([3] * 50)] * 3, [sampled([3] * 50)] * 3, live, [live] * 3)).flags == ()
+    few = [8] * (HARD - 9) + [0] * 9
+    assert any(f.startswith("too few hard") for f in decide(c1(base, [sampled([3] * 50)] * 3,
+                                                                  [sampled([3] * 50)] * 3, few, [few] * 3)).flags)
+
+
+def test_floor_few_samples_and_few_runs_are_flagged() -> None:
+    base = sampled([1] * 50)
+    none = [0] * HARD
+    d = decide(c1(base, [sampled([3] * 50)] * 3, [sampled([3] * 50)] * 3, none, [none] * 3))
+    assert any(f.startswith("floor") for f in d.flags)
+    d = decide(c1(base, [sampled([3] * 50)] * 3, [sampled([3] * 50)] * 3, HALF, [HALF] * 3, k=64))
+    assert any(f.startswith("few samples") for f in d.flags)
+    d = decide(c1(base, [sampled([3] * 50)] * 2, [sampled([3] * 50)] * 2, HALF, [HALF] * 2))
+    assert any(f.startswith("few runs") for f in d.flags)
+
+
+def test_spec_states_rule_thresholds_and_flags_before_the_run() -> None:
+    spec = PROTOCOLS["passk-boundary"].to_dict()
+    assert spec["version"] == "2" and spec["thresholds"]["recovery_min"] == RECOVERY_MIN
+    assert spec["thresholds"]["min_samples"] == 256 and len(spec["validity_flags"]) == 6
+    assert "routing" in spec["tests"] and spec["does_not_test"]
+
+
+# --- the pure figures ---
+
+
+def test_passk_curve_is_the_unbiased_estimator() -> None:
+    from retest.measures import pass_at_k_table
+
+    counts = [0, 1, 5, 255, 256, 37]
+    assert passk_curve(counts, 256) == pytest.approx(pass_at_k_table(counts, 256).mean(0), abs=1e-9)
+
+
+def test_crossover_is_where_the_base_catches_up() -> None:
+    assert crossover(np.array([0.1, 0.3, 0.6, 0.9]), np.array([0.4, 0.5, 0.6, 0.7])) == 3
+    assert crossover(np.array([0.5, 0.9]), np.array([0.4, 0.5])) == 1  # RL never ahead
+    assert crossover(np.array([0.1, 0.2]), np.array([0.4, 0.5])) is None  # the base never catches up
+
+
+def test_ratio_interval_resamples_runs_and_problems() -> None:
+    num = np.array([[[0.2, 0.4], [0.2, 0.4]]])  # one base, two runs, two problems
+    den = np.array([[[0.4, 0.4], [0.4, 0.4]]])
+    r = ratio_interval(num, den, draws=400)
+    assert r.estimate == pytest.approx(0.75) and r.per_seed == (0.75, 0.75)
+    assert r.low == pytest.approx(0.5) and r.high == pytest.approx(1.0)  # both problems drawn twice, at the ends
+
+
+def test_gain_splits_into_format_selection_and_execution() -> None:
+    # base: half A (acc 1.0), half C (acc 0.5): pass@1 0.75. RL: all A, still acc 1.0: the gain is all format
+    base = Sampled(counts=(3,), formats=({"A": 0.5, "B": 0.0, "C": 0.5, "other": 0.0},),
+                   entropy=(0.1,), format_correct=({"A": 0.5, "B": 0.0, "C": 0.25, "other": 0.0},))
+    rl = Sampled(counts=(4,), formats=({"A": 1.0, "B": 0.0, "C": 0.0, "other": 0.0},),
+                 entropy=(0.1,), format_correct=({"A": 1.0, "B": 0.0, "C": 0.0, "other": 0.0},))
+    s = split_gain(base, rl)
+    assert s["format_part"] == pytest.approx(0.25) and s["execution_part"] == pytest.approx(0.0)
+
+
+def test_hard_slice_is_fixed_before_sampling_and_out_of_the_pretraining_range() -> None:
+    w = WorldConfig()
+    slice_ = hard_slice(w, 80)
+    assert slice_ == hard_slice(w, 80) and len({p for p, _ in slice_}) == 80
+    for prompt, answer in slice_:
+        ops = [int(x) for x in prompt.rstrip("=").replace("*", "+").split("+")]
+        assert any(o < w.min_operand or o > w.max_operand for o in ops)
+        assert all(w.min_operand - 1 <= o <= w.max_operand + 1 for o in ops)
+        assert eval(prompt.rstrip("=")) == answer  # noqa: S307 - digits and + * only
+    assert parse(">5") == ("C", 5)
