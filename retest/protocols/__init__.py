@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from retest.protocols import formats, passk, sparsity
 from retest.protocols import prior_corruption
+from retest.protocols import entropy_schedule, labelfree
 from retest.protocols.spec import Decision, ProtocolSpec
 
 PROTOCOLS: dict[str, ProtocolSpec] = {s.name: s for s in (passk.SPEC, sparsity.SPEC, formats.SPEC,
-                                                  prior_corruption.SPEC)}
+                                                  prior_corruption.SPEC,
+                                                  labelfree.SPEC, entropy_schedule.SPEC)}
 
 # the old flat module's thresholds, for callers that import them from here
 PASSK_MARGIN = passk.PASSK_MARGIN
