@@ -10,6 +10,7 @@ function that the CLI (`claims retest factorial`) and the weekly job both call
 from __future__ import annotations
 
 import importlib.util
+import json
 import time
 import traceback
 from collections.abc import Callable
@@ -82,14 +83,19 @@ def to_record(result: FactorialResult, reason: str = "", log: str = "") -> Facto
         answer=result.answer,
         flags=list(result.flags),
         strength=strength_of(result),
-        config=result.config,
-        environment=result.environment,
+        config=_jsonable(result.config),
+        environment=_jsonable(result.environment),
         reason=reason,
         log=log,
         seconds=result.seconds,
         started_at=_naive(result.started_at),
         finished_at=_naive(result.finished_at),
     )
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    """As it reads back from a JSON column (tuples become lists), so a stored record equals the one stored."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def _naive(value: Any) -> Any:
