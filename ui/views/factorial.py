@@ -39,10 +39,10 @@ def render() -> None:
     may, why = assess_factorial(record)
     (st.success if may else st.info)(plain(("May propose a new finding: " if may else "A candidate only, not a proposal: ")
                                            + why))
-    if record.status in ("failed", "interrupted"):
-        if record.log:
-            with st.expander("Log"):
-                st.code(record.log[-5000:])
+    if record.log:
+        with st.expander("Log"):
+            st.code(record.log[-5000:])
+    if not record.cells:  # failed or interrupted before any cell finished
         return
     shares = factorial.shares_frame(record)
     st.subheader("Variance shares")
