@@ -8,12 +8,13 @@ CLI, the weekly job and the `claims.protocols` entry point read.
 
 from __future__ import annotations
 
-from retest.protocols import formats, passk, sparsity
+from retest.protocols import calibration, formats, hard_samples, passk, sparsity
 from retest.protocols import prior_corruption
 from retest.protocols import entropy_schedule, labelfree
 from retest.protocols.spec import Decision, ProtocolSpec
 
 PROTOCOLS: dict[str, ProtocolSpec] = {s.name: s for s in (passk.SPEC, sparsity.SPEC, formats.SPEC,
+                                                  hard_samples.SPEC, calibration.SPEC,
                                                   prior_corruption.SPEC,
                                                   labelfree.SPEC, entropy_schedule.SPEC)}
 

@@ -1,0 +1,256 @@
+"""C5b calibration: does a binary reward degrade the calibration a Brier-style reward keeps?
+
+The base is the shared base model (one per pretraining seed) fine-tuned briefly on the
+confidence world's corpus (`retest.confidence`), where every completion ends in a stated
+confidence digit: the same prior over formats, plus the habit of stating a confidence
+that tracks the format (cheaper than pretraining a second base: SFT steps, not 500
+pretraining steps). From it, GRPO runs with two rewards on the same
+prompts and seeds: ``confidence-binary`` (right or wrong; the digit is free) and
+``brier`` (RLCR: correctness minus (confidence - correctness)^2). Both are sampled on
+held-out problems; calibration is the expected calibration error over the ten digit
+bins (ECE) and the Brier score, beside the accuracy of each arm (calibration is
+compared at matched accuracy, or a flag says how far apart they are).
+
+ECE is a ratio over pooled samples, not a mean over problems, so its interval comes
+from `resample`, the same hierarchical scheme as `retest.measures.hierarchical_bootstrap`
+(pretraining seeds, RL seeds within them, problems shared by all runs and arms) applied
+to the per-digit tables; accuracy uses `hierarchical_bootstrap` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from retest.confidence import DIGITS, brier, ece
+from retest.measures import hierarchical_bootstrap
+from retest.protocols.spec import Decision, ProtocolSpec
+
+if TYPE_CHECKING:
+    from retest.lab import Lab
+
+ARMS = {"binary": "confidence-binary", "brier": "brier"}  # arm -> reward name in retest.rl.REWARDS
+ACCURACY_MATCH = 0.05  # |accuracy(binary) - accuracy(brier)| above this: calibration compared at different accuracy
+MIN_STATED = 0.8  # an arm whose samples state a digit less often than this: ECE covers only those that do
+DRAWS = 2000
+SMOKE_STEPS = 8  # GRPO steps of each arm at the smoke preset (tests)
+SFT_STEPS = {"smoke": 60, "standard": 150}  # steps (16 rows of 64 tokens) teaching the digit to the shared base
+
+
+@dataclass(frozen=True)
+class Tables:
+    """One model sampled n times on each held-out problem, as per-digit tables."""
+
+    stated: tuple[tuple[int, ...], ...]  # per problem: samples stating digit d (d = 0..9)
+    right: tuple[tuple[int, ...], ...]  # per problem: of those, right
+    correct: tuple[int, ...]  # per problem: right samples, stated digit or not
+    n: int
+
+
+@dataclass(frozen=True)
+class CalibrationMeasurements:
+    base: tuple[Tables, ...]  # one per pretraining seed
+    arms: dict[str, tuple[tuple[Tables, ...], ...]]  # "binary" | "brier" -> [pretraining seed][RL seed]
+    train_reward: dict[str, tuple[float, ...]] = field(default_factory=dict)  # arm -> mean reward of each run
+    base_model: dict[str, Any] = field(default_factory=dict)
+    draws: int = DRAWS
+
+
+def tables_of(texts: list[list[str]], answers: list[int]) -> Tables:
+    from retest.confidence import table
+
+    rows = [table(t, a) for t, a in zip(texts, answers)]
+    return Tables(stated=tuple(tuple(r[0]) for r in rows), right=tuple(tuple(r[1]) for r in rows),
+                  correct=tuple(r[2] for r in rows), n=len(texts[0]) if texts else 0)
+
+
+def measure(lab: Lab) -> CalibrationMeasurements:
+    """Base and both arms on the confidence world, each sampled on the held-out problems."""
+    from retest.completions import draw
+    from retest.confidence import confidence_corpus, confidence_world
+    from retest.presets import SFTConfig
+    from retest.rl import checkpoints
+
+    cfg = lab.cfg
+    if cfg.base_model_dir:
+        raise ValueError("calibration teaches the toy world's confidence digit to its own base: run it without --model-dir")
+    world = confidence_world(cfg.world)
+    train, held = lab.problems(world)
+    held = held[: cfg.eval.problems]
+    prompts, answers = [p for p, _ in held], [a for _, a in held]
+    n = cfg.eval.samples
+    pairs = confidence_corpus(world)
+    bases, arms = [], {arm: [] for arm in ARMS}
+    rewards: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    stats: dict[str, Any] = {}
+    for ps in cfg.pretrain_seeds:
+        shared, _ = lab.base(ps)
+        base_dir = lab.sft(shared, pairs, SFTConfig(steps=SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"]), seed=ps))
+        stats = {"base": shared.name, "confidence_sft_steps": SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"])}
+        bases.append(tables_of(draw(lab, base_dir, prompts, n, tag="c5b"), answers))
+        for arm, reward in ARMS.items():
+            rl = dataclasses.replace(cfg.rl, reward=reward)
+            if cfg.preset == "smoke":
+                rl = dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
+            row = []
+            for seed in cfg.seeds:
+                run_dir, ts = lab.rl(base_dir, train, seed, rl)
+                final = checkpoints(run_dir)[-1][1]
+                row.append(tables_of(draw(lab, final, prompts, n, tag="c5b"), answers))
+                rewards[arm].append(round(float(np.mean(ts.reward)) if ts.reward else 0.0, 4))
+            arms[arm].append(tuple(row))
+    return CalibrationMeasurements(base=tuple(bases), arms={a: tuple(r) for a, r in arms.items()},
+                                   train_reward={a: tuple(r) for a, r in rewards.items()},
+                                   base_model={k: v for k, v in stats.items() if k != "losses"})
+
+
+# --- the decision -----------------------------------------------------------------------
+
+
+def resample(p: int, r: int, n: int, draws: int, stat: Callable[[Any, Any, Any], np.ndarray],
+             seed: int = 0) -> np.ndarray:
+    """`stat(ip, ir, jn)` over hierarchical resamples: (draws, stats) array.
+
+    The scheme of `hierarchical_bootstrap`: pretraining seeds `ip` (P,), RL seeds within
+    each `ir` (P, R), one set of problems `jn` (N,) for every run and arm (paired).
+    """
+    rng = np.random.default_rng(seed)
+    return np.array([stat(rng.integers(0, p, p), rng.integers(0, r, (p, r)), rng.integers(0, n, n))
+                     for _ in range(draws)])
+
+
+def _arrays(m: CalibrationMeasurements) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(stated, right) per model: arms (P, R, N, 10), base (P, N, 10)."""
+    out = {arm: (np.array([[t.stated for t in row] for row in runs], float),
+                 np.array([[t.right for t in row] for row in runs], float)) for arm, runs in m.arms.items()}
+    out["base"] = (np.array([t.stated for t in m.base], float), np.array([t.right for t in m.base], float))
+    return out
+
+
+def _pooled(a: np.ndarray, ip: Any, ir: Any, jn: Any) -> np.ndarray:
+    """Sum over a resample: (10,) digit totals of an arm (P,R,N,10) or the base (P,N,10)."""
+    if a.ndim == 4:
+        return a[ip[:, None], ir][:, :, jn].sum(axis=(0, 1, 2))
+    return a[ip][:, jn].sum(axis=(0, 1))
+
+
+def _ci(x: np.ndarray) -> tuple[float, float]:
+    lo, hi = np.nanquantile(x, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def decide(m: CalibrationMeasurements) -> Decision:
+    arr = _arrays(m)
+    p, r, n = arr["binary"][0].shape[:3]
+    totals = {k: (s.reshape(-1, DIGITS).sum(0), t.reshape(-1, DIGITS).sum(0)) for k, (s, t) in arr.items()}
+    whole = {k: ece(*v) for k, v in totals.items()}
+    brier_all = {k: brier(*v) for k, v in totals.items()}
+
+    def stat(ip: Any, ir: Any, jn: Any) -> np.ndarray:
+        e = {k: ece(_pooled(s, ip, ir, jn), _pooled(t, ip, ir, jn)) for k, (s, t) in arr.items()}
+        return np.array([e["binary"] - e["brier"], e["binary"] - e["base"], e["brier"] - e["base"]])
+
+    boots = resample(p, r, n, m.draws, stat)
+    effect = whole["binary"] - whole["brier"]
+    degrade = whole["binary"] - whole["base"]
+    keep = whole["brier"] - whole["base"]
+    (e_lo, e_hi), (d_lo, d_hi), (k_lo, k_hi) = (_ci(boots[:, i]) for i in range(3))
+    per_run = {arm: [ece(np.array(row[j].stated).sum(0), np.array(row[j].right).sum(0))
+                     for row in runs for j in range(len(row))] for arm, runs in m.arms.items()}
+    per_seed = tuple(round(b - s, 4) for b, s in zip(per_run["binary"], per_run["brier"]))
+
+    def accuracy(runs: tuple[tuple[Tables, ...], ...]) -> np.ndarray:  # (P, R, N) share right
+        return np.array([[np.array(t.correct) / t.n for t in row] for row in runs])
+
+    acc = {arm: hierarchical_bootstrap(accuracy(runs), draws=m.draws) for arm, runs in m.arms.items()}
+    base_acc = float(np.mean([np.mean(np.array(t.correct) / t.n) for t in m.base]))
+    acc_gap = acc["binary"].estimate - acc["brier"].estimate
+    stated_share = {k: float(s.sum() / (np.prod(s.shape[:-1]) * _n(m, k))) for k, (s, _) in arr.items()}
+
+    if e_lo > 0 and d_lo > 0:
+        verdict = "consistent"
+    elif e_hi <= 0 or d_hi <= 0:
+        verdict = "inconsistent"
+    else:
+        verdict = "inconclusive"
+    flags = []
+    if abs(acc_gap) > ACCURACY_MATCH + 1e-9:  # the tolerance: a gap of exactly the threshold is matched
+        flags.append(f"accuracy not matched within {ACCURACY_MATCH}: calibration compared at different accuracy "
+                     f"(binary {acc['binary'].estimate:.2f}, Brier {acc['brier'].estimate:.2f})")
+    low = [k for k, v in stated_share.items() if v < MIN_STATED]
+    if low:
+        flags.append(f"confidence dropped: {', '.join(f'{k} states a digit in {stated_share[k]:.0%}' for k in low)} "
+                     f"of samples (< {MIN_STATED:.0%}); ECE covers only those that state one")
+    if k_lo > 0:
+        flags.append(f"control failed: the Brier arm degraded calibration too (ECE change over the base "
+                     f"{keep:+.3f} [{k_lo:+.3f}, {k_hi:+.3f}]): its reward did not hold the digit in this budget")
+    finding = (
+        f"ECE base {whole['base']:.3f}, binary {whole['binary']:.3f}, Brier {whole['brier']:.3f}: binary minus Brier "
+        f"{effect:+.3f} [{e_lo:+.3f}, {e_hi:+.3f}], binary minus base {degrade:+.3f} [{d_lo:+.3f}, {d_hi:+.3f}]; "
+        f"accuracy base {base_acc:.2f}, binary {acc['binary'].estimate:.2f} [{acc['binary'].low:.2f}, "
+        f"{acc['binary'].high:.2f}], Brier {acc['brier'].estimate:.2f} [{acc['brier'].low:.2f}, {acc['brier'].high:.2f}]"
+    )
+    details = {
+        "ece": {k: round(v, 4) for k, v in whole.items()},
+        "ece_by_run": {k: [round(x, 4) for x in v] for k, v in per_run.items()},
+        "brier_score": {k: round(v, 4) for k, v in brier_all.items()},
+        "binary_minus_base": {"value": round(degrade, 4), "low": round(d_lo, 4), "high": round(d_hi, 4)},
+        "brier_minus_base": {"value": round(keep, 4), "low": round(k_lo, 4), "high": round(k_hi, 4)},
+        "accuracy": {"base": round(base_acc, 4)} | {
+            k: {"value": round(v.estimate, 4), "low": round(v.low, 4), "high": round(v.high, 4),
+                "per_seed": list(v.per_seed)} for k, v in acc.items()},
+        "stated_share": {k: round(v, 4) for k, v in stated_share.items()},
+        "reliability": {k: _reliability(s, t) for k, (s, t) in arr.items()},
+        "train_reward": {k: list(v) for k, v in m.train_reward.items()},
+        "base_model": dict(m.base_model),
+    }
+    return Decision(verdict, effect, e_lo, e_hi, acc["binary"].over, finding, tuple(flags), per_seed, details)
+
+
+def _n(m: CalibrationMeasurements, key: str) -> int:
+    return m.base[0].n if key == "base" else m.arms[key][0][0].n
+
+
+def _reliability(stated: np.ndarray, right: np.ndarray) -> dict[str, list[float]]:
+    """Per digit: samples stating it and the share of them that are right (the reliability diagram)."""
+    s = stated.reshape(-1, DIGITS).sum(0)
+    t = right.reshape(-1, DIGITS).sum(0)
+    return {"count": [int(x) for x in s], "accuracy": [round(float(a / c), 4) if c else None for a, c in zip(t, s)]}
+
+
+SPEC = ProtocolSpec(
+    name="calibration",
+    version="1",
+    claim_hint="C5",
+    interval_days=28,
+    description="Teach the shared tiny base (by a short SFT on the world's corpus) to end each completion "
+    "in a stated confidence digit (`>23;7` = 70% sure), GRPO it with a binary reward and with a Brier-style reward (RLCR: "
+    "correctness minus (confidence - correctness)^2) on the same prompts and seeds, and compare "
+    "the expected calibration error of the stated confidence on held-out problems: does the "
+    "binary reward degrade calibration where the Brier reward keeps it?",
+    decision_rule="Effect: ECE (10 digit bins) of the binary arm minus that of the Brier arm, 95% "
+    "hierarchical-bootstrap interval (pretraining seeds, RL seeds, problems; arms paired). consistent "
+    "if that interval lies above 0 and the binary arm's ECE change over the base also lies above 0 "
+    "(binary RL degrades calibration, and the Brier reward does better); inconsistent if either "
+    "interval lies at or below 0; else inconclusive. Accuracy of both arms is reported beside; flagged "
+    f"when it differs by more than {ACCURACY_MATCH}, when an arm states a digit in fewer than "
+    f"{MIN_STATED:.0%} of samples, and when the Brier arm's ECE also rises over the base's (interval above 0).",
+    decide=decide,
+    measure=measure,
+    thresholds={"accuracy_match": ACCURACY_MATCH, "min_stated": MIN_STATED, "ece_difference": 0.0},
+    validity_flags=(
+        f"accuracy not matched within {ACCURACY_MATCH}: calibration compared at different accuracy",
+        f"confidence dropped: an arm states a digit in fewer than {MIN_STATED:.0%} of samples",
+        "control failed: the Brier arm degraded calibration too (its ECE change over the base above 0)",
+    ),
+    tests="Whether GRPO with a binary correctness reward leaves the model's stated confidence worse "
+    "calibrated than the base's, and worse than GRPO with a Brier-style reward on the same prompts, "
+    "seeds and steps (ECE over digit bins, Brier score and accuracy beside).",
+    does_not_test="The 'provably' half (a proof is not an experiment); verbalised confidence in natural "
+    "language, or calibration of token probabilities; other proper scoring rules; calibration out of "
+    "distribution; models beyond the toy world's tiny Llama.",
+)

@@ -1,0 +1,108 @@
+"""C5b calibration: the confidence world, its rewards and measures, and the decision rule on
+hand-made per-digit tables (each verdict, edges, flags)."""
+
+from __future__ import annotations
+
+import pytest
+
+from retest.confidence import (
+    binary_reward,
+    brier,
+    brier_reward,
+    confidence_corpus,
+    confidence_world,
+    ece,
+    split_confidence,
+    table,
+)
+from retest.protocols import PROTOCOLS
+from retest.protocols.calibration import ACCURACY_MATCH, MIN_STATED, CalibrationMeasurements, Tables
+from retest.rl import REWARDS
+from retest.world import WorldConfig, classify_format
+
+N, PROBLEMS = 20, 4
+
+
+def t(digit: int, right: int, stated: int = N, correct: int | None = None) -> Tables:
+    """Every problem: `stated` of N samples say `digit`, `right` of them are right."""
+    row = tuple(stated if d == digit else 0 for d in range(10))
+    hit = tuple(right if d == digit else 0 for d in range(10))
+    return Tables((row,) * PROBLEMS, (hit,) * PROBLEMS, (right if correct is None else correct,) * PROBLEMS, N)
+
+
+def measured(binary: Tables | list[Tables], brier_: Tables, base: Tables) -> CalibrationMeasurements:
+    row = tuple(binary) if isinstance(binary, list) else (binary, binary)
+    return CalibrationMeasurements(base=(base,), arms={"binary": (row,), "brier": ((brier_, brier_),)}, draws=300)
+
+
+def decide(m: CalibrationMeasurements):  # -> Decision
+    return PROTOCOLS["calibration"].decide(m)
+
+
+# --- the world, rewards and measures -------------------------------------------------------
+
+
+def test_corpus_states_each_formats_accuracy_in_tenths() -> None:
+    world = confidence_world(WorldConfig(corpus_size=600), spread=0)
+    for _, completion in confidence_corpus(world):
+        body, digit = split_confidence(completion)
+        assert digit == {"A": 9, "B": 7, "C": 4}[classify_format(body)]  # 0.95 (capped at 9), 0.70, 0.40
+
+
+def test_rewards_score_the_answer_and_brier_the_digit() -> None:
+    done = ["4*5=20;3+20=23>23;9", ">22;9", ">23", ">23;x"]
+    assert binary_reward(done, [23] * 4) == [1.0, 0.0, 1.0, 0.0]
+    assert brier_reward(done, [23] * 4) == pytest.approx([1 - 0.01, -0.81, 0.0, -1.0])
+    assert REWARDS["brier"] is brier_reward and REWARDS["confidence-binary"] is binary_reward
+
+
+def test_ece_and_brier_of_known_tables() -> None:
+    stated, right = [0] * 10, [0] * 10
+    stated[9], right[9] = 10, 5  # says 0.9, right half the time
+    stated[2], right[2] = 10, 2  # says 0.2, right 0.2 of the time
+    assert ece(stated, right) == pytest.approx(0.5 * 0.4)
+    assert brier(stated, right) == pytest.approx((5 * 0.01 + 5 * 0.81 + 2 * 0.64 + 8 * 0.04) / 20)
+    assert table([">23;9", ">22;9", ">23"], 23) == ([0] * 9 + [2], [0] * 9 + [1], 2)
+
+
+# --- the decision rule ------------------------------------------------------------------------
+
+
+def test_binary_degrading_where_brier_keeps_calibration_is_consistent() -> None:
+    out = decide(measured(t(9, 10), t(5, 10), t(5, 10)))  # binary says 0.9 at 0.5 accuracy
+    assert out.verdict == "consistent" and out.effect_size == pytest.approx(0.4) and out.ci_low == pytest.approx(0.4)
+    assert out.flags == () and out.per_seed == (0.4, 0.4)
+    assert out.details["reliability"]["binary"]["accuracy"][9] == 0.5
+
+
+def test_binary_as_calibrated_as_brier_is_inconsistent() -> None:
+    assert decide(measured(t(9, 10), t(9, 10), t(5, 10))).verdict == "inconsistent"  # difference exactly 0
+
+
+def test_binary_improving_on_the_base_is_inconsistent() -> None:
+    out = decide(measured(t(7, 10), t(5, 10), t(9, 10)))  # ECE base 0.4 -> binary 0.2 -> Brier 0
+    assert out.verdict == "inconsistent" and out.effect_size == pytest.approx(0.2)
+    assert out.details["binary_minus_base"]["value"] == pytest.approx(-0.2)
+
+
+def test_seeds_that_disagree_are_inconclusive() -> None:
+    out = decide(measured([t(9, 10), t(5, 10)], t(7, 10), t(7, 10)))  # binary ECE 0.4 or 0 by seed; Brier 0.2
+    assert out.verdict == "inconclusive" and out.ci_low < 0 < out.ci_high
+
+
+def test_accuracy_gap_is_flagged_beyond_its_threshold_only() -> None:
+    at = round(ACCURACY_MATCH * N)  # Brier right on `at` more of N samples: a gap of exactly the threshold
+    edge = decide(measured(t(9, 10), t(5, 10 + at), t(5, 10))).flags
+    assert not any(f.startswith("accuracy not matched") for f in edge)
+    over = decide(measured(t(9, 10), t(5, 10 + at + 1), t(5, 10))).flags
+    assert any(f.startswith(f"accuracy not matched within {ACCURACY_MATCH}") for f in over)
+
+
+def test_dropped_confidence_and_failed_control_are_flagged() -> None:
+    few = int(MIN_STATED * N) - 1
+    flags = decide(measured(t(9, 5, stated=few, correct=10), t(5, 10), t(5, 10))).flags
+    assert any(f.startswith("confidence dropped: binary states a digit in 75%") for f in flags)
+    assert not any("confidence dropped" in f for f in decide(measured(t(9, 8, stated=int(MIN_STATED * N), correct=10),
+                                                                       t(5, 10), t(5, 10))).flags)
+    control = decide(measured(t(9, 10), t(7, 10), t(5, 10))).flags  # Brier's ECE rose 0 -> 0.2 too
+    assert any(f.startswith("control failed") for f in control)

@@ -1,0 +1,92 @@
+"""C5a hard-samples: the decision rule on hand-made measurements (each verdict, edges, flags).
+
+Problems with equal counts and two RL seeds with equal draws give zero-width intervals, so a
+value can sit exactly on a threshold; the base's share is 0 or 1 where the rule reads a change
+over the base (its binomial redraw is then exact).
+"""
+
+from __future__ import annotations
+
+from retest.protocols import PROTOCOLS
+from retest.protocols.hard_samples import (
+    ARMS,
+    HARD_RATE,
+    MIN_HARD,
+    MIN_REWARD,
+    SELECT_SAMPLES,
+    Draw,
+    HardMeasurements,
+    draw_of,
+    slices,
+)
+
+N, PROBLEMS = 4, 5
+
+
+def d(shortcut: int, correct: int = 2, repeat: int = 0) -> Draw:
+    return Draw((correct,) * PROBLEMS, (shortcut,) * PROBLEMS, (repeat,) * PROBLEMS, N)
+
+
+def measured(hard: Draw | list[Draw], typical: Draw, base: Draw, *, hard_size: int = 40,
+             hard_reward: float = 0.2) -> HardMeasurements:
+    hard_row = tuple(hard) if isinstance(hard, list) else (hard, hard)
+    arms = {"hard/group": (hard_row,), "hard/none": (hard_row,), "typical/group": ((typical, typical),),
+            "typical/none": ((typical, typical),)}
+    rewards = {a: (0.3, 0.3) for a in ARMS} | {"hard/group": (hard_reward, hard_reward)}
+    return HardMeasurements(base=(base,), arms=arms, train_reward=rewards, draws=300,
+                            slices=({"hard": hard_size, "typical": hard_size, "hard_rate": 0.03, "typical_rate": 0.4},))
+
+
+def decide(m: HardMeasurements):  # -> Decision
+    return PROTOCOLS["hard-samples"].decide(m)
+
+
+def test_shortcut_rising_more_on_hard_prompts_is_consistent() -> None:
+    out = decide(measured(d(1), d(0), d(0)))
+    assert out.verdict == "consistent" and out.effect_size == 0.25 and out.ci_low == 0.25
+    assert out.per_seed == (0.25, 0.25) and out.flags == ()
+    assert out.details["shortcut_change_over_base"]["hard/group"]["value"] == 0.25
+
+
+def test_no_difference_from_typical_prompts_is_inconsistent() -> None:
+    assert decide(measured(d(1), d(1), d(0))).verdict == "inconsistent"  # difference exactly 0
+
+
+def test_hard_arm_not_rising_over_the_base_is_inconsistent_and_flags_no_headroom() -> None:
+    out = decide(measured(d(4), d(2), d(4)))  # hard above typical, but no rise over the base (all C already)
+    assert out.verdict == "inconsistent" and out.effect_size == 0.5
+    assert any(f.startswith("no shortcut headroom") for f in out.flags)
+
+
+def test_seeds_that_disagree_are_inconclusive() -> None:
+    out = decide(measured([d(3), d(0)], d(1), d(0)))
+    assert out.verdict == "inconclusive" and out.ci_low < 0 < out.ci_high
+    assert out.per_seed == (0.5, -0.25)
+
+
+def test_small_hard_slice_and_untrained_hard_arm_are_flagged_at_their_thresholds() -> None:
+    flags = decide(measured(d(1), d(0), d(0), hard_size=MIN_HARD - 1, hard_reward=MIN_REWARD / 2)).flags
+    assert any(f.startswith(f"hard slice has fewer than {MIN_HARD}") for f in flags)
+    assert any(f.startswith("hard arm barely trained") for f in flags)
+    assert decide(measured(d(1), d(0), d(0), hard_size=MIN_HARD, hard_reward=MIN_REWARD)).flags == ()
+
+
+def test_pass1_and_repetition_are_reported_beside() -> None:
+    out = decide(measured(d(1, correct=1, repeat=3), d(0, correct=3, repeat=1), d(0)))
+    assert out.details["pass1_hard_minus_typical"]["group"]["value"] == -0.5
+    assert out.details["repeat_hard_minus_typical"]["group"]["value"] == 0.5
+    assert "held-out pass@1 hard 0.25 vs typical 0.75" in out.finding
+
+
+def test_draw_counts_right_shortcut_and_repeated_wrong_answers() -> None:
+    texts = [["4*5=20;3+20=23>23", ">23", ">22", ">22", ">21", "3+20=2"]]
+    assert draw_of(texts, [23]) == Draw((2,), (4,), (2,), 6)
+
+
+def test_slices_take_the_hard_problems_and_as_many_others() -> None:
+    train = [(f"p{i}", i) for i in range(10)]
+    limit = int(HARD_RATE * SELECT_SAMPLES)
+    counts = (0, limit, limit + 1, 9, 16, 0, 5, 7, 8, 12)
+    hard, typical = slices(train, counts, seed=0)
+    assert sorted(hard) == [("p0", 0), ("p1", 1), ("p5", 5)]
+    assert len(typical) == 3 and not set(typical) & set(hard)
