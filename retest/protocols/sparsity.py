@@ -8,8 +8,8 @@ estimated before any run, from the claim's setting alone: 7B models trained at l
 1e-6 for some 100-1,000 steps in bf16 checkpoints. Adam moves a weight about lr a step,
 and by about lr * sqrt(T) over T steps when the gradient is mostly noise (RL's is), so
 with median |w| of 0.01-0.02 the median |dw|/|w| is 1e-6 * sqrt(100..1000) / (0.02..0.01)
-= 5e-4..3e-3, centre 1.2e-3 (the same rule gives 1.4e-2 for the standard preset's lr 1e-4
-and 50 steps; measured: 2.2e-2). The sweep's learning rate nearest that centre (in log)
+= 5e-4..3e-3, centre 1.2e-3 (checked on the toy: for the smoke preset's lr 3e-4, 16 steps and
+median |w| 0.037 the rule gives 3.2e-2; measured 2.8e-2). The sweep's learning rate nearest that centre (in log)
 is the regime; none within the band: inconclusive, flagged.
 """
 
