@@ -167,7 +167,7 @@ def levels_text(record: FactorialRecord) -> str:
 def outcome_sentence(outcome: str, shares: OutcomeSharesRecord) -> str:
     """One outcome's shares in words."""
     return (f"{outcome}: prior {_pct(shares.prior)}, optimizer {_pct(shares.optimizer)}, interaction "
-            f"{shares.interaction.estimate:.0%}, seed noise {shares.residual.estimate:.0%}; {compare(shares)}")
+            f"{shares.interaction.estimate:.0%}, seed noise {shares.residual.estimate:.0%} ({compare(shares)})")
 
 
 def measured_answer(record: FactorialRecord) -> str:
@@ -175,15 +175,16 @@ def measured_answer(record: FactorialRecord) -> str:
     done = sum(1 for c in record.cells if c.status != "failed")
     label = "Toy-world answer" if record.strength.toy_world else "Small-model answer (not toy-world)"
     head = (f"{label} (a prior x optimizer factorial, {record.preset} preset, {done} of {len(record.cells)} "
-            f"cells; {levels_text(record)}). Share of the variance of each post-RL outcome explained by")
+            f"cells; {levels_text(record)})")
     outcomes = [o for o in HEADLINE if o in record.shares] or sorted(record.shares)
     if not outcomes:
-        return head.split(". Share")[0] + ": no variance shares (too few cells finished)."
+        return head + ": no variance shares (too few cells finished)."
     body = "; ".join(outcome_sentence(o, record.shares[o]) for o in outcomes)
     tail = " Shares depend on the levels chosen."
     if record.flags:
         tail += " Confounds flagged: " + "; ".join(record.flags) + "."
-    return f"{head} - {body}.{tail}"
+    return f"{head}. Share of the variance of each post-RL outcome explained by the prior, the optimizer, their " \
+           f"interaction and seed noise, with 95% intervals: {body}.{tail}"
 
 
 def finding_text(record: FactorialRecord) -> str:
