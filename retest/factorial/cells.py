@@ -115,7 +115,7 @@ def run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[st
     outcomes["reachable_new"] = sum(c > 0 and b == 0 for c, b in zip(sampled.counts, base["counts"])) / m
     outcomes["reachable_lost"] = sum(c == 0 and b > 0 for c, b in zip(sampled.counts, base["counts"])) / m
     out = {"key": key, "outcomes": {k: round(float(v), 6) for k, v in outcomes.items()},
-           "train_seconds": stats.seconds, "final_reward": stats.reward[-1] if stats.reward else None,
+           "train_seconds": stats.seconds, "reward_tail": sum(stats.reward[-4:]) / max(1, len(stats.reward[-4:])),
            "seconds": round(time.monotonic() - t0, 2)}
     _write(cache_dir, "cells", key, out)
     return out

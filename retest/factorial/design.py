@@ -246,9 +246,9 @@ def factorial_preset(name: str) -> FactorialConfig:
     return _BUILDERS[name]()
 
 
-def tiny_config(rl_steps: int = 2, optimizers: tuple[str, ...] = ("grpo", "dr_grpo")) -> FactorialConfig:
+def tiny_config(rl_steps: int = 2, optimizers: tuple[str, ...] = ("grpo",)) -> FactorialConfig:
     """A few-second grid of a barely trained smoke-size model: for the tests and the
-    executor benchmark (2 mixtures x 1 amount x the optimizers, one seed each)."""
+    executor benchmark (2 mixtures x 1 amount x the optimizers (grpo alone by default), one seed each)."""
     smoke = base_preset("smoke")
     base = dataclasses.replace(
         smoke,

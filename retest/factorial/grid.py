@@ -51,7 +51,7 @@ def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | 
                num_cpus: int | None = None) -> FactorialResult:
     """Run (or resume) the grid `fc` and analyse it."""
     say = progress or (lambda _m: None)
-    cache_dir = Path(cache_dir)
+    cache_dir = Path(cache_dir).resolve()  # Ray workers need no shared working directory
     started_at, t0 = datetime.now(UTC), time.monotonic()
     ex, note = open_executor(executor, ray_address, num_cpus or os.cpu_count() or 2)
     flags = list(fc.confounds) + ([note] if note else [])
