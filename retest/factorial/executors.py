@@ -104,6 +104,9 @@ class RayExecutor:
             if address:
                 ray.init(address=address, **kwargs)
             else:
+                # Ray starts workers 15 nice steps below the driver; ours run at the driver's own
+                # niceness, so a grid competes for the CPU as the local executor does
+                os.environ.setdefault("RAY_worker_niceness", "0")
                 ray.init(num_cpus=num_cpus or 2, **kwargs)
                 self.started = True
 
