@@ -224,7 +224,7 @@ def run_due_factorial(store: Store, settings: Settings, options: WeeklyOptions, 
         say(f"factorial: {done.factorial[-1]}")
         return
     say(f"factorial grid (weekly preset): due because {why}")
-    out = run_and_store(store, settings.retest_cache_dir / "factorial", preset="weekly", say=say,
+    out = run_and_store(store, settings.retest_cache_dir, preset="weekly", say=say,
                         reason=f"weekly job: {why}", actor="weekly", grid=grid)
     r = out.record
     done.factorial.append(f"run {out.id} ({r.preset} preset, {r.executor}): {r.status} in {r.seconds:.0f} s; "

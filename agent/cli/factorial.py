@@ -59,7 +59,7 @@ def factorial(
     progress = Progress()
     progress.log(f"factorial grid: preset {preset.value}, executor {executor.value}"
                  + (f" at {ray_address}" if executor.value == "ray" and ray_address else ""))
-    out = run_and_store(store, settings.retest_cache_dir / "factorial", preset=preset.value, executor=executor.value,
+    out = run_and_store(store, settings.retest_cache_dir, preset=preset.value, executor=executor.value,
                         ray_address=ray_address if executor.value == "ray" else None, inquiry=inquiry,
                         say=progress.log, reason="run from the command line")
     record = out.record

@@ -66,12 +66,13 @@ def test_ray_asked_for_but_not_installed_says_what_to_install(capsys, monkeypatc
     assert "pip install 'claims-tracker[grid]'" in err and grid.calls == []
 
 
-def test_json_has_the_executor_cells_and_shares_and_the_grid_is_stored(capsys, monkeypatch, grid, bundled_store):
+def test_json_has_the_executor_cells_and_shares_and_the_grid_is_stored(capsys, monkeypatch, grid, bundled_store, settings):
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
     assert run(["retest", "factorial", "--executor", "ray", "--format", "json"]) == 0
     out, err = capsys.readouterr()
     data = json.loads(out)
     assert grid.calls[0]["ray_address"] == "127.0.0.1:6379" and grid.calls[0]["preset"] == "weekly"
+    assert grid.calls[0]["cache_dir"] == settings.retest_cache_dir  # base models shared with the protocols
     assert data["executor"] == "ray" and data["status"] == "succeeded" and len(data["cells"]) == 72
     cell = data["cells"][0]
     assert {"prior", "mixture", "amount", "optimizer", "pretrain_seed", "rl_seed", "status", "outcomes"} <= set(cell)
