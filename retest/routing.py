@@ -72,8 +72,9 @@ class RoutedSampler:
             prefix, lg = self._generate(self.router.model, ids, mask, temperature, t)
             parts.append(prefix)
             logits.append(lg)
-            # a finished row is padded after its EOS: those pads are masked; its continuation is cut below
-            ids = torch.cat([ids, prefix], dim=1)
+            # a row that ended inside the prefix is padded after its EOS: those positions are masked (and
+            # written as EOS, so generate sees no right padding); its continuation is cut below
+            ids = torch.cat([ids, prefix.masked_fill(prefix == pad, eos)], dim=1)
             mask = torch.cat([mask, (prefix != pad).long()], dim=1)
         rest = max_new_tokens - sum(p.shape[1] for p in parts)
         if rest > 0 and not (t > 0 and bool((parts[0] == eos).any(dim=1).all())):

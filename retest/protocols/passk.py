@@ -289,7 +289,7 @@ def figures(m: C1Measurements) -> dict[str, Any]:
     cross_runs = [crossover(curve_b[r.pretrain_seed], c) for r, c in zip(m.runs, curves_r)]
     mean_b = np.mean([curve_b[r.pretrain_seed] for r in m.runs], axis=0)
     mean_r = np.mean(curves_r, axis=0)
-    shared_b = {ps: passk_curve(m.base_of(r).counts, n) for r in m.runs for ps in (r.pretrain_seed,)}
+    shared_b = {r.pretrain_seed: passk_curve(m.base_of(r).counts, n) for r in m.runs}
     shared_cross = [crossover(shared_b[r.pretrain_seed], passk_curve(r.final.counts, n)) for r in m.runs]
     splits = [split_gain(m.base_of(r), r.final) for r in m.runs]
     return {
