@@ -8,7 +8,9 @@ The claim has two testable halves, and each is measured where it could fail:
   pretraining range (``min_operand - 1`` or ``max_operand + 1``: 0 and 10 at standard),
   so there is no selection on a base draw and no regression to the mean to correct
   for. Both the base and every RL run draw `C1Config.hard_samples` (256 at standard) per
-  problem. Reported: RL minus base pass@K (K = those samples), the k where the base's
+  problem (with a problem file, the gpu preset, there is no harder world to make: the slice
+  is the first held-out problems, and the ceiling flag says whether it tests anything).
+  Reported: RL minus base pass@K (K = those samples), the k where the base's
   pass@k curve catches up with RL's (the crossover), and the counts of problems reached
   only by the base and only by RL.
 - **Routing recovers the gain.** The RL model writes the first t tokens and the base
