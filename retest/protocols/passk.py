@@ -311,6 +311,9 @@ def figures(m: C1Measurements) -> dict[str, Any]:
         "format_shares_rl": _mean_dict([s["shares_rl"] for s in splits]),
         "format_accuracy_base": _mean_dict([s["accuracy_base"] for s in splits]),
         "format_accuracy_rl": _mean_dict([s["accuracy_rl"] for s in splits]),
+        # if t tokens fix the format, the routed draw's format shares are RL's, its accuracies the base's
+        "format_shares_routed": {str(t): _mean_dict([r[t].mean_formats() for r in m.routed]) for t in recovery},
+        "format_accuracy_routed": {str(t): _mean_dict([r[t].format_accuracy() for r in m.routed]) for t in recovery},
     }
 
 
