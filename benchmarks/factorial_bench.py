@@ -12,7 +12,7 @@ Usage:
 - ``weekly`` runs the weekly preset (a fresh cache unless --cache) and prints wall time,
   the driver's CPU time, the load average before and after, and the shares of pass@1 and
   pass@256 (and their gains) with intervals.
-- ``lr-sweep`` trains every optimizer at each of LR_SWEEP on the default/long base of the
+- ``lr-sweep`` trains every optimizer at each of LR_SWEEP on the A-rich/long base of the
   weekly preset (pretraining seed 0, RL seed 0) and prints the mean reward of the last 4
   GRPO steps (the tuning criterion: training reward, so the held-out problems stay
   untouched) and held-out pass@1; the best lr per optimizer is TUNED_LR.
@@ -67,11 +67,17 @@ def executors(cache: Path) -> dict:
     return out
 
 
-def weekly(cache: Path, executor: str) -> dict:
-    from retest.factorial import run_factorial
+def weekly(cache: Path, executor: str, mini: bool = False) -> dict:
+    from retest.factorial.design import factorial_preset
+    from retest.factorial.grid import run_config
 
+    fc = factorial_preset("weekly")
+    if mini:  # the weekly preset's smallest balanced sub-grid: 16 of its 64 cells
+        fc = dataclasses.replace(fc, mixtures=("A-rich", "C-rich"), amounts=("short",), optimizers=("grpo", "ppo_kl"),
+                                 confounds=(*fc.confounds, "mini: one amount (short) and two optimizers (grpo,"
+                                            " ppo_kl) of the weekly preset's four"))
     load, t0, c0 = _load(), time.monotonic(), _cpu()
-    result = run_factorial("weekly", executor, cache_dir=cache, progress=lambda m: print(m, flush=True))
+    result = run_config(fc, executor, cache_dir=cache, progress=lambda m: print(m, flush=True))
     wall = time.monotonic() - t0
     out = {"executor": result.executor, "status": result.status, "wall_s": round(wall, 1),
            "driver_cpu_s": round(_cpu() - c0, 1), "load_before": load, "load_after": _load(),
@@ -95,7 +101,7 @@ def lr_sweep(cache: Path) -> dict:
     from retest.factorial.grid import run_config
 
     wk = factorial_preset("weekly")
-    fc = dataclasses.replace(wk, mixtures=("default",), amounts=("long",), pretrain_seeds=(0,), rl_seeds=(0,),
+    fc = dataclasses.replace(wk, mixtures=("A-rich",), amounts=("long",), pretrain_seeds=(0,), rl_seeds=(0,),
                              confounds=())
     table: dict[str, dict[str, dict[str, float]]] = {}
     for lr in LR_SWEEP:
@@ -116,6 +122,7 @@ def main() -> None:
     parser.add_argument("what", choices=["executors", "weekly", "lr-sweep"])
     parser.add_argument("--executor", default="local", choices=["local", "ray"])
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--mini", action="store_true", help="weekly: 2 mixtures x short x grpo, ppo_kl (16 cells)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -125,7 +132,7 @@ def main() -> None:
     if args.what == "executors":
         out = executors(cache)
     elif args.what == "weekly":
-        out = weekly(cache, args.executor)
+        out = weekly(cache, args.executor, args.mini)
     else:
         out = lr_sweep(cache)
     if args.json:
