@@ -185,6 +185,7 @@ def _weekly() -> FactorialConfig:
             "weekly: 32 held-out problems: pass@256 and the reachable set are coarse (steps of 1/32)",
             "optimizers at equal optimizer steps: dapo and ppo_kl take 2 passes per generated batch, so they"
             " see half the fresh samples of grpo and dr_grpo",
+            "one learning rate (3e-4) for every optimizer until the lr sweep is run (TUNED_LR)",
         ),
     )
 
@@ -204,7 +205,8 @@ def _full() -> FactorialConfig:
         confounds=(
             "optimizers at equal optimizer steps: dapo and ppo_kl take 2 passes per generated batch, so they"
             " see half the fresh samples of grpo and dr_grpo",
-            "learning rates tuned on the smoke-size model (TUNED_LR), not retuned at this size",
+            "one learning rate (3e-4, TUNED_LR) for every optimizer, chosen for the smoke-size model, not"
+            " retuned at this size",
         ),
     )
 
