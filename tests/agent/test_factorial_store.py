@@ -1,8 +1,9 @@
-"""A real tiny grid (the engine's `tiny_config`: 2 priors x 2 optimizers, smoke-size model)
-run, stored and exported through the tracker, then run again from its cache.
+"""A real tiny grid (the engine's `tiny_config` cut to 1 prior x 2 optimizers, smoke-size
+model) run, stored and exported through the tracker, then run again from its cache.
 
-One grid for the module (~30 s on a quiet 2-core machine); everything else about storing,
-showing and proposing runs on hand-made results (tests/claims/test_factorial.py).
+One grid (one base model, two GRPO cells: about 45 s of CPU); everything else about
+storing, showing and proposing runs on hand-made results (tests/claims/test_factorial.py).
+With one prior there is no prior variance to share, so the grid is `partial`.
 """
 
 from __future__ import annotations
@@ -20,25 +21,24 @@ pytestmark = pytest.mark.slow
 
 
 def tiny_grid(**kw):  # the signature of retest.factorial.run_factorial, with the engine's tiny grid
+    import dataclasses
+
     from retest.factorial.design import tiny_config
     from retest.factorial.grid import run_config
 
-    return run_config(tiny_config(), kw["executor"], kw["ray_address"], kw["cache_dir"], kw["progress"])
+    config = dataclasses.replace(tiny_config(optimizers=("grpo", "dr_grpo")), mixtures=("A-rich",))
+    return run_config(config, kw["executor"], kw["ray_address"], kw["cache_dir"], kw["progress"])
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("factorial-cache")
-
-
-def test_a_real_grid_is_stored_exported_and_resumed_from_its_cache(bundled_store, cache):
+def test_a_real_grid_is_stored_exported_and_resumed_from_its_cache(bundled_store, tmp_path):
+    cache = tmp_path / "cache"
     said: list[str] = []
     out = run_and_store(bundled_store, cache, preset="weekly", say=said.append, reason="test", grid=tiny_grid)
     record = out.record
-    assert record.status in ("succeeded", "partial"), record.log or record.flags
-    assert len(record.cells) == 4 and all(c.status == "done" for c in record.cells)
+    assert record.status == "partial" and record.log == "", record.log or record.flags
+    assert len(record.cells) == 2 and all(c.status == "done" for c in record.cells)
     assert {"pass@1", "pass@256", "reachable", "kl"} <= set(record.cells[0].outcomes)
-    assert any(line.startswith("cells 4/4") for line in said)  # progress: cells done of total, with an ETA
+    assert any(line.startswith("cells 2/2") for line in said)  # progress: cells done of total, with an ETA
     with bundled_store.read() as s:
         back = latest_factorial(s)
         data = build_export(s)
@@ -48,5 +48,5 @@ def test_a_real_grid_is_stored_exported_and_resumed_from_its_cache(bundled_store
     assert "Measured in the tracker's toy world" in render_markdown(data)
     t = time.monotonic()
     again = run_and_store(bundled_store, cache, preset="weekly", say=lambda m: None, grid=tiny_grid)
-    assert [c.status for c in again.record.cells] == ["cached"] * 4 and time.monotonic() - t < 20
+    assert [c.status for c in again.record.cells] == ["cached"] * 2 and time.monotonic() - t < 20
     assert again.id != out.id
