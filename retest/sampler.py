@@ -232,8 +232,8 @@ def model_signature(model_dir: Path | str) -> str:
     for key in ("_name_or_path", "transformers_version", "torch_dtype", "dtype"):
         config.pop(key, None)
     h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    for name in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model"):
-        if (folder / name).is_file():
+    for name in ("tokenizer.json", "tokenizer.model"):  # the vocabulary; tokenizer_config.json also
+        if (folder / name).is_file():  # records how it was loaded (is_local, ...): not compared
             h.update((folder / name).read_bytes())
     return h.hexdigest()[:16]
 

@@ -38,11 +38,11 @@ LEVEL = 1e-3  # a test of homogeneity that rejects agreement below this p-value 
 def chi2_p(a: list[int], b: list[int]) -> float:
     """p-value of the chi-square test that two count vectors come from one distribution.
 
-    Categories with fewer than 5 expected in either row are pooled into one.
+    Empty categories are dropped; those with fewer than 5 expected in either row are pooled into one.
     """
     from scipy.stats import chi2_contingency
 
-    rows = [[x, y] for x, y in zip(a, b)]
+    rows = [[x, y] for x, y in zip(a, b) if x + y]
     total_a, total_b = sum(a), sum(b)
     big = [r for r in rows if min(sum(r) * total_a, sum(r) * total_b) / (total_a + total_b) >= 5]
     small = [r for r in rows if r not in big]
