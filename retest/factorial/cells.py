@@ -76,6 +76,7 @@ def build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str
         return done
     t0 = time.monotonic()
     _quiet()
+    _threads(fc)
     lab = _lab(fc, spec, cache_dir)
     base_dir, stats = lab.base(spec.pretrain_seed, lab.cfg.world)
     _, held = lab.problems()
@@ -98,6 +99,7 @@ def run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[st
         return done
     t0 = time.monotonic()
     _quiet()
+    _threads(fc)
     lab = _lab(fc, spec.base, cache_dir)
     base_dir = Path(base["dir"])
     train, held = lab.problems()
@@ -150,6 +152,15 @@ def kl_to_base(rl_dir: Path, base_dir: Path, prompts: list[str], n: int, max_new
             return (lp.gather(-1, new.unsqueeze(-1)).squeeze(-1) * keep).sum(dim=1)
 
         return float((logp(rl) - logp(base)).mean())
+
+
+def _threads(fc: FactorialConfig) -> None:
+    """A job computes on the CPUs it asked for (Ray gives a task OMP_NUM_THREADS=num_cpus;
+    the local executor runs it in this process): more threads than cores made torch's
+    threads wait on each other on a loaded 2-core machine, at this model size for no gain."""
+    import torch
+
+    torch.set_num_threads(max(1, int(fc.num_cpus)))
 
 
 def _quiet() -> None:
