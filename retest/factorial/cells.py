@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +72,17 @@ def sampled_outcomes(counts: list[int] | tuple[int, ...], n: int) -> dict[str, f
 
 def build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str, Any]:
     """Pretrain (or reuse) the base of `spec` and measure it; cached as bases/<key>.json."""
-    key = spec.key(fc)
-    done = read_outcome(cache_dir, "bases", key)
+    done = read_outcome(cache_dir, "bases", spec.key(fc))
     if done is not None:
         return done
-    t0 = time.monotonic()
     _quiet()
-    _threads(fc)
+    with _threads(fc):
+        return _build_base(fc, spec, cache_dir)
+
+
+def _build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str, Any]:
+    key = spec.key(fc)
+    t0 = time.monotonic()
     lab = _lab(fc, spec, cache_dir)
     base_dir, stats = lab.base(spec.pretrain_seed, lab.cfg.world)
     _, held = lab.problems()
@@ -91,15 +97,19 @@ def build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str
 
 def run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[str, Any]) -> dict[str, Any]:
     """GRPO from the cell's base with its optimizer and RL seed, then measure; cells/<key>.json."""
+    done = read_outcome(cache_dir, "cells", spec.key(fc))
+    if done is not None:
+        return done
+    _quiet()
+    with _threads(fc):
+        return _run_cell(fc, spec, cache_dir, base)
+
+
+def _run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[str, Any]) -> dict[str, Any]:
     from retest.rl import checkpoints
 
     key = spec.key(fc)
-    done = read_outcome(cache_dir, "cells", key)
-    if done is not None:
-        return done
     t0 = time.monotonic()
-    _quiet()
-    _threads(fc)
     lab = _lab(fc, spec.base, cache_dir)
     base_dir = Path(base["dir"])
     train, held = lab.problems()
@@ -154,13 +164,19 @@ def kl_to_base(rl_dir: Path, base_dir: Path, prompts: list[str], n: int, max_new
         return float((logp(rl) - logp(base)).mean())
 
 
-def _threads(fc: FactorialConfig) -> None:
+@contextmanager
+def _threads(fc: FactorialConfig) -> Iterator[None]:
     """A job computes on the CPUs it asked for (Ray gives a task OMP_NUM_THREADS=num_cpus;
-    the local executor runs it in this process): more threads than cores made torch's
-    threads wait on each other on a loaded 2-core machine, at this model size for no gain."""
+    the local executor runs it in this process, whose thread count is restored after): more
+    threads than cores made torch's threads wait on each other on a loaded 2-core machine."""
     import torch
 
+    before = torch.get_num_threads()
     torch.set_num_threads(max(1, int(fc.num_cpus)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _quiet() -> None:
