@@ -77,7 +77,8 @@ def weekly(cache: Path, executor: str, mini: bool = False) -> dict:
                                  confounds=(*fc.confounds, "mini: one amount (short) and two optimizers (grpo,"
                                             " ppo_kl) of the weekly preset's four"))
     load, t0, c0 = _load(), time.monotonic(), _cpu()
-    result = run_config(fc, executor, cache_dir=cache, progress=lambda m: print(m, flush=True))
+    result = run_config(fc, executor, cache_dir=cache,
+                        progress=lambda m: print(f"[{time.monotonic() - t0:5.0f} s] {m}", flush=True))
     wall = time.monotonic() - t0
     out = {"executor": result.executor, "status": result.status, "wall_s": round(wall, 1),
            "driver_cpu_s": round(_cpu() - c0, 1), "load_before": load, "load_after": _load(),
