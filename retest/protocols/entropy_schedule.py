@@ -53,15 +53,16 @@ class C4bConfig:
     arith_problems: int = 100
     arith_samples: int = 16
     entropy_coef: float = 0.01  # starting coefficient of TRL's adaptive entropy control
-    entropy_target: float = 0.5  # nats per completion token: near the mixed tasks' early-training entropy (0.5-0.8 logged)
+    entropy_target: float = 0.5  # nats per token: near the mixed tasks' early entropy (0.5-0.8 logged)
     draws: int = 2000
+    rl_steps: int | None = None  # GRPO steps of every arm (ordered: half each); None = the preset's
 
 
 def config_for(preset: str) -> C4bConfig:
     if preset == "smoke":
         return C4bConfig(task=OpenTask(examples=4000, arithmetic=4000),
                          midtrain=SFTConfig(steps=120, rows=32, row_len=64, lr=2e-3),
-                         samples=32, arith_problems=32, arith_samples=8, draws=300)
+                         samples=32, arith_problems=32, arith_samples=8, draws=300, rl_steps=8)
     return C4bConfig()
 
 
@@ -81,7 +82,8 @@ class ScheduleMeasurements:
     draws: int = 2000
 
 
-def _open_eval(lab: Lab, model_dir: Any, c4: C4bConfig, held: list[tuple[str, int]]) -> tuple[list[float], list[float], float]:
+def _open_eval(lab: Lab, model_dir: Any, c4: C4bConfig,
+               held: list[tuple[str, int]]) -> tuple[list[float], list[float], float]:
     from retest.completions import draw
     from retest.world import is_correct
 
@@ -106,9 +108,10 @@ def measure(lab: Lab) -> ScheduleMeasurements:
     # joint: the two tasks in equal shares (open prompts repeated to match), shuffled once
     joint = arith_prompts + open_prompts
     random.Random(0).shuffle(joint)
-    rl_joint = dataclasses.replace(cfg.rl, reward="open")
-    half = dataclasses.replace(rl_joint, steps=max(1, cfg.rl.steps // 2),
-                               checkpoint_every=max(1, cfg.rl.steps // 2))
+    steps = c4.rl_steps or cfg.rl.steps
+    rl_joint = dataclasses.replace(cfg.rl, reward="open", steps=steps,
+                                   checkpoint_every=min(steps, cfg.rl.checkpoint_every))
+    half = dataclasses.replace(rl_joint, steps=max(1, steps // 2), checkpoint_every=max(1, steps // 2))
     rl_entropy = dataclasses.replace(rl_joint, use_adaptive_entropy=True, entropy_coef=c4.entropy_coef,
                                      entropy_target=c4.entropy_target)
     pairs = pretraining_pairs(c4.task, cfg.world)
@@ -123,10 +126,10 @@ def measure(lab: Lab) -> ScheduleMeasurements:
         per = {k: {a: [] for a in ARMS} for k in out}
         for seed in cfg.seeds:
             finals: dict[str, Any] = {}
-            run, st = lab.rl(base_dir, joint, seed, rl_joint)
-            finals["joint"], ent["joint"] = checkpoints(run)[-1][1], ent["joint"] + [st.entropy[-1] if st.entropy else 0.0]
-            run, st = lab.rl(base_dir, joint, seed, rl_entropy)
-            finals["entropy"], ent["entropy"] = checkpoints(run)[-1][1], ent["entropy"] + [st.entropy[-1] if st.entropy else 0.0]
+            for arm, rl in (("joint", rl_joint), ("entropy", rl_entropy)):
+                run, st = lab.rl(base_dir, joint, seed, rl)
+                finals[arm] = checkpoints(run)[-1][1]
+                ent[arm].append(st.entropy[-1] if st.entropy else 0.0)
             run1, _ = lab.rl(base_dir, arith_prompts, seed, half)
             lab.say(f"phase grpo: seed {seed}, ordered curriculum, open task after arithmetic")
             with lab.timed("grpo"):
