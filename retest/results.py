@@ -40,7 +40,7 @@ class _Stored(BaseModel):
 # --- measurements -------------------------------------------------------------------
 
 
-SAMPLED_VERSION = "2"  # bump when a field's meaning changes: cached samples of another version are redrawn
+SAMPLED_VERSION = "3"  # bump when a field's meaning changes: cached samples of another version are redrawn
 
 
 class Sampled(_Frozen):

@@ -128,15 +128,14 @@ _FORMS = {
 
 
 def parse(completion: str) -> tuple[str, int | None]:
-    """(format, answer) of a completion, strictly; ("other", None) unless it is a whole A, B or C.
+    """(format, answer) of a completion, strictly; ("other", None) unless it has a whole A, B or C shape.
 
-    - A ``x*y=m;u+v=s>s``: the product's result `m` is one of the sum's addends (the chain
-      links) and the answer repeats the sum's result;
-    - B ``u+v=s>s``: the answer repeats the sum's result;
-    - C ``>s``.
-
-    Surrounding whitespace is ignored; the arithmetic of a step is not checked (a wrong
-    step is a wrong answer, not a malformed one).
+    The format is the shape: A ``x*y=m;u+v=s>r``, B ``u+v=s>r``, C ``>r`` (surrounding
+    whitespace aside). The answer `r` counts only when the completion agrees with itself:
+    in A the product's result `m` is one of the sum's addends (the chain links) and
+    `r == s`; in B `r == s`. A completion of the right shape that contradicts itself keeps
+    its format and has no answer (wrong). The arithmetic of a step is not checked: a wrong
+    step is a wrong answer.
     """
     text = completion.strip()
     for fmt, form in _FORMS.items():
@@ -145,9 +144,9 @@ def parse(completion: str) -> tuple[str, int | None]:
             continue
         n = [int(g) for g in m.groups()]
         if fmt == "A" and (n[2] not in (n[3], n[4]) or n[5] != n[6]):
-            return "other", None
+            return fmt, None
         if fmt == "B" and n[2] != n[3]:
-            return "other", None
+            return fmt, None
         return fmt, n[-1]
     return "other", None
 
@@ -158,7 +157,7 @@ def parse_answer(completion: str) -> int | None:
 
 
 def classify_format(completion: str) -> str:
-    """A, B or C for a well-formed completion (`parse`); "other" when malformed or truncated."""
+    """A, B or C by the completion's whole shape (`parse`); "other" when malformed or truncated."""
     return parse(completion)[0]
 
 

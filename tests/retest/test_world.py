@@ -67,9 +67,6 @@ def test_whole_formats_parse(text: str, expected: tuple[str, int]) -> None:
     "2*3=6;1+6=7>",  # cut after the arrow
     "1+6=7",  # B cut before the answer
     "7",  # a bare number
-    "2*3=6;1+5=7>7",  # A whose chain does not link (6 is not an addend)
-    "2*3=6;1+6=7>8",  # A whose answer is not its sum
-    "1+6=7>8",  # B whose answer is not its sum
     "2*3=6>6",  # a product alone
     ">7>7",  # run on
     ">7;",  # trailing junk
@@ -79,6 +76,16 @@ def test_whole_formats_parse(text: str, expected: tuple[str, int]) -> None:
 def test_anything_but_a_whole_format_is_other_and_wrong(text: str) -> None:
     assert parse(text) == ("other", None)
     assert classify_format(text) == "other" and not is_correct(text, 7)
+
+
+@pytest.mark.parametrize("text, fmt", [
+    ("2*3=6;1+5=7>7", "A"),  # the chain does not link (6 is not an addend)
+    ("2*3=6;1+6=7>8", "A"),  # the answer is not the sum
+    ("1+6=7>8", "B"),  # the answer is not the sum
+])
+def test_a_completion_that_contradicts_itself_keeps_its_format_and_is_wrong(text: str, fmt: str) -> None:
+    assert parse(text) == (fmt, None)
+    assert not is_correct(text, 7) and not is_correct(text, 8)
 
 
 def test_a_problem_files_held_out_rows_are_a_seeded_shuffle(tmp_path) -> None:
