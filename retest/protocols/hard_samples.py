@@ -39,6 +39,7 @@ SELECT_SAMPLES = 16  # samples per training problem in the selection draw
 MAX_PROMPTS = 128  # each slice holds at most this many prompts (both slices the same size)
 MIN_HARD = 16  # fewer hard problems than this (two GRPO steps' worth): flagged
 MIN_REWARD = 0.005  # the hard arm's mean training reward below this (under 1 success in 200 completions): it barely trained
+STAYED_HARD = 0.25  # the hard arm's mean training reward at or above this (4x the selection's 1/16): solved, not hard
 HEADROOM = 0.9  # the base's shortcut share at or above this: shortcuts cannot rise much
 SHORTCUT = "C"
 ARMS = ("hard/group", "hard/none", "typical/group", "typical/none")  # slice / RLConfig.scale_rewards
@@ -184,6 +185,9 @@ def decide(m: HardMeasurements) -> Decision:
     if hard_reward < MIN_REWARD:
         flags.append(f"hard arm barely trained: mean training reward {hard_reward:.3f} < {MIN_REWARD} "
                      f"(groups without a success carry no gradient), so it measures the base")
+    if hard_reward >= STAYED_HARD:
+        flags.append(f"hard prompts did not stay hard: the hard arm's mean training reward {hard_reward:.2f} >= "
+                     f"{STAYED_HARD} (the base solved them <= {HARD_RATE:.3f}), so the rare-success regime lasted a few steps")
     if base["shortcut"] >= HEADROOM:
         flags.append(f"no shortcut headroom: the base gives {base['shortcut']:.2f} answer-only samples (>= {HEADROOM})")
     finding = (
@@ -209,7 +213,7 @@ def decide(m: HardMeasurements) -> Decision:
 
 SPEC = ProtocolSpec(
     name="hard-samples",
-    version="1",
+    version="2",  # 2: the "did not stay hard" flag (added after the first standard run: hard arm reward 0.61)
     claim_hint="C5",
     interval_days=28,
     description="Select training prompts the base solves at most 1 in 16 times (hard) and as many others "
@@ -222,15 +226,16 @@ SPEC = ProtocolSpec(
     "base lies above 0 (hard prompts raise the shortcut, beyond typical ones); inconsistent if either "
     "interval lies at or below 0; else inconclusive. Pass@1, repetition and the arms without reward "
     f"scaling are reported beside. Flagged when the hard slice has fewer than {MIN_HARD} problems, when "
-    f"the hard arm's mean training reward is under {MIN_REWARD} (it barely trained), and when the base "
-    f"already gives >= {HEADROOM} answer-only samples.",
+    f"the hard arm's mean training reward is under {MIN_REWARD} (it barely trained) or at least {STAYED_HARD} "
+    f"(the prompts did not stay hard), and when the base already gives >= {HEADROOM} answer-only samples.",
     decide=decide,
     measure=measure,
     thresholds={"hard_rate": HARD_RATE, "select_samples": SELECT_SAMPLES, "max_prompts": MAX_PROMPTS,
-                "min_hard": MIN_HARD, "min_reward": MIN_REWARD, "headroom": HEADROOM, "shortcut_difference": 0.0},
+                "min_hard": MIN_HARD, "min_reward": MIN_REWARD, "stayed_hard": STAYED_HARD, "headroom": HEADROOM, "shortcut_difference": 0.0},
     validity_flags=(
         f"hard slice has fewer than {MIN_HARD} problems",
         f"hard arm barely trained: mean training reward < {MIN_REWARD}",
+        f"hard prompts did not stay hard: the hard arm's mean training reward >= {STAYED_HARD}",
         f"no shortcut headroom: the base gives >= {HEADROOM} answer-only samples",
     ),
     tests="Whether GRPO on prompts the base almost never solves raises the share of answer-only "

@@ -14,6 +14,7 @@ from retest.protocols.hard_samples import (
     MIN_HARD,
     MIN_REWARD,
     SELECT_SAMPLES,
+    STAYED_HARD,
     Draw,
     HardMeasurements,
     draw_of,
@@ -69,6 +70,12 @@ def test_small_hard_slice_and_untrained_hard_arm_are_flagged_at_their_thresholds
     assert any(f.startswith(f"hard slice has fewer than {MIN_HARD}") for f in flags)
     assert any(f.startswith("hard arm barely trained") for f in flags)
     assert decide(measured(d(1), d(0), d(0), hard_size=MIN_HARD, hard_reward=MIN_REWARD)).flags == ()
+
+
+def test_hard_prompts_the_policy_learned_to_solve_are_flagged_at_the_threshold() -> None:
+    flags = decide(measured(d(1), d(0), d(0), hard_reward=STAYED_HARD)).flags
+    assert any(f.startswith("hard prompts did not stay hard") for f in flags)
+    assert decide(measured(d(1), d(0), d(0), hard_reward=STAYED_HARD - 0.01)).flags == ()
 
 
 def test_pass1_and_repetition_are_reported_beside() -> None:
