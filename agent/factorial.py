@@ -132,6 +132,7 @@ def run_and_store(store: Store, cache_dir: Path, *, preset: str = "weekly", exec
         from claims.factorial import find_inquiry
 
         find_inquiry(s, inquiry)
+    say(f"factorial grid: preset {preset}, executor {executor}" + (f" at {ray_address}" if ray_address else ""))
     started, t0 = utcnow(), time.monotonic()
     try:
         if grid is None:

@@ -35,15 +35,16 @@ def factorial(
 ) -> None:
     """Run the prior x optimizer factorial and store it as a run of the inquiry.
 
-    Measures how much of the post-RL outcome (pass@1, pass@256, the reachable set, KL)
-    the pretraining prior explains and how much the optimizer, with 95% intervals from a
-    hierarchical bootstrap (a toy world: shares depend on the levels chosen). Progress
-    (cells done of total, ETA) goes to stderr; finished cells are cached, so a killed grid
-    resumes where it stopped. A grid strong enough to act on (preset full or gpu, every
-    cell done, no validity flag) proposes a new finding for a reviewer.
+    Measures how much of the post-RL outcome (pass@1, pass@256, the
+    reachable set, KL) the pretraining prior explains and how much the
+    optimizer, with 95% intervals from a hierarchical bootstrap (a toy
+    world: shares depend on the levels chosen). Progress (cells done of
+    total, ETA) goes to stderr; finished cells are cached, so a killed
+    grid resumes where it stopped. A grid strong enough to act on (preset
+    full or gpu, every cell done, no validity flag) proposes a new finding.
 
-    Exit codes: 0 done; 1 failed or some cells failed; 2 bad option (or Ray not
-    installed); 130 interrupted (Ctrl-C; recorded).
+    Exit codes: 0 done; 1 failed or some cells failed; 2 bad option (or
+    Ray not installed); 130 interrupted (Ctrl-C; recorded).
 
     Example: claims retest factorial --preset weekly --executor ray --format json
     """
@@ -57,8 +58,6 @@ def factorial(
     settings = load_settings()
     store = open_db(settings)
     progress = Progress()
-    progress.log(f"factorial grid: preset {preset.value}, executor {executor.value}"
-                 + (f" at {ray_address}" if executor.value == "ray" and ray_address else ""))
     out = run_and_store(store, settings.retest_cache_dir, preset=preset.value, executor=executor.value,
                         ray_address=ray_address if executor.value == "ray" else None, inquiry=inquiry,
                         say=progress.log, reason="run from the command line")
