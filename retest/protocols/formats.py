@@ -233,8 +233,8 @@ def decide_format(m: Measurements) -> Decision:
                f"[{rl_kept['low']:.2f}, {rl_kept['high']:.2f}] ({_present(rl_sh)})"
                if sft_kept and sft_sh else "; no SFT arm")
     finding = (f"format {leader} went from {base_sh[leader]:.2f} to {share.estimate:.2f} "
-               f"[{share.low:.2f}, {share.high:.2f}] of samples in {max(run_epochs):.2f} epochs (share "
-               f"{DOMINANCE} first reached at epoch {epochs_txt} per run); first-token entropy "
+               f"[{share.low:.2f}, {share.high:.2f}] of samples in {max(run_epochs):.2f} epochs (epoch at which it "
+               f"first reached {DOMINANCE}, per run: {epochs_txt}); first-token entropy "
                f"{first_tok['value']:+.3f} [{first_tok['low']:+.3f}, {first_tok['high']:+.3f}] nats, pooled "
                f"token entropy {pooled['value']:+.3f} [{pooled['low']:+.3f}, {pooled['high']:+.3f}]{sft_txt}")
     details = {
