@@ -177,6 +177,9 @@ def decide(m: ScheduleMeasurements) -> Decision:
         flags.append(f"coverage ceiling: joint coverage {cov['joint'].mean():.2f} >= {CEILING}")
     if base_val < BASE_KNOWS:
         flags.append(f"base does not know the open task: pass@1 {base_val:.2f} < {BASE_KNOWS}")
+    if np.array_equal(cov["entropy"], cov["joint"]) and np.array_equal(val["entropy"], val["joint"]):
+        flags.append("entropy control never engaged: the entropy arm's samples score as joint's on every target "
+                     "(TRL's logged entropy stayed above entropy_target, so the bonus was never applied)")
     for a in SCHEDULED:
         if not matched[a]:
             flags.append(f"pass@1 not matched: {a}'s pass@1 minus joint's is {pdiff[a].estimate:+.3f} "
@@ -231,6 +234,7 @@ SPEC = ProtocolSpec(
         f"coverage ceiling: joint coverage >= {CEILING} of the possible",
         f"base does not know the open task: its pass@1 < {BASE_KNOWS}",
         f"pass@1 not matched: a scheduled arm's pass@1 more than {PASS_MATCH} below joint's",
+        "entropy control never engaged: the entropy arm scores as joint on every target (the bonus never applied)",
     ),
     tests="Whether scheduling (structured task first, or TRL's adaptive entropy bonus) keeps more distinct valid "
     "solutions of an open-ended task than joint GRPO at matched pass@1, in a toy world, with intervals over seeds.",

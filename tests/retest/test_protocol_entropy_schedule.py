@@ -32,7 +32,8 @@ def decide(m: ScheduleMeasurements):  # -> Decision
 def test_a_scheduled_arm_above_joint_at_matched_pass1_is_consistent() -> None:
     d = decide(measured(ordered=0.31))
     assert d.verdict == "consistent" and d.details["lead_arm"] == "ordered"
-    assert d.effect_size == pytest.approx(0.01) and d.ci_low > 0 and d.flags == ()
+    assert d.effect_size == pytest.approx(0.01) and d.ci_low > 0
+    assert [f.split(":")[0] for f in d.flags] == ["entropy control never engaged"]  # entropy arm == joint here
     assert decide(measured(entropy=0.5)).details["lead_arm"] == "entropy"
 
 
@@ -59,3 +60,8 @@ def test_validity_flags_no_collapse_ceiling_and_unknown_task() -> None:
     text = " | ".join(d.flags)
     assert "no collapse" in text and "coverage ceiling" in text and "does not know the open task" in text
     assert decide(measured(joint=0.6, ordered=0.6, entropy=0.6, base=0.6)).flags[0].startswith("no collapse")
+
+
+def test_an_entropy_arm_identical_to_joint_is_flagged_as_never_engaged() -> None:
+    assert any(f.startswith("entropy control never engaged") for f in decide(measured(ordered=0.31)).flags)
+    assert not any(f.startswith("entropy control") for f in decide(measured(entropy=0.31)).flags)
