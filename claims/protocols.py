@@ -48,9 +48,17 @@ def protocol_catalog() -> dict[str, ProtocolInfo]:
 
 
 def bundled_hints(catalog: dict[str, ProtocolInfo] | None = None) -> dict[str, str]:
-    """Claim key -> protocol, from the protocols' own hints (the bundled document's C1..C3)."""
+    """Claim key -> protocol, from the protocols' own hints (the bundled document's C1..C5).
+
+    A claim holds one protocol: where several name the same claim (C4, C5), the first in
+    the package's registry order is its default; the others are suggestions to attach.
+    """
     catalog = protocol_catalog() if catalog is None else catalog
-    return {p.claim_hint: p.name for p in sorted(catalog.values(), key=lambda p: p.name) if p.claim_hint}
+    out: dict[str, str] = {}
+    for p in catalog.values():
+        if p.claim_hint:
+            out.setdefault(p.claim_hint, p.name)
+    return out
 
 
 def suggestions(key: str, catalog: dict[str, ProtocolInfo] | None = None) -> list[str]:

@@ -35,7 +35,10 @@ def count(store, model) -> int:
 def test_protocol_hints_have_one_source_the_retest_specs():
     from retest.protocols import PROTOCOLS
 
-    assert bundled_hints() == {spec.claim_hint: name for name, spec in PROTOCOLS.items()}
+    first: dict[str, str] = {}
+    for name, spec in PROTOCOLS.items():  # several protocols may name one claim: the first is its default
+        first.setdefault(spec.claim_hint, name)
+    assert bundled_hints() == first and set(first) == {"C1", "C2", "C3", "C4", "C5"}
     assert set(protocol_catalog()) == set(PROTOCOLS)
     assert not (REPO / "claims" / "data" / "bundled-protocols.json").exists()
 
@@ -135,7 +138,9 @@ def test_edit_approve_is_refused_to_someone_off_the_allow_list_and_writes_nothin
 def test_protocol_attach_and_detach_are_audited(bundled_store):
     with bundled_store.write() as s:
         r = set_protocol(s, "C4", "update-sparsity", "alice")
-    assert (r.before, r.after, r.suggested) == (None, "update-sparsity", [])
+    # C4's default is the first of its two protocols; both stay suggestions
+    assert (r.before, r.after, r.suggested) == ("label-free-search", "update-sparsity",
+                                                 ["entropy-schedule", "label-free-search"])
     with bundled_store.write() as s:
         r = set_protocol(s, "C1", None, "alice")
     assert (r.before, r.after, r.suggested) == ("passk-boundary", None, ["passk-boundary"])
@@ -181,4 +186,6 @@ def test_the_commands_end_to_end(tmp_path):
     assert "suggested for C2 by the protocols themselves: update-sparsity" in r.stdout
     assert claims("protocol", "attach", "C6", "nope", "--as", "alice", home=home).returncode == 2
     hints = {p["name"]: p["claim_hint"] for p in json.loads(claims("protocol", "list", "--format", "json", home=home).stdout)}
-    assert hints == {"passk-boundary": "C1", "update-sparsity": "C2", "format-collapse": "C3"}
+    assert hints == {"passk-boundary": "C1", "update-sparsity": "C2", "format-collapse": "C3",
+                     "label-free-search": "C4", "entropy-schedule": "C4",
+                     "hard-samples": "C5", "calibration": "C5", "prior-corruption": "C5"}

@@ -36,7 +36,8 @@ def test_bundled_document_gives_the_expected_rows(any_store):
     assert claims[3]["as_of_precision"] == "range" and claims[0]["as_of_precision"] == "year"
     assert claims[1]["text"].startswith("RL updates only 5\u201330% of parameters")
     assert anchors == BUNDLED_ANCHORS
-    assert protocols == {"C1": "passk-boundary", "C2": "update-sparsity", "C3": "format-collapse", "C4": None, "C5": None}
+    assert protocols == {"C1": "passk-boundary", "C2": "update-sparsity", "C3": "format-collapse", "C4": "label-free-search",
+                         "C5": "hard-samples"}
 
 
 def test_reimport_is_a_no_op(any_store):

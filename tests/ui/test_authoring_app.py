@@ -63,6 +63,8 @@ def test_a_visitor_without_a_name_gets_no_form(bundled_store):
 
 
 def test_the_protocol_picker_attaches_and_detaches(bundled_store):
+    with bundled_store.write() as s:
+        s.scalar(select(Claim).where(Claim.key == "C4")).protocol = None
     at = goto(signed_in("erin", claim="C4"), "claim")
     assert any("Retest protocol: **none**" in c.value for c in at.caption)
     at.selectbox(key="protocol_C4").select("passk-boundary").run()
