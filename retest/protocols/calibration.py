@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 ARMS = {"binary": "confidence-binary", "brier": "brier"}  # arm -> reward name in retest.rl.REWARDS
 ACCURACY_MATCH = 0.05  # |accuracy(binary) - accuracy(brier)| above this: calibration compared at different accuracy
+OVERCONFIDENT = 0.2  # the base's mean stated confidence above its accuracy by this much: accuracy gains alone lower ECE
 MIN_STATED = 0.8  # an arm whose samples state a digit less often than this: ECE covers only those that do
 DRAWS = 2000
 SMOKE_STEPS = 8  # GRPO steps of each arm at the smoke preset (tests)
@@ -185,6 +186,10 @@ def decide(m: CalibrationMeasurements) -> Decision:
     if low:
         flags.append(f"confidence dropped: {', '.join(f'{k} states a digit in {stated_share[k]:.0%}' for k in low)} "
                      f"of samples (< {MIN_STATED:.0%}); ECE covers only those that state one")
+    over = {k: _overconfidence(*v) for k, v in totals.items()}
+    if over["base"] >= OVERCONFIDENT - 1e-9:  # tolerance: exactly the threshold counts
+        flags.append(f"base overconfident: its stated confidence exceeds its accuracy by {over['base']:.2f} "
+                     f"(>= {OVERCONFIDENT}), so raising accuracy alone lowers ECE and 'binary degrades' can hardly show")
     if k_lo > 0:
         flags.append(f"control failed: the Brier arm degraded calibration too (ECE change over the base "
                      f"{keep:+.3f} [{k_lo:+.3f}, {k_hi:+.3f}]): its reward did not hold the digit in this budget")
@@ -204,11 +209,18 @@ def decide(m: CalibrationMeasurements) -> Decision:
             k: {"value": round(v.estimate, 4), "low": round(v.low, 4), "high": round(v.high, 4),
                 "per_seed": list(v.per_seed)} for k, v in acc.items()},
         "stated_share": {k: round(v, 4) for k, v in stated_share.items()},
+        "overconfidence": {k: round(v, 4) for k, v in over.items()},
         "reliability": {k: _reliability(s, t) for k, (s, t) in arr.items()},
         "train_reward": {k: list(v) for k, v in m.train_reward.items()},
         "base_model": dict(m.base_model),
     }
     return Decision(verdict, effect, e_lo, e_hi, acc["binary"].over, finding, tuple(flags), per_seed, details)
+
+
+def _overconfidence(stated: np.ndarray, right: np.ndarray) -> float:
+    """Mean stated confidence minus accuracy, over the samples that state a digit."""
+    total = stated.sum()
+    return float((stated * np.arange(DIGITS) / DIGITS).sum() / total - right.sum() / total) if total else float("nan")
 
 
 def _n(m: CalibrationMeasurements, key: str) -> int:
@@ -224,7 +236,7 @@ def _reliability(stated: np.ndarray, right: np.ndarray) -> dict[str, list[float]
 
 SPEC = ProtocolSpec(
     name="calibration",
-    version="1",
+    version="2",  # 2: the "base overconfident" flag (added after the first standard run: base 0.35 over its accuracy)
     claim_hint="C5",
     interval_days=28,
     description="Teach the shared tiny base (by a short SFT on the world's corpus) to end each completion "
@@ -238,14 +250,16 @@ SPEC = ProtocolSpec(
     "(binary RL degrades calibration, and the Brier reward does better); inconsistent if either "
     "interval lies at or below 0; else inconclusive. Accuracy of both arms is reported beside; flagged "
     f"when it differs by more than {ACCURACY_MATCH}, when an arm states a digit in fewer than "
-    f"{MIN_STATED:.0%} of samples, and when the Brier arm's ECE also rises over the base's (interval above 0).",
+    f"{MIN_STATED:.0%} of samples, when the Brier arm's ECE also rises over the base's (interval above 0), and "
+    f"when the base's stated confidence exceeds its accuracy by {OVERCONFIDENT} or more.",
     decide=decide,
     measure=measure,
-    thresholds={"accuracy_match": ACCURACY_MATCH, "min_stated": MIN_STATED, "ece_difference": 0.0},
+    thresholds={"accuracy_match": ACCURACY_MATCH, "min_stated": MIN_STATED, "overconfident": OVERCONFIDENT, "ece_difference": 0.0},
     validity_flags=(
         f"accuracy not matched within {ACCURACY_MATCH}: calibration compared at different accuracy",
         f"confidence dropped: an arm states a digit in fewer than {MIN_STATED:.0%} of samples",
         "control failed: the Brier arm degraded calibration too (its ECE change over the base above 0)",
+        f"base overconfident: its stated confidence exceeds its accuracy by >= {OVERCONFIDENT}",
     ),
     tests="Whether GRPO with a binary correctness reward leaves the model's stated confidence worse "
     "calibrated than the base's, and worse than GRPO with a Brier-style reward on the same prompts, "

@@ -16,7 +16,7 @@ from retest.confidence import (
     table,
 )
 from retest.protocols import PROTOCOLS
-from retest.protocols.calibration import ACCURACY_MATCH, MIN_STATED, CalibrationMeasurements, Tables
+from retest.protocols.calibration import ACCURACY_MATCH, MIN_STATED, OVERCONFIDENT, CalibrationMeasurements, Tables
 from retest.rl import REWARDS
 from retest.world import WorldConfig, classify_format
 
@@ -96,6 +96,13 @@ def test_accuracy_gap_is_flagged_beyond_its_threshold_only() -> None:
     assert not any(f.startswith("accuracy not matched") for f in edge)
     over = decide(measured(t(9, 10), t(5, 10 + at + 1), t(5, 10))).flags
     assert any(f.startswith(f"accuracy not matched within {ACCURACY_MATCH}") for f in over)
+
+
+def test_an_overconfident_base_is_flagged_at_the_threshold() -> None:
+    at = decide(measured(t(9, 10), t(5, 10), t(7, 10))).flags  # base says 0.7 at 0.5 accuracy: 0.2 over
+    assert any(f.startswith(f"base overconfident: its stated confidence exceeds its accuracy by {OVERCONFIDENT:.2f}")
+               for f in at)
+    assert not any("overconfident" in f for f in decide(measured(t(9, 10), t(5, 10), t(6, 10))).flags)
 
 
 def test_dropped_confidence_and_failed_control_are_flagged() -> None:
