@@ -9,7 +9,10 @@ per RL seed on each pretraining seed's base, all rewarded by `mixed_reward`:
 - ``ordered``: the structured task (arithmetic) first for half the steps, then the open
   task (Omni-Thinker's structured-first schedule);
 - ``entropy``: joint, with TRL 1.16's adaptive entropy control (GRPOConfig
-  ``use_adaptive_entropy``, ``entropy_coef``, ``entropy_target``; Skywork-OR1).
+  ``use_adaptive_entropy``, ``entropy_coef``, ``entropy_target``; Skywork-OR1). The bonus
+  applies only while the logged entropy is at or below the target, and its coefficient
+  grows by ``entropy_coef_delta`` (0.005) a step while it is: with the target (1.0 nats)
+  above the entropy logged here (0.5-0.9), it is a rising entropy bonus from the start.
 
 Measured on every open target with `samples` completions: coverage (distinct valid
 solutions, as a share of min(samples, solutions)) and pass@1 (valid share); arithmetic
@@ -52,8 +55,8 @@ class C4bConfig:
     samples: int = 64  # completions per open target
     arith_problems: int = 100
     arith_samples: int = 16
-    entropy_coef: float = 0.01  # starting coefficient of TRL's adaptive entropy control
-    entropy_target: float = 0.5  # nats per token: near the mixed tasks' early entropy (0.5-0.8 logged)
+    entropy_coef: float = 0.005  # starting coefficient of TRL's adaptive entropy control (+0.005 a step)
+    entropy_target: float = 1.0  # nats per token: above the 0.5-0.9 logged, so the bonus engages and rises
     draws: int = 2000
     rl_steps: int | None = None  # GRPO steps of every arm (ordered: half each); None = the preset's
 
