@@ -54,11 +54,13 @@ class C4aConfig:
     leaves: int = 8  # completions per branch
     group: int = 8  # group size for the majority reward's agreement with the truth on the base
     draws: int = 2000
+    sft_steps: int | None = None  # distillation steps; None = the preset's `cfg.sft.steps`
 
 
 def config_for(preset: str) -> C4aConfig:
     if preset == "smoke":
-        return C4aConfig(samples=16, problems=48, search_prompts=48, probe=8, branches=3, leaves=4, draws=300)
+        return C4aConfig(samples=16, problems=48, search_prompts=48, probe=8, branches=3, leaves=4, draws=300,
+                         sft_steps=30)
     return C4aConfig()
 
 
@@ -143,7 +145,8 @@ def measure(lab: Lab) -> LabelFreeMeasurements:
                 hits += label == a
                 pairs += [(p, leaf) for leaf in leaves if label is not None and parse_answer(leaf) == label]
             prec.append(hits / max(1, len(search_set))), nl.append(len(pairs))
-            finals["distill"] = lab.sft(base_dir, pairs, dataclasses.replace(cfg.sft, seed=seed)) if pairs else base_dir
+            sft = dataclasses.replace(cfg.sft, seed=seed, steps=c4.sft_steps or cfg.sft.steps)
+            finals["distill"] = lab.sft(base_dir, pairs, sft) if pairs else base_dir
             for arm in ARMS:
                 for k, v in _scores(lab, finals[arm], held, c4).items():
                     per[arm][k].append(v)
