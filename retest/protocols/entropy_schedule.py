@@ -102,6 +102,9 @@ def measure(lab: Lab) -> ScheduleMeasurements:
     from retest.rl import checkpoints, ensure_rl
 
     cfg = lab.cfg
+    if cfg.base_model_dir:
+        raise ValueError("entropy-schedule needs the toy world's own base (the open task is taught by continued "
+                         "pretraining on the char tokenizer); run it at the smoke or standard preset")
     c4 = config_for(cfg.preset)
     train, held = lab.problems()
     held = held[: c4.arith_problems]

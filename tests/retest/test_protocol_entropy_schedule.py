@@ -65,3 +65,14 @@ def test_validity_flags_no_collapse_ceiling_and_unknown_task() -> None:
 def test_an_entropy_arm_identical_to_joint_is_flagged_as_never_engaged() -> None:
     assert any(f.startswith("entropy control never engaged") for f in decide(measured(ordered=0.31)).flags)
     assert not any(f.startswith("entropy control") for f in decide(measured(entropy=0.31)).flags)
+
+
+def test_a_local_model_is_refused_with_what_to_run_instead(tmp_path) -> None:
+    import dataclasses
+
+    from retest.lab import Lab
+    from retest.presets import preset
+
+    cfg = dataclasses.replace(preset("smoke"), base_model_dir=str(tmp_path), problems_file=str(tmp_path / "p.jsonl"))
+    with pytest.raises(ValueError, match="smoke or standard preset"):
+        PROTOCOLS["entropy-schedule"].measure(Lab(cfg, tmp_path))
