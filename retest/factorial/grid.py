@@ -80,6 +80,7 @@ def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | 
     if failed:
         flags.append(f"{len(failed)} of {len(cell_list)} cells failed after a retry; a missing RL seed takes its "
                      "cell's mean in the analysis")
+    flags.extend(ceiling_flags(cell_list))
     shares, ranges = _analyse(fc, cell_list, flags)
     if status == "succeeded":
         status = "failed" if len(failed) == len(cell_list) else ("partial" if failed or not shares else "succeeded")
@@ -154,6 +155,22 @@ def _cell(fc: FactorialConfig, spec: CellSpec, status: str, outcomes: dict[str, 
 def _cached_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path) -> Cell | None:
     done = read_outcome(cache_dir, "cells", spec.key(fc))
     return None if done is None else _cell(fc, spec, "cached", done["outcomes"], done.get("seconds", 0.0), None)
+
+
+def ceiling_flags(cell_list: list[Cell], ceiling: float = 0.99) -> list[str]:
+    """Priors whose base models already reach (nearly) every problem at k = 256: there RL can
+    only lose reachable problems, so the outcome could not have come out as a gain."""
+    flags = []
+    for name in (f"pass@{K}", "reachable"):
+        base: dict[str, list[float]] = {}
+        for c in cell_list:
+            if name in c.outcomes and f"{name}_gain" in c.outcomes:
+                base.setdefault(c.prior, []).append(c.outcomes[name] - c.outcomes[f"{name}_gain"])
+        full = sorted(p for p, v in base.items() if sum(v) / len(v) >= ceiling)
+        if full:
+            flags.append(f"{name}: the base is at the ceiling (>= {ceiling}) for {', '.join(full)}: there RL can "
+                         "only lose reachable problems")
+    return flags
 
 
 def _analyse(fc: FactorialConfig, cell_list: list[Cell], flags: list[str]):

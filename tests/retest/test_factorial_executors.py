@@ -72,3 +72,15 @@ def test_optimizer_levels_use_trls_options():
     assert dapo.epsilon_high > dapo.epsilon and dapo.num_iterations > 1
     assert ppo.beta > 0 and ppo.num_iterations > 1
     assert set(TUNED_LR) == set(OPTIMIZERS) and all(optimizer_config(fc, o).lr == TUNED_LR[o] for o in OPTIMIZERS)
+
+
+def test_a_prior_whose_base_reaches_every_problem_is_flagged_as_at_the_ceiling():
+    from retest.factorial.grid import ceiling_flags
+    from retest.factorial.results import Cell
+
+    def cell(prior, value, gain):
+        return Cell(prior=prior, mixture=prior.split("/")[0], amount=prior.split("/")[1], optimizer="grpo",
+                    pretrain_seed=0, rl_seed=0, status="done", outcomes={"pass@256": value, "pass@256_gain": gain})
+
+    flags = ceiling_flags([cell("A-rich/long", 1.0, 0.0), cell("A-rich/short", 0.9, 0.05)])
+    assert len(flags) == 1 and "A-rich/long" in flags[0] and "A-rich/short" not in flags[0]
