@@ -220,7 +220,7 @@ def _gpu() -> FactorialConfig:
         preset="factorial-gpu",
         world=WorldConfig(max_operand=9, corpus_size=200_000),
         model=ModelConfig(layers=8, width=512, ffn=2048, heads=8, max_len=64),
-        pretrain=PretrainConfig(steps=4000, rows=64, row_len=256, lr=1e-3, warmup=200),
+        pretrain=PretrainConfig(steps=4000, rows=256, row_len=64, lr=1e-3, warmup=200),
         rl=RLConfig(steps=200, prompts_per_step=16, group_size=16, lr=1e-5, checkpoint_every=50),
         eval=EvalConfig(problems=200, samples=256, batch_size=8192),
     )
