@@ -180,7 +180,7 @@ class Lab:
         self.say(f"phase sample: {Path(model_dir).name} ({len(problems)} problems x {n})")
         with self.timed("sample"):
             sampler = self._sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size, previous=self._sampler)
-            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, SAMPLED_VERSION)
+            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length)
         cached.write_text(out.model_dump_json())
         return out
 
