@@ -37,15 +37,18 @@ from retest.world import WorldConfig, load_problems, parse, split
 Problems = list[tuple[str, int]]  # (prompt, answer)
 
 
-def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, max_new_tokens: int) -> Sampled:
+def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, max_new_tokens: int,
+             scorer: Callable[[str], tuple[str, int | None]] = parse) -> Sampled:
     """Sample n per problem [(prompt, answer)]: correct counts, format shares, entropies.
 
     Entropy is pooled over a problem's tokens (`Sampled`), first-token entropy averaged.
+    `scorer` reads (format, answer) off a completion: the toy world's strict `parse`, or
+    `retest.answers.parse_final` for a real model's problem file.
     """
     t0 = time.monotonic()
     rows = sampler.sample([p for p, _ in problems], n, temperature, max_new_tokens, seed=0)
     seconds = time.monotonic() - t0
-    parsed = [[parse(s.text) for s in samples] for samples in rows]
+    parsed = [[scorer(s.text) for s in samples] for samples in rows]
     tokens = tuple(sum(s.tokens for s in samples) for samples in rows)
     return Sampled(
         counts=tuple(sum(a == answer for _, a in ps) for (_, answer), ps in zip(problems, parsed)),
@@ -59,6 +62,15 @@ def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, m
         samples_per_second=round(len(problems) * n / seconds, 1) if seconds else None,
         examples=tuple(s.text for s in rows[0][:4]) if rows else (),
     )
+
+
+def scorer_of(cfg: RetestConfig) -> Callable[[str], tuple[str, int | None]]:
+    """How a config's completions are scored: a problem file by its stated final answer, the toy world by format."""
+    if cfg.problems_file:
+        from retest.answers import parse_final
+
+        return parse_final
+    return parse
 
 
 def load_weights(model_dir: Path) -> dict[str, Any]:
@@ -180,7 +192,7 @@ class Lab:
         self.say(f"phase sample: {Path(model_dir).name} ({len(problems)} problems x {n})")
         with self.timed("sample"):
             sampler = self._sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size, previous=self._sampler)
-            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length)
+            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, scorer_of(cfg))
         cached.write_text(out.model_dump_json())
         return out
 

@@ -182,7 +182,7 @@ def _gpu() -> RetestConfig:
     # tokens (a reasoning model's solutions; rl.max_completion_length, also the sampling cap).
     return RetestConfig(
         preset="gpu",
-        rl=RLConfig(steps=200, prompts_per_step=16, group_size=8, lr=1e-6, beta=0.0,
+        rl=RLConfig(steps=200, prompts_per_step=16, group_size=8, lr=1e-6, beta=0.0, reward="final-answer",
                     max_completion_length=1024, checkpoint_every=25, use_vllm=True),
         eval=EvalConfig(problems=200, samples=64, checkpoint_problems=64, checkpoint_samples=16),
         seeds=(0, 1, 2),

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retest.answers import final_answer_reward
 from retest.cache import cached_build
 from retest.presets import RLConfig, config_hash
 from retest.world import is_correct
@@ -37,7 +38,7 @@ def correctness_reward(completions: list[str], answer: list[int], **_: Any) -> l
     return [1.0 if is_correct(c, int(a)) else 0.0 for c, a in zip(completions, answer)]
 
 
-REWARDS: dict[str, Callable[..., list[float]]] = {"correct": correctness_reward}
+REWARDS: dict[str, Callable[..., list[float]]] = {"correct": correctness_reward, "final-answer": final_answer_reward}
 """Reward functions by name (`RLConfig.reward`); each takes TRL's keyword arguments
 (`prompts`, `completions` and the dataset's columns, e.g. `answer`). Protocols add theirs."""
 

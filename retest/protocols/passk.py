@@ -114,7 +114,7 @@ class _Seeded:
 def _draw(lab: Lab, where: Path, tag: str, problems: list[tuple[str, int]], n: int, make: Any, key: Any,
           phase: str = "sample") -> Sampled:
     """`evaluate` with the sampler `make()` gives, cached as JSON in `where` under (tag, key, problems, n)."""
-    from retest.lab import evaluate
+    from retest.lab import evaluate, scorer_of
     from retest.presets import config_hash
     from retest.results import SAMPLED_VERSION
 
@@ -125,7 +125,7 @@ def _draw(lab: Lab, where: Path, tag: str, problems: list[tuple[str, int]], n: i
         return Sampled.model_validate_json(cached.read_text())
     lab.say(f"phase {phase}: {tag} {Path(where).name} ({len(problems)} problems x {n})")
     with lab.timed(phase):
-        out = evaluate(make(), problems, n, cfg.eval.temperature, cfg.rl.max_completion_length)
+        out = evaluate(make(), problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, scorer_of(cfg))
     cached.write_text(out.model_dump_json())
     return out
 

@@ -59,6 +59,7 @@ def test_the_gpu_preset_takes_a_local_model_and_problem_file(local_model: tuple[
     cfg = preset("gpu", model_dir=model_dir, problems_file=problems)
     assert (cfg.base_model_dir, cfg.problems_file) == (str(model_dir), str(problems))
     assert cfg.sampler == "vllm" and cfg.rl.use_vllm and cfg.rl.max_completion_length == 1024
+    assert cfg.rl.reward == "final-answer"  # a real model is scored by its stated answer (retest.answers)
     assert preset("smoke").validate().base_model_dir is None  # the toy presets need neither
 
 

@@ -1,0 +1,35 @@
+"""Scoring a real model's completion (a problem file, the gpu preset): its final answer, strictly.
+
+The toy world's formats (`retest.world.parse`) do not fit a real model's free text, so a
+local model is scored by its stated final answer: the integer in the last ``\\boxed{...}``,
+else the integer after the last ``####`` (GSM8K style). No fall-back to the last number
+in the text: a truncated or unfinished completion states no answer and is wrong. Write
+the problem file's prompts so they ask for one of the two forms.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_BOXED = re.compile(r"\\boxed\{\s*(-?\d[\d,]*)\s*\}")
+_HASH = re.compile(r"####\s*(-?\d[\d,]*)\s*(?:\n|$)")
+
+
+def final_answer(text: str) -> int | None:
+    """The stated final answer of `text`, or None when it states none."""
+    for pattern in (_BOXED, _HASH):
+        found = pattern.findall(text)
+        if found:
+            return int(found[-1].replace(",", ""))
+    return None
+
+
+def parse_final(text: str) -> tuple[str, int | None]:
+    """(format, answer) in the shape of `retest.world.parse`: a real model has no toy format ("other")."""
+    return "other", final_answer(text)
+
+
+def final_answer_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
+    """1.0 for a completion whose stated final answer is right, else 0.0 (TRL reward function)."""
+    return [1.0 if final_answer(c) == int(a) else 0.0 for c, a in zip(completions, answer)]
