@@ -90,3 +90,11 @@ def any_store(request: pytest.FixtureRequest, db_url: str) -> Store:
         s = _postgres_store(url)
     yield s
     s.dispose()
+
+
+@pytest.fixture(scope="session")
+def smoke_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One retest cache for the whole run: the smoke base model and the GRPO runs the protocols
+    share are built once and reused by every smoke-preset test, as the weekly job reuses them."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return tmp_path_factory.mktemp("smoke-cache")

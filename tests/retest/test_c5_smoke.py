@@ -16,9 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def home(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> Path:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return tmp_path_factory.mktemp("c5-smoke")
+    home = tmp_path_factory.mktemp("c5-smoke")
+    (home / "cache").symlink_to(smoke_cache)  # the run's shared smoke cache: one pretraining for all
+    return home
 
 
 def run(name: str, home: Path):  # -> RetestResult

@@ -17,8 +17,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def smoke_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("smoke-home")
+def smoke_home(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> Path:
+    home = tmp_path_factory.mktemp("smoke-home")
+    (home / "cache").mkdir()
+    (home / "cache" / "retest").symlink_to(smoke_cache)  # the CLI's cache is the run's shared one
+    return home
 
 
 @pytest.fixture(scope="module")

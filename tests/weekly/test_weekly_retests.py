@@ -25,14 +25,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The retest cache after one smoke run of passk-boundary (base model + GRPO run)."""
+def warm_cache(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> Path:
+    """The run's shared smoke cache after passk-boundary and update-sparsity ran on it (the base
+    model, the shared GRPO run, C2's sweep): the weekly runs below copy it and train nothing new."""
     from retest.runner import run_protocol
 
     folder = tmp_path_factory.mktemp("warm")
-    result = run_protocol("passk-boundary", "smoke", cache_dir=folder / "cache", artifacts_dir=folder / "artifacts")
-    assert result.status == "succeeded", result.log[-3000:]
-    return folder / "cache"
+    for name in ("passk-boundary", "update-sparsity"):
+        result = run_protocol(name, "smoke", cache_dir=smoke_cache, artifacts_dir=folder / "artifacts")
+        assert result.status == "succeeded", result.log[-3000:]
+    return smoke_cache
 
 
 @pytest.fixture
