@@ -196,6 +196,18 @@ class Lab:
         cached.write_text(out.model_dump_json())
         return out
 
+    def checkpoint_series(self, run_dir: Path, problems: Problems) -> tuple[Checkpoint, ...]:
+        """Format shares, entropy and accuracy at every checkpoint of a GRPO run (step 0 the base)."""
+        from retest.rl import checkpoints
+
+        n = self.cfg.eval.checkpoint_samples
+        series = []
+        for step, ckpt in checkpoints(run_dir):
+            ev = self.sample(ckpt, problems, n, "ckpt")
+            series.append(Checkpoint(step=step, format_shares=ev.mean_formats(), entropy=ev.mean_entropy,
+                                     accuracy=ev.accuracy(n)))
+        return tuple(series)
+
     # --- the shared measurements of C1-C3 ------------------------------------------------
 
     def measurements(self) -> Measurements:
@@ -226,12 +238,8 @@ class Lab:
             base_w = None  # the fp32 base as the runs trained from it (their step 0), own or local model
             for seed in cfg.seeds:
                 run_dir, train_stats = self.rl(base_dir, train, seed)
-                series = []
+                series = self.checkpoint_series(run_dir, ckpt_problems)
                 ckpts = checkpoints(run_dir)
-                for step, ckpt in ckpts:
-                    ev = self.sample(ckpt, ckpt_problems, cfg.eval.checkpoint_samples, "ckpt")
-                    series.append(Checkpoint(step=step, format_shares=ev.mean_formats(), entropy=ev.mean_entropy,
-                                             accuracy=ev.accuracy(cfg.eval.checkpoint_samples)))
                 final_dir = ckpts[-1][1]
                 final = self.sample(final_dir, eval_problems, cfg.eval.samples)
                 self.say(f"phase measure: weights of seed {seed}")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retest.measures import token_entropy
-from retest.sampler import Sample, TransformersSampler
+from retest.sampler import Sample, TransformersSampler, batched
 
 
 class RoutedSampler:
@@ -40,14 +40,7 @@ class RoutedSampler:
         self, prompts: Sequence[str], n: int, temperature: float, max_new_tokens: int, seed: int
     ) -> list[list[Sample]]:
         """`n` routed samples for each prompt, in prompt order (batched like `TransformersSampler`)."""
-        import torch
-
-        flat = [p for p in prompts for _ in range(n)]
-        out: list[Sample] = []
-        torch.manual_seed(seed)
-        for start in range(0, len(flat), self.batch_size):
-            out.extend(self._batch(flat[start : start + self.batch_size], temperature, max_new_tokens))
-        return [out[i * n : (i + 1) * n] for i in range(len(prompts))]
+        return batched(self._batch, prompts, n, temperature, max_new_tokens, seed, self.batch_size)
 
     def _generate(self, model, ids, mask, temperature: float, max_new_tokens: int):  # -> (new tokens, logits)
         import torch

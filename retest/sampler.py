@@ -53,6 +53,20 @@ class Sampler(Protocol):
         ...
 
 
+def batched(batch: Callable[[list[str], float, int], list[Sample]], prompts: Sequence[str], n: int,
+            temperature: float, max_new_tokens: int, seed: int, batch_size: int) -> list[list[Sample]]:
+    """`n` samples per prompt from `batch(prompts, temperature, max_new_tokens)`, all prompts x n
+    cut into batches of `batch_size`, seeded once; grouped back by prompt, in prompt order."""
+    import torch
+
+    flat = [p for p in prompts for _ in range(n)]
+    out: list[Sample] = []
+    torch.manual_seed(seed)
+    for start in range(0, len(flat), batch_size):
+        out.extend(batch(flat[start : start + batch_size], temperature, max_new_tokens))
+    return [out[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+
 class TransformersSampler:
     """Batched sampling with transformers `generate` (all prompts x n in big batches)."""
 
@@ -71,14 +85,7 @@ class TransformersSampler:
     def sample(
         self, prompts: Sequence[str], n: int, temperature: float, max_new_tokens: int, seed: int
     ) -> list[list[Sample]]:
-        import torch
-
-        flat = [p for p in prompts for _ in range(n)]
-        out: list[Sample] = []
-        torch.manual_seed(seed)
-        for start in range(0, len(flat), self.batch_size):
-            out.extend(self._batch(flat[start : start + self.batch_size], temperature, max_new_tokens))
-        return [out[i * n : (i + 1) * n] for i in range(len(prompts))]
+        return batched(self._batch, prompts, n, temperature, max_new_tokens, seed, self.batch_size)
 
     def _batch(self, prompts: list[str], temperature: float, max_new_tokens: int) -> list[Sample]:
         import torch

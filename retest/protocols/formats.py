@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from retest.measures import hierarchical_bootstrap
 from retest.protocols.spec import Decision, ProtocolSpec
-from retest.results import Checkpoint, Measurements, Sampled, SeedRun
+from retest.results import Measurements, Sampled, SeedRun
 from retest.world import FORMATS, solve, split
 
 if TYPE_CHECKING:
@@ -111,13 +111,8 @@ def measure(lab: Lab) -> FormatMeasurements:
         bases[ps_id] = lab.sample(base_dir, eval_p, cfg.eval.samples)
         for seed in cfg.seeds:
             run_dir, train_stats = lab.rl(base_dir, train, seed, rl)
-            series = []
-            ckpts = checkpoints(run_dir)
-            for step, ckpt in ckpts:
-                ev = lab.sample(ckpt, ckpt_p, cfg.eval.checkpoint_samples, "ckpt")
-                series.append(Checkpoint(step=step, format_shares=ev.mean_formats(), entropy=ev.mean_entropy,
-                                         accuracy=ev.accuracy(cfg.eval.checkpoint_samples)))
-            final = lab.sample(ckpts[-1][1], eval_p, cfg.eval.samples)
+            series = lab.checkpoint_series(run_dir, ckpt_p)
+            final = lab.sample(checkpoints(run_dir)[-1][1], eval_p, cfg.eval.samples)
             runs.append(SeedRun(seed=seed, pretrain_seed=ps_id, run_dir=str(run_dir), train=train_stats,
                                 checkpoints=tuple(series), final=final))
             if not cfg.base_model_dir:  # demonstrations exist only in the toy world's formats
