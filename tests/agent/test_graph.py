@@ -207,7 +207,8 @@ def test_cli_agent_run_prints_a_json_summary_and_documented_exit_codes(ranked_st
     assert out["mode"] == "rank-only" and out["claims_checked"] == 5
     assert {"agent_run_id", "papers_judged", "judge_failures", "proposals_written", "retests_planned",
             "failures", "requests", "source_error"} <= set(out)
-    assert [p["claim"] for p in out["retests_planned"]] == ["C3"]  # C1, C2 were queued by the first run
+    # C1, C2 were queued by the first run; the requested C3 first, then C4, never run (budget 2)
+    assert [p["claim"] for p in out["retests_planned"]] == ["C3", "C4"]
     assert "mode: rank-only" in done.stderr  # progress goes to stderr
     bad = claims_cli("agent", "run", "--claim", "C99", env_home=home)
     assert bad.returncode == 2 and "no claim C99" in bad.stderr
