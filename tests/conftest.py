@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("CLAIMS_S2_CITATIONS", "false")  # never the public Semantic Scholar API
+    # The Ctrl-C tests send SIGINT to the commands they start. A run launched in the background
+    # of a non-interactive shell inherits SIGINT ignored, and an ignored signal stays ignored
+    # across exec; a handled one is reset to the default, so the children get Python's Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
