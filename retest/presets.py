@@ -164,8 +164,8 @@ def _smoke() -> RetestConfig:
 
 def _standard() -> RetestConfig:
     # Three RL seeds on each of two ~1M-parameter bases (the prior is a random effect): the weekly
-    # default. Rows of 64 tokens (64 a step, the same tokens as 16 rows of 256): 4x faster with eager
-    # attention, so two bases cost what one did.
+    # default. Rows of 64 tokens (64 a step, the same tokens as 16 rows of 256): shorter rows were
+    # faster per token with eager attention (docs/retest.md); two bases took 957 s beside a CI run.
     return RetestConfig(
         preset="standard",
         pretrain=PretrainConfig(steps=500, rows=64, row_len=64, lr=3e-3, warmup=30),
