@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retest.measures import token_entropy
-from retest.sampler import Sample, TransformersSampler, batched
+from retest.sampler import Sample, TransformersSampler, batched, decoded
 
 
 class RoutedSampler:
@@ -76,11 +76,4 @@ class RoutedSampler:
             logits.append(lg)
         new = torch.cat(parts, dim=1)
         ent = token_entropy(torch.cat(logits, dim=1).cpu().numpy())  # (batch, steps)
-        samples = []
-        for i in range(new.shape[0]):
-            row = new[i].tolist()
-            length = row.index(eos) + 1 if eos in row else len(row)
-            text = self.tokenizer.decode(row[:length], skip_special_tokens=True)
-            first = float(ent[i, 0]) if length else 0.0
-            samples.append(Sample(text, float(ent[i, :length].sum()), length, first))
-        return samples
+        return decoded(self.tokenizer, new, ent)

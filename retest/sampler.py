@@ -67,6 +67,19 @@ def batched(batch: Callable[[list[str], float, int], list[Sample]], prompts: Seq
     return [out[i * n : (i + 1) * n] for i in range(len(prompts))]
 
 
+def decoded(tokenizer, new, ent) -> list[Sample]:  # new: (batch, steps) token ids; ent: (batch, steps)
+    """One `Sample` per row of generated tokens: text up to and with EOS, its entropies."""
+    eos = tokenizer.eos_token_id
+    samples = []
+    for i in range(new.shape[0]):
+        row = new[i].tolist()
+        length = row.index(eos) + 1 if eos in row else len(row)
+        text = tokenizer.decode(row[:length], skip_special_tokens=True)
+        first = float(ent[i, 0]) if length else 0.0
+        samples.append(Sample(text, float(ent[i, :length].sum()), length, first))
+    return samples
+
+
 class TransformersSampler:
     """Batched sampling with transformers `generate` (all prompts x n in big batches)."""
 
@@ -107,15 +120,7 @@ class TransformersSampler:
         new = gen.sequences[:, enc["input_ids"].shape[1] :]
         logits = torch.stack(gen.logits, dim=1).float() / temperature  # (batch, steps, vocab)
         ent = token_entropy(logits.cpu().numpy())  # (batch, steps)
-        eos = self.tokenizer.eos_token_id
-        samples = []
-        for i in range(new.shape[0]):
-            row = new[i].tolist()
-            length = row.index(eos) + 1 if eos in row else len(row)
-            text = self.tokenizer.decode(row[:length], skip_special_tokens=True)
-            first = float(ent[i, 0]) if length else 0.0
-            samples.append(Sample(text, float(ent[i, :length].sum()), length, first))
-        return samples
+        return decoded(self.tokenizer, new, ent)
 
 
 class NaiveSampler(TransformersSampler):
