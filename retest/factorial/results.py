@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+
+from retest.results import _Stored
 
 OUTCOMES = ("pass@1", "pass@256", "reachable", "kl")
 """The outcome names; each also appears as "<name>_gain" (value minus the base's; kl's base is 0)."""
@@ -29,16 +30,7 @@ CellStatus = Literal["done", "failed", "cached"]
 GridStatus = Literal["succeeded", "partial", "failed", "interrupted"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    @classmethod
-    def from_stored(cls, data: Any) -> Any:
-        """The model of a stored JSON object, or None when it does not fit."""
-        try:
-            return cls.model_validate(data or {})
-        except ValidationError:
-            return None
+_Frozen = _Stored  # frozen, unknown keys of older rows ignored, `from_stored` (retest.results)
 
 
 class Share(_Frozen):
