@@ -54,7 +54,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("instruction: addressed to a model or reviewer",
          rf"\b(?:dear|attention|note\s+to(?:\s+the)?|hey|hello)\s*,?\s+(?:the\s+)?{_AGENT}\b"),
         ("instruction: addressed to a model or reviewer",
-         rf"\b(?:if\s+you\s+are|as)\s+an?\s+(?:ai|llm|language\s+model|assistant|automated\s+(?:judge|reviewer))"
+         r"\b(?:if\s+you\s+are|as)\s+an?\s+(?:ai|llm|language\s+model|assistant|automated\s+(?:judge|reviewer))"
          r"\b[^.]{0,60}\b(?:you\s+must|must|should|please)\b"),
         ("instruction: dictates a verdict",
          rf"\b(?:classify|label|mark|rate|judge|report|record|treat|score|tag|flag|answer|respond|output)\s+"

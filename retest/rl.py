@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,9 @@ def train_grpo(
 
     trainer.remove_callback(PrinterCallback)  # TRL's per-step dicts: we report our own progress
     t0 = time.monotonic()
-    trainer.train()
+    with warnings.catch_warnings():  # TRL asks transformers' deprecated name every step: not the user's to fix
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+        trainer.train()
     seconds = time.monotonic() - t0
     history = [h for h in trainer.state.log_history if "reward" in h]
     epoch = float(trainer.state.epoch or 0)

@@ -65,10 +65,11 @@ class RoutedSampler:
             prefix, lg = self._generate(self.router.model, ids, mask, temperature, t)
             parts.append(prefix)
             logits.append(lg)
-            # a row that ended inside the prefix is padded after its EOS: those positions are masked (and
-            # written as EOS, so generate sees no right padding); its continuation is cut below
+            # a row that ended inside the prefix is padded after its EOS: those positions are written as
+            # EOS and attended (a mask of zeros at the end reads as right padding to generate); the row's
+            # continuation is cut at its first EOS (`decoded`), so what it attends to does not matter
             ids = torch.cat([ids, prefix.masked_fill(prefix == pad, eos)], dim=1)
-            mask = torch.cat([mask, (prefix != pad).long()], dim=1)
+            mask = torch.cat([mask, torch.ones_like(prefix)], dim=1)
         rest = max_new_tokens - sum(p.shape[1] for p in parts)
         if rest > 0 and not (t > 0 and bool((parts[0] == eos).any(dim=1).all())):
             cont, lg = self._generate(self.finisher.model, ids, mask, temperature, rest)

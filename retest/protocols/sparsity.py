@@ -47,6 +47,8 @@ FLAGS = {
     "above-bf16-resolution-everywhere": "the median |dw|/|w| is above bf16's half ulp (2^-9) at every learning rate: "
     "the sweep never shows the sparse side",
     "one-seed": "fewer than two seeds at the regime: overlap across seeds is not measured (the verdict is inconclusive)",
+    "fewer-seeds-at-regime": "the rate nearest the regime is a bracket rate of the sweep, run with fewer seeds than "
+    "the middle rate: the decision rests on fewer runs than the sweep's design",
     "not-rl-specific": f"SFT on correct completions of the same prompts, at the same median |dw|/|w|, changes a "
     f"share within {SAME_AS_SFT} of RL's: the sparsity follows the update's size against bf16 precision, not RL",
     "magnitude-explained": f"the changed set overlaps the same number of smallest-|w| base weights at least as much "
@@ -119,6 +121,8 @@ def decide_sparsity(s: Sweep) -> Decision:
         flags.append(_flag("above-bf16-resolution-everywhere"))
     if not pairs:
         flags.append(_flag("one-seed"))
+    elif len(rl) < max(len(s.arm("rl", x)) for x in s.lrs):
+        flags.append(_flag("fewer-seeds-at-regime"))
     sft_matched = sft_at(s, p50)
     if sft_matched is not None and abs(sft_matched - mean) <= SAME_AS_SFT + EPS:
         flags.append(_flag("not-rl-specific"))
@@ -169,7 +173,7 @@ def decide_sparsity(s: Sweep) -> Decision:
 
 SPEC = ProtocolSpec(
     name="update-sparsity",
-    version="2",
+    version="3",
     claim_hint="C2",
     interval_days=28,
     description="Sweep GRPO's learning rate (and SFT on correct completions of the same prompts, same "

@@ -8,7 +8,6 @@ import pytest
 from pydantic import SecretStr
 
 from agent.s2 import S2Client, fetch_citing, parse_citations
-from claims.errors import SourceUnavailable
 from claims.settings import Settings
 from tests.agent.s2_server import S2Server, citing
 

@@ -10,7 +10,6 @@ snippets with each kind of write, so that a scan that finds nothing means someth
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -11,7 +11,7 @@ from claims.document import parse_document
 from claims.errors import DocumentError
 from claims.importer import import_bundled, import_path
 from claims.models import Anchor, AuditEntry, Claim, Inquiry, Proposal, SourceNote
-from claims.queries import claim_detail, claim_summaries
+from claims.queries import claim_summaries
 
 BUNDLED_ANCHORS = {"2504.07912": "2025-05", "2505.11711": "2025-05", "2404.12253": "2024-04", "2510.13786": "2026-05"}
 

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from claims.dates import parse_as_of
 from claims.evidence import is_newer_than_claim
 from claims.export import build_export
-from claims.importer import import_bundled
 from claims.models import Claim, Evidence, Paper, Proposal
 from claims.proposing import propose_for_claim_key
 

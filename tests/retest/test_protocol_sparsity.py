@@ -53,11 +53,11 @@ def flags(**kw) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def test_spec_states_its_thresholds_flags_and_version() -> None:
-    assert PROTOCOLS["update-sparsity"] is SPEC and SPEC.version == "2" and SPEC.measure is not None
+    assert PROTOCOLS["update-sparsity"] is SPEC and SPEC.version == "3" and SPEC.measure is not None
     assert CLAIMED == (0.05, 0.30) and REGIME == (5e-4, 1.2e-3, 3e-3) and (OVERLAP_MIN, RANK_MIN) == (0.5, 0.9)
     names = {f.split(":")[0] for f in SPEC.validity_flags}
     assert names == {"regime-outside-sweep", "below-bf16-resolution-everywhere", "above-bf16-resolution-everywhere",
-                     "one-seed", "not-rl-specific", "magnitude-explained"}
+                     "one-seed", "fewer-seeds-at-regime", "not-rl-specific", "magnitude-explained"}
     listed = json.loads(json.dumps(SPEC.to_dict()))
     assert listed["thresholds"]["regime_centre"] == 1.2e-3 and listed["tests"] and listed["does_not_test"]
 
@@ -119,6 +119,17 @@ def test_one_seed_is_flagged_and_never_decides() -> None:
     d = decide_sparsity(s)
     assert d.verdict == "inconclusive" and any(f.startswith("one-seed") for f in d.flags)
     assert d.interval_over == "single run (no interval)"
+
+
+def test_a_bracket_rate_with_fewer_seeds_deciding_is_flagged() -> None:
+    # the standard sweep runs 2 seeds at the bracket rates, 3 at the middle: if a bracket rate is
+    # nearest the regime, the decision rests on fewer runs than designed, and says so
+    s = Sweep(runs=tuple(runs("rl", 1e-7, 1.2e-3, [0.15] * 2) + runs("rl", 1e-6, 1e-2, [0.9] * 3)),
+              overlaps=tuple(pairs("rl", 1e-7, [0.7]) + pairs("rl", 1e-6, [0.9, 0.9])))
+    d = decide_sparsity(s)
+    assert d.details["regime_lr"] == 1e-7 and d.verdict == "consistent"
+    assert [f.split(":")[0] for f in d.flags] == ["fewer-seeds-at-regime"]
+    assert "fewer-seeds-at-regime" not in flags()  # every rate ran 3 seeds
 
 
 # --- the other validity flags ---

@@ -89,3 +89,28 @@ def test_batches_smaller_than_the_work_give_every_prompt_its_samples(models) -> 
     assert [len(r) for r in rows] == [7, 7, 7]
     with pytest.raises(ValueError, match="prefix_tokens"):
         RoutedSampler(models["gt"], models["seven"], -1)
+
+
+def test_rows_that_end_inside_the_prefix_raise_no_right_padding_warning(models) -> None:
+    # finished rows are EOS-filled after the prefix; a zero mask there read as right padding to
+    # generate, which warned the user to pad left ("For correct generation results ...")
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    seen: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    logger = hf_logging.get_logger("transformers.generation.utils")
+    handler = Catch()
+    logger.addHandler(handler)
+    try:
+        rows = RoutedSampler(models["rl"], models["base"], 3, 64).sample(PROMPTS, 32, 1.0, MAX, seed=1)
+    finally:
+        logger.removeHandler(handler)
+    assert any(s.tokens <= 3 for row in rows for s in row)  # some rows did end inside the prefix
+    assert any(s.tokens > 3 for row in rows for s in row)  # and others went on
+    assert not [m for m in seen if "right-padding" in m]

@@ -82,6 +82,16 @@ def test_sft_pairs_are_correct_completions_of_as_many_rl_prompts_as_grpo_sees() 
     assert pairs == sft_pairs(train, cfg)  # the same config, the same data
 
 
+def test_the_standard_sweep_runs_every_seed_at_the_middle_rate_and_two_at_the_brackets() -> None:
+    from retest.presets import preset
+    from retest.sweep import c2_config
+
+    c2 = c2_config(preset("standard"))
+    assert [c2.seeds_at(lr) for lr in c2.lrs] == [(0, 1), (0, 1, 2), (0, 1)]
+    smoke = C2Config(lrs=(1e-6, 1e-4), seeds=(0, 1))  # no brackets given: every rate runs every seed
+    assert [smoke.seeds_at(lr) for lr in smoke.lrs] == [(0, 1), (0, 1)]
+
+
 # --- one real sweep on a tiny model: two learning rates, two seeds, RL and SFT ---
 
 
