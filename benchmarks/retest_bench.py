@@ -39,7 +39,10 @@ def main() -> None:
     from retest.world import split
 
     cache = args.cache or Path(tempfile.mkdtemp(prefix="retest-bench-"))
-    print(f"preset {args.preset}, cache {cache}, load average {os.getloadavg()[0]:.2f}")
+    from retest.parallel import workers
+
+    print(f"preset {args.preset}, cache {cache}, load average {os.getloadavg()[0]:.2f}, "
+          f"{workers()} block(s) at a time (CLAIMS_RETEST_WORKERS)")
     names = [n for n in args.protocols.split(",") if n] or list(PROTOCOLS)
     load_before = os.getloadavg()[0]
     t0, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
@@ -78,7 +81,7 @@ def main() -> None:
         import json
 
         args.json.write_text(json.dumps({
-            "preset": args.preset, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+            "preset": args.preset, "workers": workers(), "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
             "load_before": load_before, "load_after": os.getloadavg()[0],
             "protocols": {n: {"seconds": round(sec, 1), "verdict": r.verdict, "effect": r.effect_size,
                               "low": r.ci_low, "high": r.ci_high, "flags": list(r.flags),

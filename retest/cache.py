@@ -30,7 +30,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _sweep(cache_dir: Path, name: str) -> None:
+def sweep_partials(cache_dir: Path, name: str) -> None:
     """Remove partial builds of `name` whose process is gone."""
     for tmp in cache_dir.glob(f".{name}.*.partial"):
         pid = tmp.name[len(name) + 2 : -len(".partial")]
@@ -53,7 +53,7 @@ def cached_build(
     if done.exists():
         return final, json.loads(done.read_text()), True
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _sweep(cache_dir, name)
+    sweep_partials(cache_dir, name)
     tmp = cache_dir / f".{name}.{os.getpid()}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from retest.measures import changed_mask, format_shares, relative_update, update_ranks, update_sparsity
+from retest.parallel import Block
 from retest.presets import RetestConfig, RLConfig, SFTConfig, config_hash
 from retest.results import (
     FORMAT_NAMES,
@@ -180,6 +181,49 @@ class Lab:
         self.say(f"sft {'reused' if reused else 'trained'}: {path}")
         return path
 
+    # --- independent blocks side by side (`retest.parallel`) ---------------------------
+
+    def base_block(self, pretrain_seed: int) -> Block | None:
+        """The pretraining of one base as a block (None with a local model: nothing to train)."""
+        if self.cfg.base_model_dir:
+            return None
+        from retest.model import base_name, ensure_base
+
+        cfg = self.cfg
+        pre = dataclasses.replace(cfg.pretrain, seed=pretrain_seed)
+        return Block("pretrain", base_name(cfg.world, cfg.model, pre), f"base, pretraining seed {pretrain_seed}",
+                     ensure_base, (cfg.world, cfg.model, pre, self.cache_dir))
+
+    def rl_block(self, base_dir: Path, prompts: Problems, seed: int, rl: RLConfig | None = None,
+                 base_key: str | None = None) -> Block:
+        """The GRPO run `rl(base_dir, prompts, seed, rl)` would train (`retest.rl.ensure_rl` with
+        `base_key`, the base directory's name by default), as a block."""
+        from retest.rl import ensure_rl, rl_name
+
+        rl = rl or self.cfg.rl
+        key = base_key or base_dir.name
+        return Block("grpo", rl_name(key, prompts, rl, seed), f"grpo seed {seed} (lr {rl.lr:g}, "
+                     f"{rl.steps} steps, reward {rl.reward})", ensure_rl,
+                     (base_dir, key, prompts, rl, seed, self.cache_dir))
+
+    def sft_block(self, base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig | None = None) -> Block:
+        """The SFT run `sft(base_dir, pairs, cfg)` would train, as a block."""
+        from retest.sft import ensure_sft, sft_name
+
+        cfg = cfg or self.cfg.sft
+        return Block("sft", sft_name(base_dir.name, pairs, cfg), f"sft seed {cfg.seed} ({cfg.steps} steps, "
+                     f"lr {cfg.lr:g})", ensure_sft, (base_dir, base_dir.name, pairs, cfg, self.cache_dir))
+
+    def build_all(self, blocks: list[Block | None]) -> None:
+        """Train independent blocks side by side where the machine gains from it; the next
+        `base` / `rl` / `sft` call for each finds it built. Their wall time counts to their phase."""
+        from retest.parallel import build_all
+        from retest.sampler import rest_sampler
+
+        rest_sampler(self._sampler)
+        for phase, seconds in build_all([b for b in blocks if b is not None], self.cache_dir, self.say).items():
+            self.timings[phase] = round(self.timings.get(phase, 0.0) + seconds, 2)
+
     def sample(self, model_dir: Path, problems: Problems, n: int, tag: str = "final") -> Sampled:
         """`evaluate` with the configured sampler, cached as JSON beside the model."""
         cfg = self.cfg
@@ -230,6 +274,8 @@ class Lab:
         bases: dict[int, Sampled] = {}
         base_stats: dict[str, Any] = {}
         runs = []
+        self.build_all([self.base_block(ps) for ps in pretrain_seeds if ps is not None])
+        self.build_all([self.rl_block(self.base(ps)[0], train, seed) for ps in pretrain_seeds for seed in cfg.seeds])
         for ps in pretrain_seeds:
             base_dir, stats = self.base(ps)
             ps_id = 0 if ps is None else ps

@@ -182,5 +182,10 @@ def ensure_base(
 
     Returns (directory, pretraining stats, reused?).
     """
-    key = config_hash(world, model_cfg, cfg)
-    return cached_build(cache_dir, f"base-{key}", lambda out: pretrain(world, model_cfg, cfg, out, progress))
+    return cached_build(cache_dir, base_name(world, model_cfg, cfg),
+                        lambda out: pretrain(world, model_cfg, cfg, out, progress))
+
+
+def base_name(world: WorldConfig, model_cfg: ModelConfig, cfg: PretrainConfig) -> str:
+    """The cache entry of a pretrained base (`ensure_base`)."""
+    return f"base-{config_hash(world, model_cfg, cfg)}"

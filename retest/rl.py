@@ -207,8 +207,13 @@ def ensure_rl(
 
     Returns (run directory, stats, reused?).
     """
-    name = f"rl-{rl_key(base_key, prompts, cfg, seed)}"
+    name = rl_name(base_key, prompts, cfg, seed)
     return cached_build(cache_dir, name, lambda out: train_grpo(base_dir, prompts, cfg, seed, out, progress))
+
+
+def rl_name(base_key: str, prompts: list[tuple[str, int]], cfg: RLConfig, seed: int) -> str:
+    """The cache entry of a GRPO run (`ensure_rl`)."""
+    return f"rl-{rl_key(base_key, prompts, cfg, seed)}"
 
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:

@@ -64,5 +64,10 @@ def train_sft(base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig, out_
 def ensure_sft(base_dir: Path, base_key: str, pairs: list[tuple[str, str]], cfg: SFTConfig, cache_dir: Path,
                progress: Callable[[str], None] | None = None) -> tuple[Path, dict[str, Any], bool]:
     """The cached SFT model for (base, config, pairs); returns (directory, stats, reused?)."""
-    name = f"sft-{config_hash(base_key, cfg, [list(p) for p in pairs])}"
-    return cached_build(cache_dir, name, lambda out: train_sft(base_dir, pairs, cfg, out, progress))
+    return cached_build(cache_dir, sft_name(base_key, pairs, cfg),
+                        lambda out: train_sft(base_dir, pairs, cfg, out, progress))
+
+
+def sft_name(base_key: str, pairs: list[tuple[str, str]], cfg: SFTConfig) -> str:
+    """The cache entry of an SFT run (`ensure_sft`)."""
+    return f"sft-{config_hash(base_key, cfg, [list(p) for p in pairs])}"

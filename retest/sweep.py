@@ -239,12 +239,23 @@ def measure(lab: Lab, c2: C2Config | None = None) -> Sweep:
     local = bool(cfg.base_model_dir)
     runs: list[ArmRun] = []
     found: list[Overlap] = []
+    pairs = sft_pairs(train, cfg) if c2.sft and not local else []
+    blocks = []  # every run of the sweep, trained side by side before the measuring loop
+    for ps in ((None,) if local else cfg.pretrain_seeds):
+        base_dir, _ = lab.base(ps)
+        start = base_dir if local else bf16_grid_base(lab, base_dir)
+        for lr in c2.lrs:
+            for seed in c2.seeds_at(lr):
+                blocks.append(lab.rl_block(start, train, seed, dataclasses.replace(cfg.rl, lr=lr)))
+                if pairs:
+                    blocks.append(lab.sft_block(start, pairs, dataclasses.replace(cfg.sft, steps=cfg.rl.steps,
+                                                                                   lr=lr, seed=seed)))
+    lab.build_all(blocks)
     for ps in ((None,) if local else cfg.pretrain_seeds):
         base_dir, _ = lab.base(ps)
         ps_id = 0 if ps is None else ps
         start = base_dir if local else bf16_grid_base(lab, base_dir)
         base_w = load_weights(start)
-        pairs = sft_pairs(train, cfg) if c2.sft and not local else []
         for lr in c2.lrs:
             masks: dict[str, dict[int, np.ndarray]] = {"rl": {}, "sft": {}}
             for seed in c2.seeds_at(lr):

@@ -27,13 +27,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # of a non-interactive shell inherits SIGINT ignored, and an ignored signal stays ignored
     # across exec; a handled one is reset to the default, so the children get Python's Ctrl-C.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Retest blocks are built in order in tests (one worker: no pool of spawned processes per
+    # test process); tests/retest/test_parallel.py sets 2 and checks the side-by-side builds.
+    os.environ.setdefault("CLAIMS_RETEST_WORKERS", "1")
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh CLAIMS_HOME; the environment is cleaned of other CLAIMS_ settings."""
     for key in list(os.environ):
-        if key.startswith("CLAIMS_") and not key.startswith("CLAIMS_TEST_"):
+        if key.startswith("CLAIMS_") and not key.startswith("CLAIMS_TEST_") and key != "CLAIMS_RETEST_WORKERS":
             monkeypatch.delenv(key)
     h = tmp_path / "home"
     monkeypatch.setenv("CLAIMS_HOME", str(h))

@@ -88,15 +88,21 @@ def measure(lab: Lab) -> CalibrationMeasurements:
     bases, arms = [], {arm: [] for arm in ARMS}
     rewards: dict[str, list[float]] = {arm: [] for arm in ARMS}
     stats: dict[str, Any] = {}
+    teach = {ps: SFTConfig(steps=SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"]), seed=ps) for ps in cfg.pretrain_seeds}
+    arm_rl = {arm: dataclasses.replace(cfg.rl, reward=reward) for arm, reward in ARMS.items()}
+    if cfg.preset == "smoke":
+        arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
+                  for arm, rl in arm_rl.items()}
+    lab.build_all([lab.sft_block(lab.base(ps)[0], pairs, teach[ps]) for ps in cfg.pretrain_seeds])
+    lab.build_all([lab.rl_block(lab.sft(lab.base(ps)[0], pairs, teach[ps]), train, seed, rl)
+                   for ps in cfg.pretrain_seeds for rl in arm_rl.values() for seed in cfg.seeds])
     for ps in cfg.pretrain_seeds:
         shared, _ = lab.base(ps)
-        base_dir = lab.sft(shared, pairs, SFTConfig(steps=SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"]), seed=ps))
+        base_dir = lab.sft(shared, pairs, teach[ps])
         stats = {"base": shared.name, "confidence_sft_steps": SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"])}
         bases.append(tables_of(draw(lab, base_dir, prompts, n, tag="c5b"), answers))
-        for arm, reward in ARMS.items():
-            rl = dataclasses.replace(cfg.rl, reward=reward)
-            if cfg.preset == "smoke":
-                rl = dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
+        for arm in ARMS:
+            rl = arm_rl[arm]
             row = []
             for seed in cfg.seeds:
                 run_dir, ts = lab.rl(base_dir, train, seed, rl)

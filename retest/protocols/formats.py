@@ -104,7 +104,13 @@ def measure(lab: Lab) -> FormatMeasurements:
     rl = rl_config(cfg, len(train))
     bases: dict[int, Sampled] = {}
     runs, arms, base_stats = [], [], {}
-    for ps in (None,) if cfg.base_model_dir else cfg.pretrain_seeds:
+    seeds_of_bases = (None,) if cfg.base_model_dir else cfg.pretrain_seeds
+    base_dirs = [lab.base(ps)[0] for ps in seeds_of_bases]
+    lab.build_all([lab.rl_block(d, train, seed, rl) for d in base_dirs for seed in cfg.seeds]
+                  + ([] if cfg.base_model_dir else [
+                      lab.sft_block(d, demonstrations(cfg, seed), dataclasses.replace(cfg.sft, seed=seed))
+                      for d in base_dirs for seed in cfg.seeds]))
+    for ps in seeds_of_bases:
         base_dir, stats = lab.base(ps)
         ps_id = 0 if ps is None else ps
         base_stats = base_stats or stats

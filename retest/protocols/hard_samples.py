@@ -105,9 +105,17 @@ def measure(lab: Lab) -> HardMeasurements:
     bases, infos = [], []
     arms: dict[str, list] = {a: [] for a in ARMS}
     rewards: dict[str, list[float]] = {a: [] for a in ARMS}
+    arm_rl = {arm: dataclasses.replace(cfg.rl, scale_rewards=arm.split("/")[1]) for arm in ARMS}
+    if cfg.preset == "smoke":
+        arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
+                  for arm, rl in arm_rl.items()}
+    chosen_of = {ps: lab.sample(lab.base(ps)[0], train, SELECT_SAMPLES, tag="c5a-select") for ps in pretrain_seeds}
+    lab.build_all([lab.rl_block(lab.base(ps)[0], part, seed, arm_rl[arm]) for ps in pretrain_seeds
+                   for arm, part in zip(ARMS, _arm_slices(train, chosen_of[ps].counts, ps)) for seed in cfg.seeds
+                   if len(part) >= cfg.rl.prompts_per_step])
     for ps in pretrain_seeds:
         base_dir, _ = lab.base(ps)
-        chosen = lab.sample(base_dir, train, SELECT_SAMPLES, tag="c5a-select")
+        chosen = chosen_of[ps]
         hard, typical = slices(train, chosen.counts, 0 if ps is None else ps)
         if len(hard) < cfg.rl.prompts_per_step or len(typical) < len(hard):
             raise ValueError(f"hard slice has {len(hard)} problems (solved <= {HARD_RATE:.3f} of {SELECT_SAMPLES}) "
@@ -119,10 +127,7 @@ def measure(lab: Lab) -> HardMeasurements:
                       "train_rate": round(float(np.mean(chosen.counts)) / SELECT_SAMPLES, 4)})
         bases.append(draw_of(draw(lab, base_dir, prompts, n, tag="c5a"), answers))
         for arm in ARMS:
-            name, scale = arm.split("/")
-            rl = dataclasses.replace(cfg.rl, scale_rewards=scale)
-            if cfg.preset == "smoke":
-                rl = dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
+            name, rl = arm.split("/")[0], arm_rl[arm]
             row = []
             for seed in cfg.seeds:
                 run_dir, ts = lab.rl(base_dir, hard if name == "hard" else typical, seed, rl)
@@ -131,6 +136,12 @@ def measure(lab: Lab) -> HardMeasurements:
             arms[arm].append(tuple(row))
     return HardMeasurements(base=tuple(bases), arms={a: tuple(r) for a, r in arms.items()}, slices=tuple(infos),
                             train_reward={a: tuple(r) for a, r in rewards.items()})
+
+
+def _arm_slices(train: list[tuple[str, int]], counts: Any, ps: int | None) -> list[list[tuple[str, int]]]:
+    """The training prompts of each arm, in `ARMS` order (hard, hard, typical, typical)."""
+    hard, typical = slices(train, counts, 0 if ps is None else ps)
+    return [hard if arm.startswith("hard") else typical for arm in ARMS]
 
 
 # --- the decision -----------------------------------------------------------------------

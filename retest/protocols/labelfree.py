@@ -122,6 +122,9 @@ def measure(lab: Lab) -> LabelFreeMeasurements:
     base: dict[str, list[list[float]]] = {k: [] for k in METRICS}
     arms: dict[str, dict[str, list]] = {a: {k: [] for k in METRICS} for a in ARMS}
     right, same, precision, n_leaves = [], [], [], []
+    base_dirs = [lab.base(ps)[0] for ps in cfg.pretrain_seeds]
+    lab.build_all([lab.rl_block(d, train, seed, rl) for d in base_dirs for seed in cfg.seeds
+                   for rl in (cfg.rl, rl_major)])
     for ps in cfg.pretrain_seeds:
         base_dir, _ = lab.base(ps)
         for k, v in _scores(lab, base_dir, held, c4).items():
