@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     retest_budget: int = Field(
         2, ge=0, description="Retests the agent may queue in one run (requested first, then contradicted, then overdue)."
     )
+    retest_workers: int | None = Field(
+        None, ge=1, description="Retest runs trained side by side (read by retest.parallel); "
+        "unset: 2 on a CPU with 2+ cores, 1 on a GPU; 1 trains them in order."
+    )
     reviewers: list[str] = Field(
         [], description="If set, only these names may approve or reject proposals (UI and CLI)."
     )

@@ -18,6 +18,8 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a user with CLAIMS_HOME=home and no other CLAIMS_ setting; no colour, wide lines."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("CLAIMS_") and k not in ("FORCE_COLOR", "NO_COLOR", "TERM", "COLUMNS")}
+    if "CLAIMS_RETEST_WORKERS" in os.environ:  # the suite trains retest runs in order (tests/conftest.py)
+        env["CLAIMS_RETEST_WORKERS"] = os.environ["CLAIMS_RETEST_WORKERS"]
     env.update(CLAIMS_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="200", **extra)
     return env
 

@@ -86,6 +86,8 @@ def test_export_to_an_unwritable_file_says_what_failed(bundled_home: Path) -> No
     ("CLAIMS_LLM_CONCURRENCY", "0", "CLAIMS_LLM_CONCURRENCY=0 is invalid (input should be greater than or equal to 1)"),
     ("CLAIMS_ARXIV_TIMEOUT_SECONDS", "nan", "CLAIMS_ARXIV_TIMEOUT_SECONDS=nan is invalid (input should be a finite number)"),
     ("CLAIMS_REVIEWERS", "alice", "CLAIMS_REVIEWERS must be a JSON list"),
+    ("CLAIMS_RETEST_WORKERS", "0", "CLAIMS_RETEST_WORKERS=0 is invalid (input should be greater than or equal to 1); "
+                                   "it sets: Retest runs trained side by side"),
     ("CLAIMS_LLM_BASE_URL", "me:secret@host:8000/v1", "CLAIMS_LLM_BASE_URL=*** is invalid (expected an http:// or https://"),
 ])
 def test_a_bad_setting_names_the_variable_and_exits_3(bundled_home: Path, var: str, value: str, fragment: str) -> None:
