@@ -53,6 +53,10 @@ def workers() -> int:
         if n < 1:
             raise ValueError(f"{WORKERS_ENV}={raw!r}: give at least 1 (1 builds in order)")
         return n
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        return 1  # a worker (or a script re-imported by one) never starts workers of its own
     import torch
 
     if torch.cuda.is_available():
@@ -64,34 +68,50 @@ def build_all(blocks: Sequence[Block], cache_dir: Path, say: Callable[[str], Non
     """Build the unbuilt `blocks` in workers; returns wall seconds per kind (shared when mixed).
 
     Blocks must not depend on each other (a caller builds dependants in a later call).
-    Returns {} and builds nothing with one worker or fewer than two blocks to build.
+    Returns {} and builds nothing with one worker or fewer than two blocks to build. If the
+    workers die (killed, out of memory), what they did not build is left to the caller.
     """
     todo = list({b.name: b for b in blocks if not b.built(cache_dir)}.values())
     n = min(workers(), len(todo))
     if n < 2:
         return {}
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     say(f"building {len(todo)} blocks {n} at a time: " + ", ".join(sorted({b.kind for b in todo})))
-    pool = _pool(n)
     t0 = time.monotonic()
     done = 0
     try:
-        for name, error, seconds in pool.imap_unordered(_build, todo):
+        pool = _pool(n)
+        futures = {pool.submit(_build, b): b for b in todo}
+        for future in as_completed(futures):
+            block = futures[future]
+            try:
+                _, error, seconds = future.result()
+            except BrokenProcessPool as exc:
+                say(f"the workers stopped ({exc}); what they did not build is built in order")
+                _stop()
+                break
             done += 1
-            block = next(b for b in todo if b.name == name)
             if error:
                 say(f"{block.label}: failed in a worker ({error}); it is built again in order")
             else:
                 say(f"{block.label} built ({done}/{len(todo)}, {seconds:.0f} s)")
     except BaseException:
-        _stop()  # Ctrl-C or a broken pool: no worker goes on training
-        from retest.cache import sweep_partials
-
-        for b in todo:  # the stopped workers' half-built entries
-            sweep_partials(cache_dir, b.name)
+        _stop()  # Ctrl-C: no worker goes on training
+        _sweep(cache_dir, todo)
         raise
+    _sweep(cache_dir, todo)  # entries half-built by workers that died
     wall = time.monotonic() - t0
     kinds = sorted({b.kind for b in todo})
     return {"+".join(kinds) if len(kinds) > 1 else kinds[0]: wall}
+
+
+def _sweep(cache_dir: Path, blocks: Sequence[Block]) -> None:
+    from retest.cache import sweep_partials
+
+    for b in blocks:
+        sweep_partials(cache_dir, b.name)
 
 
 # --- the pool (one per process, kept between calls: spawning a worker imports torch) ------
@@ -106,19 +126,27 @@ def _pool(n: int) -> Any:
         _stop()
     if _POOL is None:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         threads = max(1, (os.cpu_count() or 1) // n)
-        _POOL = multiprocessing.get_context("spawn").Pool(n, initializer=_init_worker, initargs=(threads,))
+        _POOL = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                    initargs=(threads,))
         _POOL_SIZE = n
     return _POOL
 
 
 def _stop() -> None:
+    """Stop the workers now, running blocks included (their partial folders are swept by the caller)."""
     global _POOL
-    if _POOL is not None:
-        _POOL.terminate()
-        _POOL.join()
-        _POOL = None
+    if _POOL is None:
+        return
+    pool, _POOL = _POOL, None
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # 3.11 has no terminate_workers
+    for p in processes:
+        p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        p.join(timeout=10)
 
 
 atexit.register(_stop)

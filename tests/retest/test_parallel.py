@@ -128,3 +128,40 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+@pytest.mark.slow
+def test_workers_killed_mid_build_leave_the_rest_to_the_in_order_build(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    from retest import parallel
+
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    lines: list[str] = []
+    cfg = tiny()
+    lab = Lab(dataclasses.replace(cfg, rl=dataclasses.replace(cfg.rl, steps=400, checkpoint_every=400)),
+              tmp_path, lines.append)
+    base_dir, _ = lab.base(0)
+    train, _ = lab.problems()
+    blocks = [lab.rl_block(base_dir, train, s) for s in range(3)]
+
+    def kill_workers() -> None:  # as the out-of-memory killer would
+        for _ in range(200):
+            time.sleep(0.1)
+            if list(tmp_path.glob(".rl-*.partial")):
+                break
+        time.sleep(1)
+        for p in list(parallel._POOL._processes.values()):
+            os.kill(p.pid, signal.SIGKILL)
+
+    threading.Thread(target=kill_workers, daemon=True).start()
+    t = time.monotonic()
+    lab.build_all(blocks)  # returns: no hang on a lost task
+    assert time.monotonic() - t < 120
+    assert any("the workers stopped" in line for line in lines)
+    assert not any(b.built(tmp_path) for b in blocks) and not list(tmp_path.glob(".rl-*.partial"))
+    assert parallel._POOL is None  # a fresh pool next time
