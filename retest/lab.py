@@ -217,11 +217,14 @@ class Lab:
     def build_all(self, blocks: list[Block | None]) -> None:
         """Train independent blocks side by side where the machine gains from it; the next
         `base` / `rl` / `sft` call for each finds it built. Their wall time counts to their phase."""
-        from retest.parallel import build_all
+        from retest.parallel import build_all, workers
         from retest.sampler import rest_sampler
 
+        todo = [b for b in blocks if b is not None and not b.built(self.cache_dir)]
+        if len(todo) < 2 or workers() < 2:
+            return  # built in order by the caller (a vLLM engine is not put to sleep for nothing)
         rest_sampler(self._sampler)
-        for phase, seconds in build_all([b for b in blocks if b is not None], self.cache_dir, self.say).items():
+        for phase, seconds in build_all(todo, self.cache_dir, self.say).items():
             self.timings[phase] = round(self.timings.get(phase, 0.0) + seconds, 2)
 
     def sample(self, model_dir: Path, problems: Problems, n: int, tag: str = "final") -> Sampled:

@@ -9,14 +9,25 @@ import pytest
 
 from retest.lab import Lab
 from retest.parallel import WORKERS_ENV, build_all, workers
-from retest.presets import preset
+from retest.presets import RetestConfig, preset
 
 
-def tiny() -> object:
+def tiny() -> RetestConfig:
     cfg = preset("smoke")
     return dataclasses.replace(cfg, pretrain=dataclasses.replace(cfg.pretrain, steps=20),
                                rl=dataclasses.replace(cfg.rl, steps=2, checkpoint_every=2),
                                sft=dataclasses.replace(cfg.sft, steps=4))
+
+
+def two_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rl_steps: int = 2) -> tuple[Lab, list[str], Path, list]:
+    """A Lab on the tiny config with 2 workers: (lab, its progress lines, a base, the training problems)."""
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    lines: list[str] = []
+    cfg = tiny()
+    lab = Lab(dataclasses.replace(cfg, rl=dataclasses.replace(cfg.rl, steps=rl_steps, checkpoint_every=rl_steps)),
+              tmp_path, lines.append)
+    base_dir, _ = lab.base(0)
+    return lab, lines, base_dir, lab.problems()[0]
 
 
 def test_the_worker_count_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,11 +42,7 @@ def test_the_worker_count_is_read_from_the_environment(monkeypatch: pytest.Monke
 @pytest.mark.slow
 def test_independent_runs_are_built_side_by_side_and_then_reused(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(WORKERS_ENV, "2")
-    lines: list[str] = []
-    lab = Lab(tiny(), tmp_path, lines.append)
-    base_dir, _ = lab.base(0)
-    train, _ = lab.problems()
+    lab, lines, base_dir, train = two_workers(tmp_path, monkeypatch)
     pairs = [(p, "1") for p, _ in train[:16]]
     blocks = [lab.rl_block(base_dir, train, 0), lab.rl_block(base_dir, train, 1), lab.sft_block(base_dir, pairs)]
     lab.build_all(blocks)
@@ -58,11 +65,7 @@ def test_independent_runs_are_built_side_by_side_and_then_reused(tmp_path: Path,
 @pytest.mark.slow
 def test_a_block_that_fails_in_a_worker_is_left_to_the_in_order_build(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(WORKERS_ENV, "2")
-    lines: list[str] = []
-    lab = Lab(tiny(), tmp_path, lines.append)
-    base_dir, _ = lab.base(0)
-    train, _ = lab.problems()
+    lab, lines, base_dir, train = two_workers(tmp_path, monkeypatch)
     missing = tmp_path / "no-such-model"
     good, bad = lab.rl_block(base_dir, train, 0), lab.rl_block(missing, train, 0)
     lab.build_all([good, bad])
@@ -140,13 +143,7 @@ def test_workers_killed_mid_build_leave_the_rest_to_the_in_order_build(tmp_path:
 
     from retest import parallel
 
-    monkeypatch.setenv(WORKERS_ENV, "2")
-    lines: list[str] = []
-    cfg = tiny()
-    lab = Lab(dataclasses.replace(cfg, rl=dataclasses.replace(cfg.rl, steps=400, checkpoint_every=400)),
-              tmp_path, lines.append)
-    base_dir, _ = lab.base(0)
-    train, _ = lab.problems()
+    lab, lines, base_dir, train = two_workers(tmp_path, monkeypatch, rl_steps=400)
     blocks = [lab.rl_block(base_dir, train, s) for s in range(3)]
 
     def kill_workers() -> None:  # as the out-of-memory killer would
