@@ -278,7 +278,8 @@ class Lab:
         base_stats: dict[str, Any] = {}
         runs = []
         self.build_all([self.base_block(ps) for ps in pretrain_seeds if ps is not None])
-        self.build_all([self.rl_block(self.base(ps)[0], train, seed) for ps in pretrain_seeds for seed in cfg.seeds])
+        base_dirs = [self.base(ps)[0] for ps in pretrain_seeds]
+        self.build_all([self.rl_block(d, train, seed) for d in base_dirs for seed in cfg.seeds])
         for ps in pretrain_seeds:
             base_dir, stats = self.base(ps)
             ps_id = 0 if ps is None else ps

@@ -93,9 +93,10 @@ def measure(lab: Lab) -> CalibrationMeasurements:
     if cfg.preset == "smoke":
         arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
                   for arm, rl in arm_rl.items()}
-    lab.build_all([lab.sft_block(lab.base(ps)[0], pairs, teach[ps]) for ps in cfg.pretrain_seeds])
-    lab.build_all([lab.rl_block(lab.sft(lab.base(ps)[0], pairs, teach[ps]), train, seed, rl)
-                   for ps in cfg.pretrain_seeds for rl in arm_rl.values() for seed in cfg.seeds])
+    shared_dirs = {ps: lab.base(ps)[0] for ps in cfg.pretrain_seeds}
+    lab.build_all([lab.sft_block(shared_dirs[ps], pairs, teach[ps]) for ps in cfg.pretrain_seeds])
+    taught = [lab.sft(shared_dirs[ps], pairs, teach[ps]) for ps in cfg.pretrain_seeds]
+    lab.build_all([lab.rl_block(d, train, seed, rl) for d in taught for rl in arm_rl.values() for seed in cfg.seeds])
     for ps in cfg.pretrain_seeds:
         shared, _ = lab.base(ps)
         base_dir = lab.sft(shared, pairs, teach[ps])

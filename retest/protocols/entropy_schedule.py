@@ -124,8 +124,9 @@ def measure(lab: Lab) -> ScheduleMeasurements:
     out: dict[str, Any] = {k: {a: [] for a in ARMS} for k in ("coverage", "valid", "arith")}
     ent: dict[str, list[float]] = {a: [] for a in ARMS}
     base_cov, base_val, arith_base = [], [], []
-    lab.build_all([lab.sft_block(lab.base(ps)[0], pairs, c4.midtrain) for ps in cfg.pretrain_seeds])
-    mid = [lab.sft(lab.base(ps)[0], pairs, c4.midtrain) for ps in cfg.pretrain_seeds]
+    world_bases = [lab.base(ps)[0] for ps in cfg.pretrain_seeds]
+    lab.build_all([lab.sft_block(d, pairs, c4.midtrain) for d in world_bases])
+    mid = [lab.sft(d, pairs, c4.midtrain) for d in world_bases]
     lab.build_all([lab.rl_block(d, prompts, seed, rl) for d in mid for seed in cfg.seeds
                    for prompts, rl in ((joint, rl_joint), (joint, rl_entropy), (arith_prompts, half))])
     firsts = [lab.rl(d, arith_prompts, seed, half)[0] for d in mid for seed in cfg.seeds]  # built just above

@@ -109,8 +109,9 @@ def measure(lab: Lab) -> HardMeasurements:
     if cfg.preset == "smoke":
         arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
                   for arm, rl in arm_rl.items()}
-    chosen_of = {ps: lab.sample(lab.base(ps)[0], train, SELECT_SAMPLES, tag="c5a-select") for ps in pretrain_seeds}
-    lab.build_all([lab.rl_block(lab.base(ps)[0], part, seed, arm_rl[arm]) for ps in pretrain_seeds
+    base_dirs = {ps: lab.base(ps)[0] for ps in pretrain_seeds}
+    chosen_of = {ps: lab.sample(base_dirs[ps], train, SELECT_SAMPLES, tag="c5a-select") for ps in pretrain_seeds}
+    lab.build_all([lab.rl_block(base_dirs[ps], part, seed, arm_rl[arm]) for ps in pretrain_seeds
                    for arm, part in zip(ARMS, _arm_slices(train, chosen_of[ps].counts, ps)) for seed in cfg.seeds
                    if len(part) >= cfg.rl.prompts_per_step])
     for ps in pretrain_seeds:
