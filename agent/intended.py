@@ -35,6 +35,7 @@ from claims.dates import parse_as_of
 from claims.errors import SourceUnavailable
 from claims.models import Anchor, Claim, Paper
 from claims.papers import PaperRecord
+from claims.screening import screen_paper
 
 # Label similarity at which a candidate counts as the paper meant. Higher than
 # agent.anchors.LABEL_MATCH (0.35, "does this label name this one paper?") because the
@@ -100,11 +101,16 @@ def rank_candidates(
     label_match: float, claim_match: float, exclude: str = "",
     embed: Callable[[list[str]], Any] | None = None,
 ) -> list[Candidate]:
-    """Score each paper as the one the label meant; best first, at most MAX_CANDIDATES."""
+    """Score each paper as the one the label meant; best first, at most MAX_CANDIDATES.
+
+    A paper the injection screen flags (`claims.screening`) is never a candidate: a
+    reviewer would otherwise be offered a hostile paper as the anchor's replacement.
+    """
     from agent.embeddings import embed_texts, paper_text
 
     embed = embed or embed_texts
-    pool = [p for p in {p.arxiv_id: p for p in papers}.values() if p.arxiv_id != exclude and p.title]
+    pool = [p for p in {p.arxiv_id: p for p in papers}.values()
+            if p.arxiv_id != exclude and p.title and not screen_paper(p.title, p.summary or "").flagged]
     if not pool or not label.strip():
         return []
     window = cited_window(cited_date)

@@ -2,11 +2,14 @@
 
 The agent decides a status per anchor (verified, mismatch, not_found, unchecked);
 this module stores it. An `unchecked` outcome (no source reachable now) never
-overwrites an earlier real verdict.
+overwrites an earlier real verdict. A candidate paper (one the anchor may have meant)
+that the injection screen flags (`claims.screening`) is never stored among the
+candidates, so no proposal or page ever offers it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from claims.models import ANCHOR_STATUSES, Anchor, utcnow
+from claims.models import ANCHOR_STATUSES, Anchor, Paper, utcnow
+from claims.screening import screen_paper
 
 HELD_STATUSES = ("flagged", "withdrawn")  # set by a reviewer's decision; a new mismatch keeps them
 
@@ -35,7 +39,7 @@ class AnchorResult:
 def record_anchor_checks(session: Session, results: Sequence[AnchorResult], at: dt.datetime | None = None) -> int:
     """Store the checks; the number of anchor rows changed."""
     now = at or utcnow()
-    by_id = {r.anchor_id: r for r in results}
+    by_id = {r.anchor_id: _screened(session, r) for r in results}
     changed = 0
     for row in session.scalars(select(Anchor).where(Anchor.id.in_(list(by_id)))):
         r = by_id[row.id]
@@ -52,3 +56,19 @@ def record_anchor_checks(session: Session, results: Sequence[AnchorResult], at: 
             row.checked_at = now
         changed += 1
     return changed
+
+
+def _screened(session: Session, result: AnchorResult) -> AnchorResult:
+    """The result without candidates whose paper (title or abstract) the screen flags."""
+    if not result.candidates:
+        return result
+    ids = [str(c.get("id")) for c in result.candidates]
+    papers = {p.arxiv_id: p for p in session.scalars(select(Paper).where(Paper.arxiv_id.in_(ids)))}
+
+    def flagged(c: dict[str, Any]) -> bool:
+        paper = papers.get(str(c.get("id")))
+        title = paper.title if paper is not None else str(c.get("title") or "")
+        return screen_paper(title, paper.summary or "" if paper is not None else "").flagged
+
+    kept = tuple(c for c in result.candidates if not flagged(c))
+    return result if len(kept) == len(result.candidates) else dataclasses.replace(result, candidates=kept)
