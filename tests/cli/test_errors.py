@@ -45,6 +45,11 @@ USAGE_ERRORS = [
     (["cron", "--schedule", "bogus"], "a cron schedule has 5 fields"),
     (["cron", "--extra", "--no-llm\n* * * * * sh evil"], "control characters"),
     (["ui", "--port", "0"], "'--port'"),
+    (["ui", "--host", ""], "is not an IP address or a host name"),
+    (["ui", "--host", "256.1.1.1"], "'256.1.1.1' is not an IP address or a host name"),
+    (["ui", "--host", "exa mple"], "is not an IP address or a host name"),
+    (["ui", "--host", "0.0.0.0"], "add --expose to mean it"),
+    (["ui", "--host", "::"], "add --expose to mean it"),
 ]
 
 

@@ -91,3 +91,20 @@ def test_streamlit_command_is_headless_on_the_given_address(app_path) -> None:
 def test_hardware_line_reads_the_retest_environment() -> None:
     env = {"torch": "2.13.0", "hardware": {"machine": "x86_64", "processor": "x86_64", "cpu_threads": 2, "gpu": "NVIDIA H100"}}
     assert charts.hardware(env) == "GPU NVIDIA H100 · CPU x86_64 · 2 threads · torch 2.13.0"
+
+
+def test_the_serving_address_is_an_address_or_a_host_name() -> None:
+    import pytest
+
+    from claims.errors import BadInput
+    from ui.cli import check_host
+
+    assert check_host("127.0.0.1", False) == "127.0.0.1"
+    assert check_host("[::1]", False) == "::1"
+    assert check_host("review.lab.example", False) == "review.lab.example"
+    assert check_host("0.0.0.0", True) == "0.0.0.0"
+    for bad in ("", " ", "256.1.1.1", "1.2.3", "-x.example", "a" * 64, "http://x"):
+        with pytest.raises(BadInput):
+            check_host(bad, True)
+    with pytest.raises(BadInput, match="--expose"):
+        check_host("0.0.0.0", False)
