@@ -18,10 +18,14 @@ Policy (see docs/agent.md):
 - Timeouts and 5xx: the client's own retries with backoff (`max_retries`), then a
   failed judgement whose error starts with "service:" (a later run retries those).
 - A semaphore of `llm_concurrency` bounds requests in flight across all threads.
+- What a judgement cost rides on its result: `requests` (2 after a schema retry) and
+  the `prompt_tokens` and `completion_tokens` of the answers' `usage` (0 where the
+  endpoint reports none, or the answer failed to parse); runs add them up.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import unicodedata
@@ -30,6 +34,7 @@ from typing import Any, Protocol
 
 from agent.stance import Judgement, JudgeResult, failed_result
 from claims.errors import JudgeUnavailable
+from claims.redaction import HIDDEN, MIN_SECRET, hide_secrets
 from claims.screening import normalise as normalise_untrusted
 
 PROMPT_VERSION = "stance-v1"
@@ -102,15 +107,31 @@ def build_messages(request: JudgeRequest) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def call_judge(client: Any, model: str, messages: list[dict[str, str]]) -> Judgement:
-    """One chat-completions call with the Judgement schema; raises on any failure."""
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one answer, as the endpoint reports them (`usage`; 0 if it reports none)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @classmethod
+    def of(cls, completion: Any) -> Usage:
+        usage = getattr(completion, "usage", None)
+        return cls(int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0))
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
+
+
+def call_judge(client: Any, model: str, messages: list[dict[str, str]]) -> tuple[Judgement, Usage]:
+    """One chat-completions call with the Judgement schema, and its token usage; raises on any failure."""
     completion = client.chat.completions.parse(
         model=model, messages=messages, response_format=Judgement, temperature=0
     )
     parsed = completion.choices[0].message.parsed
     if parsed is None:  # a refusal
         raise ValueError(f"no parsed answer (refusal: {completion.choices[0].message.refusal!r})")
-    return parsed
+    return parsed, Usage.of(completion)
 
 
 def normalise(text: str) -> str:
@@ -177,27 +198,37 @@ class OpenAIJudge:
         )
 
     def judge(self, request: JudgeRequest) -> JudgeResult:
-        """Judge one pair: one retry on a schema failure, errors become failed results."""
+        """Judge one pair: one retry on a schema failure, errors become failed results (with their cost)."""
         import openai
         from pydantic import ValidationError
+
+        requests, used = 0, Usage()
+
+        def cost(result: JudgeResult) -> JudgeResult:
+            return dataclasses.replace(result, requests=requests, prompt_tokens=used.prompt_tokens,
+                                       completion_tokens=used.completion_tokens)
 
         messages = build_messages(request)
         schema_errors: list[str] = []
         for _attempt in range(2):
+            requests += 1
             try:
                 with self._slots:
-                    answer = call_judge(self.client, self.model, messages)
+                    answer, usage = call_judge(self.client, self.model, messages)
+                used += usage
             except (ValidationError, ValueError, openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+                used += Usage.of(getattr(exc, "completion", None))  # the finish-reason errors carry the answer
                 schema_errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                 continue
             except openai.APITimeoutError:
-                return failed_result(f"{SERVICE_ERROR} timed out", self.model, self.prompt_version)
+                return cost(failed_result(f"{SERVICE_ERROR} timed out", self.model, self.prompt_version))
             except openai.APIStatusError as exc:
-                return failed_result(f"{SERVICE_ERROR} HTTP {exc.status_code}", self.model, self.prompt_version)
+                return cost(failed_result(f"{SERVICE_ERROR} HTTP {exc.status_code}", self.model, self.prompt_version))
             except openai.APIError as exc:
-                return failed_result(f"{SERVICE_ERROR} {type(exc).__name__}: {exc}", self.model, self.prompt_version)
-            return check_answer(answer, request.abstract, self.model, self.prompt_version)
-        return failed_result("schema: " + " | ".join(schema_errors), self.model, self.prompt_version)
+                return cost(failed_result(f"{SERVICE_ERROR} {type(exc).__name__}: {hide_secrets(str(exc))}",
+                                          self.model, self.prompt_version))
+            return cost(check_answer(answer, request.abstract, self.model, self.prompt_version))
+        return cost(failed_result("schema: " + " | ".join(schema_errors), self.model, self.prompt_version))
 
 
 def probe(base_url: str, api_key: str = "EMPTY", timeout: float = 5.0) -> None:
@@ -208,4 +239,5 @@ def probe(base_url: str, api_key: str = "EMPTY", timeout: float = 5.0) -> None:
     try:
         client.models.list()
     except openai.APIError as exc:
-        raise JudgeUnavailable(f"judge endpoint {base_url} did not answer: {type(exc).__name__}: {exc}") from exc
+        message = hide_secrets(str(exc).replace(api_key, HIDDEN) if len(api_key) >= MIN_SECRET else str(exc))
+        raise JudgeUnavailable(f"judge endpoint {base_url} did not answer: {type(exc).__name__}: {message}") from None

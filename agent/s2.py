@@ -29,6 +29,7 @@ import httpx
 from agent.arxiv import MAX_RETRY_AFTER, RateLimit
 from claims.errors import SourceUnavailable
 from claims.papers import PaperRecord, split_arxiv_id
+from claims.redaction import HIDDEN, hide_secrets
 from claims.settings import Settings
 
 FIELDS = "paperId,externalIds,title,abstract,publicationDate,url"
@@ -155,7 +156,9 @@ class S2Client:
                 if attempt == self.retries:
                     break
                 time.sleep(exc.wait if exc.wait is not None else self.delay_seconds * 2**attempt)
-        raise SourceUnavailable(f"Semantic Scholar failed after {self.retries + 1} attempt(s): {last}")
+        if self.api_key:
+            last = last.replace(self.api_key, HIDDEN)
+        raise SourceUnavailable(f"Semantic Scholar failed after {self.retries + 1} attempt(s): {hide_secrets(last)}")
 
     def _attempt(self, http: httpx.Client, path: str, params: dict[str, Any]) -> Any:
         with S2_RATE_LIMIT.slot(self.delay_seconds):

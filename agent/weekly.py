@@ -24,11 +24,11 @@ from sqlalchemy import func, select
 from claims.errors import ClaimsError
 from claims.models import Claim, utcnow
 from claims.planning import QueuedRetest, link_plans, queued_retests
-from claims.proposing import assess_strength
 from claims.reports import ApiRequests, RetestOutcome, WeeklyReport, judge_status, weekly_facts
 from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, RunOutcome, finish_run, start_weekly_run
 from claims.settings import Settings
 from claims.store import Store
+from claims.strength import assess_strength
 
 Say = Callable[[str], None]
 EXIT_INTERRUPTED = 130
@@ -308,13 +308,14 @@ def _source(summary: Any) -> str:
 
 
 def write_report(settings: Settings, report: WeeklyReport) -> dict[str, str]:
+    from claims.redaction import hide_secrets
     from claims.reports import render_report
 
     folder = settings.resolved_home / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"weekly-{report.started_at[:10]}-run{report.run_id}"
-    stem.with_suffix(".json").write_text(report.model_dump_json(indent=2) + "\n")
-    stem.with_suffix(".md").write_text(render_report(report))
+    stem.with_suffix(".json").write_text(hide_secrets(report.model_dump_json(indent=2)) + "\n")
+    stem.with_suffix(".md").write_text(hide_secrets(render_report(report)))
     return {"report_md": str(stem.with_suffix(".md")), "report_json": str(stem.with_suffix(".json"))}
 
 

@@ -2,6 +2,13 @@
 
 Every place that prints, logs or stores a database URL goes through `redact_url`; an
 error text that may quote a URL or its password goes through `scrub`.
+
+Secrets scrubbed at the source: the configured secret values (the LLM key, the Semantic
+Scholar key, the database password) are registered once when the settings are loaded
+(`register_secrets`), and `hide_secrets` removes them from any text the tool prints or
+writes: error lines, progress, JSON output, reports, a run's recorded errors, judge
+failures. An upstream error that echoes the key (as providers' 401 answers do) so
+never shows it.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 import re
 
 HIDDEN = "***"
+MIN_SECRET = 4  # shorter values ("EMPTY" aside) are not hidden: they would mangle ordinary text
+_SECRETS: set[str] = set()
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 
 
@@ -60,3 +69,33 @@ def scrub(text: str, url: str | None) -> str:
         for form in {password, quote_plus(password)}:
             text = text.replace(form, HIDDEN)
     return text
+
+
+def register_secrets(*values: str | None) -> None:
+    """Remember secret values (and their URL-quoted forms) for `hide_secrets`; blanks and "EMPTY" are ignored."""
+    from urllib.parse import quote, quote_plus
+
+    for value in values:
+        if value and value != "EMPTY" and len(value) >= MIN_SECRET:
+            _SECRETS.update({value, quote_plus(value), quote(value, safe="")})
+
+
+def hide_secrets(text: str) -> str:
+    """`text` with every registered secret value replaced by ***."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, HIDDEN)
+    return text
+
+
+def secrets_of(settings: object) -> list[str]:
+    """The secret values a `claims.settings.Settings` holds (LLM key, Semantic Scholar key, database password)."""
+    out = []
+    for name in ("llm_api_key", "s2_api_key"):
+        value = getattr(settings, name, None)
+        if value is not None:
+            out.append(value.get_secret_value())
+    url = getattr(settings, "database_url", None)
+    if url:
+        out.append(url_password(str(url)) or "")
+    return out

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from claims import audit
 from claims.lock import pid_alive
 from claims.models import AgentRun, Sweep, utcnow
+from claims.redaction import hide_secrets
 from claims.store import Store
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
@@ -185,7 +186,7 @@ def finish_run(store: Store, run_id: int, outcome: RunOutcome, actor: str | None
         row = s.get(AgentRun, run_id)
         row.status, row.finished_at = outcome.status, utcnow()
         row.counts = {**(row.counts or {}), **dict(outcome.counts)}
-        row.timings, row.errors = dict(outcome.timings), list(outcome.errors)
+        row.timings, row.errors = dict(outcome.timings), [hide_secrets(str(e)) for e in outcome.errors]
         if actor:
             audit.record(s, actor, f"{row.kind}-run", "agent_run", run_id, status=outcome.status, **audit_details)
 

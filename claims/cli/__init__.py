@@ -102,8 +102,9 @@ def usage_error(exc: Exception) -> int:
 def fail(message: str, code: int, prefix: str = "error: ") -> int:
     """Print `message` as one line on stderr (controls escaped, whitespace folded); return `code`."""
     from claims.cli.context import safe_text
+    from claims.redaction import hide_secrets
 
-    line = " ".join(safe_text(message, multiline=True).split())
+    line = " ".join(safe_text(hide_secrets(message), multiline=True).split())
     try:
         print(f"{prefix}{line}", file=sys.stderr, flush=True)
     except OSError:

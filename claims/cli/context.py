@@ -45,14 +45,18 @@ def load_settings() -> Settings:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
+    from claims.redaction import register_secrets, secrets_of
+
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         raise ConfigError(settings_problem(exc)) from None
     except SettingsError as exc:  # a list setting that is not JSON
         m = re.search(r'field "(\w+)"', str(exc))
         var = f"CLAIMS_{m.group(1).upper()}" if m else "a CLAIMS_* list setting"
         raise ConfigError(f"{var} must be a JSON list, e.g. '[\"alice\", \"bob\"]' ({exc})") from None
+    register_secrets(*secrets_of(settings))
+    return settings
 
 
 _SECRET_SETTINGS = {"llm_api_key", "database_url"}  # never echoed: they may carry passwords
@@ -169,8 +173,10 @@ def cell(value: object) -> Any:
 
 
 def emit_json(obj: Any) -> None:
-    """Print `obj` as JSON (dates as ISO strings), the stable format scripts read."""
-    print(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default))
+    """Print `obj` as JSON (dates as ISO strings), the stable format scripts read; no secret value."""
+    from claims.redaction import hide_secrets
+
+    print(hide_secrets(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default)))
 
 
 def _json_default(o: Any) -> Any:
@@ -195,7 +201,9 @@ class Progress:
     def log(self, message: str) -> None:
         if not self.enabled:
             return
-        message = safe_text(message)
+        from claims.redaction import hide_secrets
+
+        message = safe_text(hide_secrets(message))
         if self._console is not None:
             from rich.text import Text
 
