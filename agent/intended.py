@@ -18,7 +18,7 @@ module looks for the paper that was meant and ranks the candidates:
 
 A candidate *fits* when its label similarity reaches CANDIDATE_MATCH, its claim similarity reaches the search threshold, and
 its first version is within DATE_SLACK_DAYS of the cited date. The proposal rule
-(`claims.proposing.propose_anchor`) replaces the id with the best fitting candidate, or
+(`claims.anchor_rules.propose_anchor`) replaces the id with the best fitting candidate, or
 flags the anchor for a person when none fits.
 """
 

@@ -42,7 +42,7 @@ def to_record(result: RetestResult, reason: str | None = None) -> RetestRecord:
 
 
 def _strength(result: RetestResult) -> RunStrength:
-    """How strong the run is, from its config and what the protocol said (claims.proposing weighs it)."""
+    """How strong the run is, from its config and what the protocol said (claims.strength weighs it)."""
     if result.status != "succeeded":  # failed before deciding: nothing to weigh
         return RunStrength(preset=result.preset)
     cfg = result.config

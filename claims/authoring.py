@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from claims import audit
 from claims.dates import AsOf, parse_as_of
 from claims.document import clean_text, content_hash, hidden_character, question_key, slugify
+from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Inquiry
-from claims.proposing import Draft, write_proposals
+from claims.proposing import write_proposals
 from claims.queries import get_claim
 from claims.reviewers import check_reviewer
 

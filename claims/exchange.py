@@ -34,10 +34,11 @@ from claims import audit
 from claims.authoring import check_as_of, check_key, check_text, parse_anchor, same_text, set_as_of
 from claims.dates import parse_as_of
 from claims.document import question_key
+from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
 from claims.importer import ImportResult, _propose, propose_anchor_changes, read_document
 from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote, utcnow
-from claims.proposing import Draft, write_proposals
+from claims.proposing import write_proposals
 
 LONG_TEXT = 100_000  # characters of a summary, role or task list (the file itself is at most 1 MiB)
 Status = Literal["unreviewed", "holds", "weakened", "contested", "overturned", "superseded"]

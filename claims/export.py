@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, selectinload
 from claims.errors import BadInput, NotFound
 from claims.evidence import is_newer_than_claim
 from claims.models import Claim, Evidence, Export, Inquiry, RetestRun
-from claims.proposing import describe_strength
 from claims.retests import RunStrength
 from claims.screening import sanitise_title, screen_paper
+from claims.strength import describe_strength
 
 EVIDENCE_PER_CLAIM = 5
 STANCE_WEIGHT = {"contradicts": 3.0, "refines": 2.0, "supports": 2.0}

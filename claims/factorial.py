@@ -10,7 +10,7 @@ definition of what a stored grid holds (the agent maps an engine result into it,
   paper or LLM text), labelled toy-world and naming the levels used.
 - `assess_factorial`: may the grid propose a finding? Only a finished grid (every cell
   done) of preset full or gpu with >= 3 RL seeds, >= 2 pretraining seeds, an interval
-  over seeds and no validity flag (the strength rule of `claims.proposing`). The weekly
+  over seeds and no validity flag (the strength rule of `claims.strength`). The weekly
   preset flags its confounds, so it never proposes: its answer is a candidate only.
 - `factorial_due`: is a scheduled grid due, given when the last one finished?
 """
@@ -25,10 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.audit import record as audit
+from claims.drafts import Draft
 from claims.errors import NotFound
 from claims.models import FactorialRun, Inquiry, Proposal
-from claims.proposing import Draft, assess_strength, write_proposals
+from claims.proposing import write_proposals
 from claims.retests import RunStrength
+from claims.strength import assess_strength
 
 FACTORIAL_STATUSES = ("succeeded", "partial", "failed", "interrupted")
 FINISHED = ("succeeded", "partial")  # a grid with shares to read (partial: some cells failed)

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from claims import audit
 from claims.dates import AsOf
 from claims.document import Document, parse_document
+from claims.drafts import Draft
 from claims.errors import BadInput
 from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote
-from claims.proposing import Draft, write_proposals
+from claims.proposing import write_proposals
 from claims.store import Store
 
 BUNDLED_NAME = "rl-prior-vs-optimizer.txt"

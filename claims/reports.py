@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.models import Anchor, Claim, Evidence, Proposal
-from claims.proposing import run_label
 from claims.screening import sanitise_title
+from claims.strength import run_label
 
 
 class _Model(BaseModel):
@@ -55,7 +55,7 @@ class RetestOutcome(_Model):
     ci_high: float | None = None
     summary: str = ""
     duration_s: float = 0.0
-    may_propose: bool = False  # strong enough to back a status proposal (claims.proposing.assess_strength)
+    may_propose: bool = False  # strong enough to back a status proposal (claims.strength.assess_strength)
     strength: str = ""  # why (not)
 
 
@@ -150,7 +150,7 @@ def _proposed(p: Proposal) -> str:
     if p.proposed_status:
         return p.proposed_status
     if p.kind == "anchor":
-        from claims.proposing import describe_anchor_change
+        from claims.anchor_rules import describe_anchor_change
 
         return describe_anchor_change(p.payload or {})
     return (p.proposed_text or "")[:120]

@@ -22,7 +22,7 @@ from claims.models import RUN_STATUSES, VERDICTS, Claim, RetestRun, utcnow
 class RunStrength(BaseModel):
     """How strong one run is as evidence: what the engine reports about its own design.
 
-    `claims.proposing.assess_strength` turns it into `may_propose` and the reason.
+    `claims.strength.assess_strength` turns it into `may_propose` and the reason.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")

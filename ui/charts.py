@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from claims.proposing import describe_strength
 from claims.retests import RunStrength
+from claims.strength import describe_strength
 from retest.results import Environment, RunMetrics
 from ui import badges
 

@@ -101,7 +101,7 @@ def run(
     record = to_record(result, reason="run from the command line")
     with store.write() as s:
         run_id = record_run(s, claim, record).id
-    from claims.proposing import describe_strength
+    from claims.strength import describe_strength
 
     strength = describe_strength(record.strength)
     if fmt is Format.json:

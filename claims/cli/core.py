@@ -262,7 +262,7 @@ def review_reject(
 def _payload_text(p: dict) -> str:
     """What a proposal without a status or text changes (anchor proposals in words)."""
     if p.get("kind") == "anchor":
-        from claims.proposing import describe_anchor_change
+        from claims.anchor_rules import describe_anchor_change
 
         return describe_anchor_change(p.get("payload") or {})
     return str(p.get("payload"))

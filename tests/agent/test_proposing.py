@@ -10,18 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from claims.models import Anchor, AuditEntry, Claim, Evidence, Paper, Proposal
-from claims.proposing import (
-    AnchorFact,
-    ClaimFacts,
-    EvidenceFact,
-    RunFact,
-    assess_strength,
-    claim_facts,
-    propose_anchor,
-    propose_status,
-    write_proposals,
-)
+from claims.anchor_rules import AnchorFact, propose_anchor
+from claims.proposing import claim_facts, write_proposals
 from claims.retests import RunStrength
+from claims.status_rules import ClaimFacts, EvidenceFact, RunFact, propose_status
+from claims.strength import assess_strength
 
 AS_OF = dt.date(2025, 12, 31)
 NEW, OLD = dt.date(2026, 3, 1), dt.date(2025, 6, 1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from claims.anchor_rules import propose_anchor
 from claims.models import Anchor, AuditEntry
-from claims.proposing import anchor_fact, propose_anchor, write_proposals
+from claims.proposing import anchor_fact, write_proposals
 from tests.ui.test_review_app import button, goto, markdown_text, open_app
 
 MEANT = {"id": "2605.04444", "title": "When hard prompts teach shortcuts in RLVR", "published": "2026-05-06",
