@@ -100,3 +100,19 @@ def parse_paper_date(text: str | None) -> tuple[dt.date | None, str]:
     text = text.strip()[:10]
     start, _end, precision = _point(text)
     return start, precision
+
+
+def format_published(value: dt.date | dt.datetime | None, precision: str | None = "day") -> str | None:
+    """A paper's date at the precision it is known: `2026-01-12`, `2026-01` or `2026` (None: undated).
+
+    Every place that shows a paper's published date goes through this, so a month-only
+    date is never printed with an invented day.
+    """
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if precision == "year":
+        return f"{day.year}"
+    if precision == "month":
+        return f"{day.year}-{day.month:02d}"
+    return day.isoformat()

@@ -102,7 +102,7 @@ def test_max_tokens_trims_least_important_evidence_and_says_so(store):
         full = build_export(s)
         size = len(render_markdown(full)) // 4
         trimmed = build_export(s, max_tokens=size - 20)
-    assert trimmed["trimmed"] and trimmed["trimmed"][0].startswith("C1: arXiv:2509.21128 (unreviewed)")
+    assert trimmed["trimmed"] and trimmed["trimmed"][0].startswith("C3: arXiv:2509.21128 (unreviewed)")
     text = render_markdown(trimmed)
     assert "Trimmed to fit the token budget" in text
     assert "arXiv:2510.01180" in text  # the confident contradiction stays
