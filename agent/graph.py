@@ -1,13 +1,14 @@
 """The agent as a LangGraph StateGraph.
 
     load -> search (once, all claims) -> anchors (verify once)
-         -> judge_claim (one Send per claim, run in parallel)
+         -> select (what to judge: all claims, one budget; claims.judging)
+         -> judge_claim (one Send per claim with its evidence ids, run in parallel)
          -> plan (retests, all claims, one budget) -> propose (status + anchors) -> END
 
 State holds plain dicts only (they are checkpointed). Each node is idempotent
 against the database, so a node re-run after a crash does no double work: judged
-evidence is not judged again, a claim's retest plan of this run is reused, and
-proposals are deduplicated by fingerprint. One claim's failure is recorded in
+evidence is not judged again (a Send's ids that are done drop out), a claim's retest
+plan of this run is reused, and proposals are deduplicated by fingerprint. One claim's failure is recorded in
 `failures` and does not stop the others. The collaborators (store, settings, the
 judge, the search and anchor functions) are closed over, never put in state.
 """
@@ -27,8 +28,9 @@ from sqlalchemy import select
 from agent.judge import JudgeRequest, StanceJudge
 from agent.stance import JudgeResult
 from claims.errors import ClaimsError, SourceUnavailable
-from claims.evidence import evidence_to_judge, record_judgement
-from claims.models import Claim
+from claims.evidence import JudgeTask, evidence_to_judge, record_judgement
+from claims.judging import Pending, dissent_cue, select_within_budget
+from claims.models import AgentRun, Claim
 from claims.planning import plan_run_retests
 from claims.proposing import propose_anchor_corrections, propose_for_claim_key
 from claims.settings import Settings
@@ -42,6 +44,7 @@ class AgentState(TypedDict, total=False):
     claims: list[str]
     search: dict[str, Any]
     anchors: dict[str, Any]
+    selection: dict[str, Any]  # claims.judging.Selection.to_json(): evidence ids per claim, left per claim
     judged: Annotated[list[dict[str, Any]], operator.add]  # one entry per claim
     plans: list[dict[str, Any]]
     proposals: list[int]
@@ -68,19 +71,20 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     from langgraph.types import Send
 
     def fan_out(state: AgentState) -> list[Any] | str:
-        keys = state.get("claims") or []
-        if not keys:
-            return "plan"
-        return [Send("judge_claim", {"key": k, "request": state["request"]}) for k in keys]
+        tasks = (state.get("selection") or {}).get("tasks") or {}
+        sends = [Send("judge_claim", {"key": k, "request": state["request"], "evidence_ids": ids})
+                 for k, ids in tasks.items() if ids]
+        return sends or "plan"
 
     g = StateGraph(AgentState)
-    for name, fn in (("load", load), ("search", search), ("anchors", anchors), ("judge_claim", judge_claim),
-                     ("plan", plan), ("propose", propose)):
+    for name, fn in (("load", load), ("search", search), ("anchors", anchors), ("select", select_judgements),
+                     ("judge_claim", judge_claim), ("plan", plan), ("propose", propose)):
         g.add_node(name, _timed(deps, name, fn))
     g.add_edge(START, "load")
     g.add_edge("load", "search")
     g.add_edge("search", "anchors")
-    g.add_conditional_edges("anchors", fan_out, ["judge_claim", "plan"])
+    g.add_edge("anchors", "select")
+    g.add_conditional_edges("select", fan_out, ["judge_claim", "plan"])
     g.add_edge("judge_claim", "plan")
     g.add_edge("plan", "propose")
     g.add_edge("propose", END)
@@ -153,44 +157,82 @@ def anchors(deps: Deps, state: AgentState) -> dict[str, Any]:
     return {"anchors": {"error": None, "checked": len(checks), "statuses": statuses}}
 
 
+def select_judgements(deps: Deps, state: AgentState) -> dict[str, Any]:
+    """What the judge sees this run: every candidate that needs it, within one budget for all
+    claims, in `claims.judging`'s order (carried over, likely dissent, rank round-robin)."""
+    keys = state.get("claims") or []
+    judge = deps.judge
+    if judge is None or not keys:
+        return {"selection": {}}
+    pending: dict[str, list[Pending]] = {}
+    failures: list[str] = []
+    with deps.store.read() as s:
+        run = s.get(AgentRun, state["request"]["agent_run_id"])
+        started = run.started_at if run is not None else None
+        for key in keys:
+            try:
+                tasks = evidence_to_judge(s, key, judge.model, judge.prompt_version, carried_before=started)
+            except ClaimsError as exc:
+                failures.append(f"{key}: selecting for the judge failed: {exc}")
+                continue
+            pending[key] = [Pending(t.evidence_id, t.rank, t.carried, dissent_cue(t.title, t.summary)) for t in tasks]
+    chosen = select_within_budget(pending, deps.settings.judge_budget)
+    total = sum(chosen.pending.values())
+    deps.progress(f"judging {chosen.selected} of {total} candidate(s) that need a judgement "
+                  f"(budget {chosen.budget} per run)")
+    if chosen.left:
+        deps.progress("left unjudged by the budget (judged first next run): "
+                      + ", ".join(f"{k} {n}" for k, n in chosen.left.items()))
+    return {"selection": chosen.to_json(), "failures": failures}
+
+
 def judge_claim(deps: Deps, payload: dict[str, Any]) -> dict[str, Any]:
-    """Judge the claim's top candidates that need it; each answer is stored as it comes."""
+    """Judge the claim's selected candidates that still need it; each answer is stored as it comes."""
     key = payload["key"]
-    entry = {"key": key, "judged": 0, "failed": 0, "skipped": 0}
+    entry: dict[str, Any] = {"key": key, "judged": 0, "failed": 0, "skipped": 0, "requests": 0,
+                             "prompt_tokens": 0, "completion_tokens": 0, "started": time.time()}
     if deps.judge is None:
         return {"judged": [entry]}
     try:
-        todo = pending_judgements(deps, key)
+        todo = pending_judgements(deps, key, payload.get("evidence_ids"))
         if not todo:
-            return {"judged": [entry]}
+            return {"judged": [{**entry, "finished": time.time()}]}
         deps.progress(f"{key}: judging {len(todo)} candidate(s)")
         workers = max(1, min(deps.settings.llm_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(deps.judge.judge, request): evidence_id for evidence_id, request in todo}
+            futures = {pool.submit(deps.judge.judge, request): task for task, request in todo}
             for future in as_completed(futures):  # store each answer as soon as it arrives
-                evidence_id, result = futures[future], future.result()
-                if store_judgement(deps, evidence_id, result, payload["request"]["agent_run_id"]):
+                task, result = futures[future], future.result()
+                for field_name in ("requests", "prompt_tokens", "completion_tokens"):
+                    entry[field_name] += int(getattr(result, field_name, 0) or 0)
+                if store_judgement(deps, task, result, payload["request"]["agent_run_id"]):
                     entry["failed" if result.failed else "judged"] += 1
                 else:
                     entry["skipped"] += 1
-        return {"judged": [entry]}
+        return {"judged": [{**entry, "finished": time.time()}]}
     except Exception as exc:  # one claim's failure must not stop the others
-        return {"judged": [{**entry, "error": str(exc)}], "failures": [f"{key}: judging failed: {type(exc).__name__}: {exc}"]}
+        return {"judged": [{**entry, "finished": time.time(), "error": str(exc)}],
+                "failures": [f"{key}: judging failed: {type(exc).__name__}: {exc}"]}
 
 
-def pending_judgements(deps: Deps, key: str) -> list[tuple[int, JudgeRequest]]:
-    """The claim's candidates that need a judgement (`claims.evidence.evidence_to_judge`)."""
+def pending_judgements(deps: Deps, key: str, evidence_ids: list[int] | None = None) -> list[tuple[JudgeTask, JudgeRequest]]:
+    """The claim's candidates (of `evidence_ids`, if given) that need a judgement (`evidence_to_judge`)."""
     judge = deps.judge
     assert judge is not None
     with deps.store.read() as s:
-        tasks = evidence_to_judge(s, key, deps.settings.judge_top_n, judge.model, judge.prompt_version)
-    return [(t.evidence_id, JudgeRequest(t.claim_text, t.claim_as_of, t.title, t.summary, t.published)) for t in tasks]
+        tasks = evidence_to_judge(s, key, judge.model, judge.prompt_version, only=evidence_ids)
+    if evidence_ids:  # in the selection's order (claims.judging)
+        order = {eid: i for i, eid in enumerate(evidence_ids)}
+        tasks.sort(key=lambda t: order.get(t.evidence_id, len(order)))
+    return [(t, JudgeRequest(t.claim_text, t.claim_as_of, t.title, t.summary, t.published)) for t in tasks]
 
 
-def store_judgement(deps: Deps, evidence_id: int, result: JudgeResult, agent_run_id: int) -> bool:
-    """Store one judgement unless the same model and prompt already judged it (resume)."""
+def store_judgement(deps: Deps, task: JudgeTask, result: JudgeResult, agent_run_id: int) -> bool:
+    """Store one judgement, with the claim revision and paper version it was made against,
+    unless the row already holds one with the same cache key (resume)."""
     with deps.store.write() as s:
-        return record_judgement(s, evidence_id, result, agent_run_id, actor=ACTOR)
+        return record_judgement(s, task.evidence_id, result, agent_run_id, actor=ACTOR,
+                                claim_revision=task.claim_revision, paper_version=task.paper_version)
 
 
 def plan(deps: Deps, state: AgentState) -> dict[str, Any]:

@@ -46,6 +46,12 @@ class AgentSummary:
     claims_checked: int = 0
     papers_judged: int = 0
     judge_failures: int = 0
+    judge_budget: int | None = None  # judgements allowed this run (None: rank only)
+    left_unjudged: dict[str, int] = field(default_factory=dict)  # per claim: over the budget, judged next run
+    judge_requests: int = 0  # chat completions sent (a schema retry is a second one)
+    prompt_tokens: int = 0  # as the endpoint's `usage` reports them
+    completion_tokens: int = 0
+    judge_seconds: float = 0.0  # wall time from the first judgement started to the last stored
     proposals_written: list[int] = field(default_factory=list)
     retests_planned: list[dict[str, Any]] = field(default_factory=list)  # queued only
     retest_decisions: list[dict[str, Any]] = field(default_factory=list)  # queue and skip
@@ -190,6 +196,8 @@ def _summarise(state: dict[str, Any], run: StartedRun, mode: str, reason: str, j
     plans = state.get("plans") or []
     judged = state.get("judged") or []
     failures = list(state.get("failures") or [])
+    selection = state.get("selection") or {}
+    spans = [(e["started"], e["finished"]) for e in judged if e.get("started") and e.get("finished")]
     return AgentSummary(
         agent_run_id=run.id,
         mode=mode,
@@ -201,6 +209,12 @@ def _summarise(state: dict[str, Any], run: StartedRun, mode: str, reason: str, j
         claims_checked=len(state.get("claims") or []),
         papers_judged=sum(e.get("judged", 0) for e in judged),
         judge_failures=sum(e.get("failed", 0) for e in judged),
+        judge_budget=selection.get("budget") if judge else None,
+        left_unjudged=dict(selection.get("left") or {}),
+        judge_requests=sum(e.get("requests", 0) for e in judged),
+        prompt_tokens=sum(e.get("prompt_tokens", 0) for e in judged),
+        completion_tokens=sum(e.get("completion_tokens", 0) for e in judged),
+        judge_seconds=round(max(f for _, f in spans) - min(s for s, _ in spans), 3) if spans else 0.0,
         proposals_written=list(state.get("proposals") or []),
         retests_planned=[p for p in plans if p["decision"] == "queue"],
         retest_decisions=list(plans),
@@ -224,7 +238,10 @@ def _outcome(summary: AgentSummary) -> RunOutcome:
         errors.append(f"anchors: {summary.anchors['error']}")
     counts = {
         "claims_checked": summary.claims_checked, "papers_judged": summary.papers_judged,
-        "judge_failures": summary.judge_failures, "proposals_written": len(summary.proposals_written),
+        "judge_failures": summary.judge_failures, "left_unjudged": sum(summary.left_unjudged.values()),
+        "judge_requests": summary.judge_requests, "prompt_tokens": summary.prompt_tokens,
+        "completion_tokens": summary.completion_tokens, "judge_seconds": summary.judge_seconds,
+        "proposals_written": len(summary.proposals_written),
         "retests_queued": len(summary.retests_planned), "requests": summary.requests,
         "papers_seen": summary.papers_seen,
     }

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from claims.errors import ClaimsError
 from claims.models import Claim, utcnow
 from claims.planning import QueuedRetest, link_plans, queued_retests
-from claims.reports import ApiRequests, RetestOutcome, WeeklyReport, judge_status, weekly_facts
+from claims.reports import ApiRequests, Judging, RetestOutcome, WeeklyReport, judge_status, weekly_facts
 from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, RunOutcome, finish_run, start_weekly_run
 from claims.settings import Settings
 from claims.store import Store
@@ -103,7 +103,11 @@ def run_weekly(store: Store, settings: Settings, options: WeeklyOptions, say: Sa
         if options.export and not done.interrupted:
             paths |= write_export(store, settings, report)
         outcome = RunOutcome(status=report.status, counts={"claims_checked": len(report.claims_checked),
-                             "retests": len(report.retests), "proposals_new": len(report.proposals_new)},
+                             "retests": len(report.retests), "proposals_new": len(report.proposals_new),
+                             "judge_requests": report.judging.requests, "prompt_tokens": report.judging.prompt_tokens,
+                             "completion_tokens": report.judging.completion_tokens,
+                             "judge_seconds": report.judging.seconds,
+                             "left_unjudged": sum(report.judging.left_unjudged.values())},
                              timings={k: round(v, 2) for k, v in done.timings.items()}, errors=done.failures)
         audit.update(report=paths.get("report_md"), exit_code=report.exit_code)
         return WeeklyResult(run.id, report.exit_code, report, paths)
@@ -297,7 +301,17 @@ def build_report(store: Store, run_id: int, started: dt.datetime, done: WeeklySt
                                  semantic_scholar=list(getattr(summary, "citation_requests", None) or []),
                                  llm=(summary.papers_judged + summary.judge_failures) if summary else 0),
         agent_run_id=summary.agent_run_id if summary else None,
+        judging=_judging(summary),
     )
+
+
+def _judging(summary: Any) -> Judging:
+    if summary is None or summary.mode != "judge":
+        return Judging()
+    return Judging(budget=summary.judge_budget, judged=summary.papers_judged, failed=summary.judge_failures,
+                   requests=summary.judge_requests, prompt_tokens=summary.prompt_tokens,
+                   completion_tokens=summary.completion_tokens, seconds=summary.judge_seconds,
+                   left_unjudged=dict(summary.left_unjudged))
 
 
 def _source(summary: Any) -> str:

@@ -5,7 +5,8 @@
    concurrency 1, 4 and 16 (the `llm_concurrency` semaphore), as a ratio to 1.
 2. The wall time of `run_agent` over the bundled claims and the demo corpus:
    rank-only on a fresh database (embeds every paper), rank-only again (cached),
-   and with the judge (fresh database, same latency, judge_top_n 5).
+   and with the judge (fresh database, same latency, the default budget: every candidate
+   judged, up to 250 a run).
 
 Run: HF_HUB_OFFLINE=1 python benchmarks/agent_bench.py [--latency 0.5]
 Figures are printed; nothing is asserted.
@@ -81,15 +82,15 @@ def main() -> None:
         warm, _ = agent_run(rank_home)
         fresh, _ = agent_run(Path(tmp) / "rank2")  # fresh database, model already loaded
         judged, s3 = agent_run(judge_home, llm_base_url=server.base_url, llm_model="fake-judge",
-                               llm_concurrency=4, judge_top_n=5)
+                               llm_concurrency=4)
         print(f"  rank-only, fresh database, first in process: {cold:6.1f}s  (search {s1.timings.get('search', 0):.1f}s, "
               "incl. torch import and model load)")
         print(f"  rank-only, fresh database, model loaded:     {fresh:6.1f}s")
         print(f"  rank-only, embeddings cached:                {warm:6.1f}s")
-        judge_time = sum(v for k, v in s3.timings.items() if k.startswith("judge:"))
         print(f"  with judge, fresh database, model loaded:    {judged:6.1f}s  ({s3.papers_judged} judged, "
-              f"{s3.judge_failures} failed; judge nodes {judge_time:.1f}s summed over claims; "
-              f"{judged / fresh:4.2f}x rank-only)")
+              f"{s3.judge_failures} failed, {sum(s3.left_unjudged.values())} left by the budget; judging "
+              f"{s3.judge_seconds:.1f}s wall, {s3.judge_requests} requests, {s3.prompt_tokens} + "
+              f"{s3.completion_tokens} tokens; {judged / fresh:4.2f}x rank-only)")
     server.stop()
 
 

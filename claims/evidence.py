@@ -11,12 +11,15 @@ rows (and of a claim's `last_checked_at`). Its rules:
 - **Candidates** (`record_candidates`): a ranked paper becomes an `unjudged` row once;
   later searches refresh its relevance, rank and window but keep `found_at` and any
   judged stance.
-- **Re-judge policy** (`evidence_to_judge`): of a claim's top-N candidates in rank order
-  (not those a reviewer marked irrelevant),
-  those unjudged, failed for a service reason (`SERVICE_ERROR`: timeout, HTTP 5xx), or
-  judged by another model or prompt version are judged (again).
-- **Judgements** (`record_judgement`): stored with an audit entry, unless the same
-  model and prompt version already judged the row (a resumed run does no double work).
+- **Re-judge policy** (`evidence_to_judge`): every candidate of the claim (not those a
+  reviewer marked irrelevant), in rank order, that is unjudged, failed for a service
+  reason (`SERVICE_ERROR`: timeout, HTTP 5xx), or was judged against another model,
+  prompt version, claim revision or paper version is judged (again). Those four are a
+  judgement's cache key: with all four the same it is never repeated. How many are
+  judged in one run, and in what order, is `claims.judging`'s budget.
+- **Judgements** (`record_judgement`): stored with an audit entry and the claim revision
+  and paper version they were made against, unless the row already holds a judgement
+  with the same cache key (a resumed run does no double work).
 - **Screening** (`claims.screening`): a candidate whose paper's title or abstract looks
   aimed at a model or a reviewer gets stance `flagged`, with the reasons in
   `judge_error`. It is never sent to the judge, never counts toward a proposal and is
@@ -30,7 +33,7 @@ rows (and of a claim's `last_checked_at`). Its rules:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -80,6 +83,10 @@ class JudgeTask:
     title: str
     summary: str
     published: str  # ISO date or ""
+    rank: int = 0
+    claim_revision: int = 1  # what the judge is shown: the claim's text at this revision
+    paper_version: int = 1  # and the paper's abstract at this version
+    carried: bool = False  # left unjudged (or failed for a service reason) before `carried_before`
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,10 @@ class StanceRecord:
     judged_by: str
     prompt_version: str
     judge_error: str | None = None
+    # what the judgement cost (reported per run, not stored on the row)
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     @property
     def failed(self) -> bool:
@@ -156,51 +167,70 @@ def mark_checked(session: Session, claim_ids: Iterable[int], at: dt.datetime | N
         row.last_checked_at = when
 
 
-def evidence_to_judge(session: Session, claim_key: str, top_n: int, model: str, prompt_version: str) -> list[JudgeTask]:
-    """The claim's top `top_n` candidates (by relevance) that need a judgement (module doc)."""
+def evidence_to_judge(session: Session, claim_key: str, model: str, prompt_version: str,
+                      only: Collection[int] | None = None,
+                      carried_before: dt.datetime | None = None) -> list[JudgeTask]:
+    """The claim's candidates that need a judgement, in rank order (module doc).
+
+    `only`: just these evidence ids (those a run selected; done ones drop out, so a
+    resumed run does no double work). `carried_before`: the run's start; a row waiting
+    for a judgement since before it is marked `carried`.
+    """
     claim = session.scalar(select(Claim).where(Claim.key == claim_key))
     if claim is None:
         raise NotFound(f"no claim {claim_key}")
-    # rank order (the ranking's, feedback included), leaving out what a reviewer marked not relevant
-    top = (select(Evidence.id).where(Evidence.claim_id == claim.id)
-           .where(or_(Evidence.relevance_label.is_(None), Evidence.relevance_label != "irrelevant"))
-           .order_by(Evidence.rank, Evidence.relevance.desc(), Evidence.id))
-    rows = session.execute(
-        select(Evidence.id, Paper.title, Paper.summary, Paper.published)
-        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
-        .where(Evidence.id.in_(list(session.scalars(top.limit(top_n)))))
-        .where(Evidence.stance != "flagged", Evidence.stance_reviewed_by.is_(None))
-        .where(or_(
-            Evidence.stance == "unjudged",
-            Evidence.judge_error.startswith(SERVICE_ERROR),
-            Evidence.judged_by != model,
-            Evidence.prompt_version != prompt_version,
-        ))
-        .order_by(Evidence.rank, Evidence.relevance.desc(), Evidence.id)
-    ).all()
-    return [JudgeTask(eid, claim.text, claim.as_of, title, summary or "", published.isoformat() if published else "")
-            for eid, title, summary, published in rows]
+    q = (select(Evidence.id, Evidence.rank, Evidence.stance, Evidence.judge_error, Evidence.found_at,
+                Paper.title, Paper.summary, Paper.published, Paper.version)
+         .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+         .where(Evidence.claim_id == claim.id)
+         .where(or_(Evidence.relevance_label.is_(None), Evidence.relevance_label != "irrelevant"))
+         .where(Evidence.stance != "flagged", Evidence.stance_reviewed_by.is_(None))
+         .where(or_(
+             Evidence.stance == "unjudged",
+             Evidence.judge_error.startswith(SERVICE_ERROR),
+             Evidence.judged_by != model,
+             Evidence.prompt_version != prompt_version,
+             Evidence.judged_claim_revision != claim.revision,
+             Evidence.judged_paper_version != Paper.version,
+         ))
+         .order_by(Evidence.rank, Evidence.relevance.desc(), Evidence.id))
+    if only is not None:
+        q = q.where(Evidence.id.in_(list(only)))
+    out = []
+    for eid, rank, stance, error, found_at, title, summary, published, version in session.execute(q).all():
+        waiting = stance == "unjudged" or (error or "").startswith(SERVICE_ERROR)
+        carried = carried_before is not None and waiting and found_at < carried_before
+        out.append(JudgeTask(eid, claim.text, claim.as_of, title, summary or "",
+                             published.isoformat() if published else "", rank, claim.revision, version or 1, carried))
+    return out
 
 
 def record_judgement(session: Session, evidence_id: int, result: StanceRecord, agent_run_id: int | None,
-                     actor: str = "agent") -> bool:
-    """Store one judgement unless the same model and prompt already judged the row; stored?"""
+                     actor: str = "agent", claim_revision: int | None = None,
+                     paper_version: int | None = None) -> bool:
+    """Store one judgement made against `claim_revision` and `paper_version` (default: the
+    current ones) unless the row holds one with the same cache key already; stored?"""
     e = session.get(Evidence, evidence_id)
     if e is None:
         raise NotFound(f"no evidence {evidence_id}")
     if e.stance_reviewed_by is not None or e.stance == "flagged":
         return False  # a reviewer decided it, or the screen keeps it from the judge
+    revision = claim_revision if claim_revision is not None else session.get(Claim, e.claim_id).revision
+    version = paper_version if paper_version is not None else e.paper.version
     if (e.stance not in ("unjudged", "failed") and e.judged_by == result.judged_by
-            and e.prompt_version == result.prompt_version):
+            and e.prompt_version == result.prompt_version
+            and e.judged_claim_revision == revision and e.judged_paper_version == version):
         return False
     e.stance, e.confidence = result.stance, result.confidence
     e.conditions, e.rationale, e.quote = result.conditions, result.rationale, result.quote
     e.judged_by, e.prompt_version, e.judge_error = result.judged_by, result.prompt_version, result.judge_error
+    e.judged_claim_revision, e.judged_paper_version = revision, version
     e.judged_at = utcnow()
     if agent_run_id is not None:
         e.agent_run_id = agent_run_id
     audit.record(session, actor, "judge", "evidence", e.id, stance=result.stance, confidence=result.confidence,
-                 model=result.judged_by, prompt_version=result.prompt_version, error=result.judge_error)
+                 model=result.judged_by, prompt_version=result.prompt_version, error=result.judge_error,
+                 claim_revision=revision, paper_version=version)
     return True
 
 

@@ -215,6 +215,9 @@ class Evidence(Base):
     prompt_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
     judged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     judge_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # what the judgement was made against (with judged_by and prompt_version: the judgement's cache key)
+    judged_claim_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    judged_paper_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     agent_run_id: Mapped[int | None] = mapped_column(ForeignKey("agent_runs.id"), nullable=True)
     # who decided the stance: a reviewer (confirmed or corrected), else the machine (judged_by, prompt_version)
     stance_reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -368,6 +371,7 @@ class ReviewerAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     token_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), default="reviewer", server_default="reviewer")  # admin | reviewer
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 

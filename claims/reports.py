@@ -72,6 +72,19 @@ class ApiRequests(_Model):
     semantic_scholar: list[str] = Field(default_factory=list)  # each request: "GET path -> status (seconds)"
 
 
+class Judging(_Model):
+    """What judging cost in the run, and what its budget left for the next (claims.judging)."""
+
+    budget: int | None = None  # judgements allowed per run (None: no judge)
+    judged: int = 0
+    failed: int = 0
+    requests: int = 0  # chat completions sent
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    left_unjudged: dict[str, int] = Field(default_factory=dict)  # per claim: over the budget, judged next run
+
+
 class WeeklyFacts(_Model):
     """What the database says about a weekly run since it started."""
 
@@ -108,6 +121,7 @@ class WeeklyReport(_Model):
     timings: dict[str, float]
     api_requests: ApiRequests
     agent_run_id: int | None
+    judging: Judging = Judging()
 
     @property
     def rank_only(self) -> bool:
@@ -189,6 +203,13 @@ def render_report(report: WeeklyReport) -> str:
             f"- Requests: {report.api_requests.arxiv} to arXiv, {report.api_requests.llm} judgements by the LLM, "
             f"{len(report.api_requests.semantic_scholar)} to Semantic Scholar (forward citations)"]
     out += [f"  - Semantic Scholar: {line}" for line in report.api_requests.semantic_scholar]
+    j = report.judging
+    if j.budget is not None:
+        out.append(f"- Judging: {j.judged} judged, {j.failed} failed; {j.requests} requests, {j.prompt_tokens} prompt + "
+                   f"{j.completion_tokens} completion tokens, {j.seconds:.1f} s (budget {j.budget} per run)")
+    if j.left_unjudged:
+        out.append(f"- **Left unjudged by the budget: {sum(j.left_unjudged.values())}** ("
+                   + ", ".join(f"{k} {n}" for k, n in j.left_unjudged.items()) + "); judged first next run")
     if report.imported:
         out.append(f"- First run: {report.imported}")
     out += ["", f"## Claims checked ({len(report.claims_checked)})", ""]

@@ -60,7 +60,12 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr("EMPTY"), description="API key of the judge endpoint (a secret).")
     llm_timeout_seconds: float = Field(60.0, gt=0, allow_inf_nan=False, description="Timeout of one judge request.")
     llm_concurrency: int = Field(4, ge=1, le=256, description="Judge requests in flight at once.")
-    judge_top_n: int = Field(5, ge=0, description="Top-ranked candidates per claim that the LLM judges.")
+    judge_budget: int = Field(
+        250, ge=0, description="Judgements the LLM may make in one run, all claims together (250: five claims with "
+        "50 candidates each on their first search; 0: none). Every candidate that needs a judgement is judged "
+        "within it: carried over first, then likely dissent, then by rank, round-robin across claims "
+        "(claims.judging); what it leaves is reported and judged on the next run."
+    )
     retest_budget: int = Field(
         2, ge=0, description="Retests the agent may queue in one run (requested first, then contradicted, then overdue)."
     )

@@ -43,9 +43,10 @@ def run(
 
     Example: claims agent run --corpus claims/data/demo-corpus.jsonl --no-llm
     """
+    from agent.corpus import check_corpus
     from agent.run import run_agent
 
-    corpus = resolve_corpus(corpus)
+    corpus = check_corpus(resolve_corpus(corpus))
     since_date = parse_date_option(since)
     settings = load_settings()
     store = open_db(settings)
@@ -72,6 +73,11 @@ def print_summary(summary: AgentSummary) -> None:
         f"claims checked:    {summary.claims_checked} ({', '.join(summary.claims) or 'none'})",
         f"papers seen:       {summary.papers_seen} ({summary.requests} requests)",
         f"papers judged:     {summary.papers_judged} ({summary.judge_failures} failed)",
+        *([f"judging cost:      {summary.judge_requests} requests, {summary.prompt_tokens} prompt + "
+           f"{summary.completion_tokens} completion tokens, {summary.judge_seconds:.1f}s (budget {summary.judge_budget})"]
+          if summary.mode == "judge" else []),
+        *([f"left unjudged:     {sum(summary.left_unjudged.values())} over the budget, judged next run ("
+           + ", ".join(f"{k} {n}" for k, n in summary.left_unjudged.items()) + ")"] if summary.left_unjudged else []),
         f"anchors checked:   {summary.anchors.get('checked', 0)} "
         + " ".join(f"{k}={v}" for k, v in sorted((summary.anchors.get('statuses') or {}).items())),
         f"proposals written: {len(summary.proposals_written)}"

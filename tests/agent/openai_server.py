@@ -130,7 +130,7 @@ class OpenAIServer:
                     return
                 content = reply.content
                 text = json.dumps(content) if isinstance(content, dict) else (content or "")
-                self._send(200, completion(request.get("model", "fake-judge"), text))
+                self._send(200, completion(request.get("model", "fake-judge"), text, request.get("messages")))
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
@@ -148,7 +148,10 @@ class OpenAIServer:
             self._httpd.server_close()
 
 
-def completion(model: str, text: str) -> dict[str, Any]:
+def completion(model: str, text: str, messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A chat completion; `usage` counts whitespace-separated words as tokens (prompt: the messages)."""
+    prompt = sum(len(str(m.get("content", "")).split()) for m in messages or [])
+    answer = len(text.split())
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -161,7 +164,7 @@ def completion(model: str, text: str) -> dict[str, Any]:
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        "usage": {"prompt_tokens": prompt, "completion_tokens": answer, "total_tokens": prompt + answer},
     }
 
 

@@ -56,9 +56,9 @@ def llm():
     srv.stop()
 
 
-def judge_settings(home: Path, server: OpenAIServer, **kw) -> Settings:
+def judge_settings(home: Path, server: OpenAIServer, judge_budget: int = 15, **kw) -> Settings:
     return Settings(home=home, llm_base_url=server.base_url, llm_model="fake-judge", llm_timeout_seconds=5,
-                    llm_concurrency=4, judge_top_n=3, **kw)
+                    llm_concurrency=4, judge_budget=judge_budget, **kw)
 
 
 def statuses(store) -> dict[str, str]:
@@ -87,10 +87,13 @@ def test_rank_only_run_writes_unjudged_evidence_and_says_why(ranked):
 
 def test_judge_run_stores_stances_and_proposes_without_changing_claims(ranked_store, home, llm):
     before = statuses(ranked_store)
-    settings = judge_settings(home, llm)
+    with ranked_store.read() as s:  # every candidate the screen let through is judged (the default budget: 250)
+        candidates = s.scalar(select(func.count()).select_from(Evidence).where(Evidence.stance != "flagged"))
+    settings = judge_settings(home, llm, judge_budget=250)
     summary = run_agent(ranked_store, settings, corpus=DEMO_CORPUS)
     assert summary.mode == "judge" and summary.model == "fake-judge"
-    assert summary.papers_judged == 15 and summary.judge_failures == 0  # 5 claims x judge_top_n 3
+    assert 15 < candidates <= 250 and summary.left_unjudged == {}
+    assert summary.papers_judged == candidates and summary.judge_failures == 0
     with ranked_store.read() as s:
         judged = s.scalars(select(Evidence).where(Evidence.judged_at.is_not(None))).all()
         assert {e.stance for e in judged} <= {"supports", "contradicts"}
@@ -99,7 +102,7 @@ def test_judge_run_stores_stances_and_proposes_without_changing_claims(ranked_st
         assert proposals and all(p.state == "pending" and p.created_by == "agent" for p in proposals)
         assert all(p.evidence for p in proposals if p.proposed_status != "holds")
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.actor == "agent", AuditEntry.action == "judge")) == 15
+            AuditEntry.actor == "agent", AuditEntry.action == "judge")) == candidates
     assert statuses(ranked_store) == before  # the agent never changes a claim
 
     # a second run over the same data: nothing re-judged, no new proposals
@@ -167,7 +170,7 @@ def test_one_failing_claim_does_not_stop_the_others(ranked_store, home):
                 raise RuntimeError("boom")
             return JudgeResult("unrelated", 0.5, "", "no bearing", "", self.model, self.prompt_version)
 
-    settings = Settings(home=home, judge_top_n=2)
+    settings = Settings(home=home, judge_budget=10)
     with ranked_store.write() as s:
         run = AgentRun(kind="agent", mode="judge", thread_id="t")
         s.add(run)

@@ -65,7 +65,7 @@ def test_agent_on_postgres_checkpoints_there_and_does_not_repeat_itself(pg_store
     monkeypatch.setattr(agent.run, "_search_fn", lambda: fake_search)
     monkeypatch.setattr(agent.run, "_anchors_fn", lambda: (lambda *a, **k: []))
     server = OpenAIServer(responder=newer_contradicts).start()
-    settings = Settings(home=home, llm_base_url=server.base_url, llm_model="fake-judge", judge_top_n=3)
+    settings = Settings(home=home, llm_base_url=server.base_url, llm_model="fake-judge")
     try:
         first = run_agent(pg_store, settings)
         second = run_agent(pg_store, settings)

@@ -51,7 +51,7 @@ def test_killed_run_resumes_without_duplicate_judgements_or_proposals(ranked_sto
 
     server = OpenAIServer(responder=stalls_after_five).start()
     for key, value in {"CLAIMS_LLM_BASE_URL": server.base_url, "CLAIMS_LLM_MODEL": "fake-judge",
-                       "CLAIMS_JUDGE_TOP_N": "3", "CLAIMS_LLM_CONCURRENCY": "2",
+                       "CLAIMS_JUDGE_BUDGET": "15", "CLAIMS_LLM_CONCURRENCY": "2",
                        "CLAIMS_LLM_TIMEOUT_SECONDS": "300", "HF_HUB_OFFLINE": "1"}.items():
         monkeypatch.setenv(key, value)
     child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=REPO, env=os.environ.copy(),
@@ -77,7 +77,7 @@ def test_killed_run_resumes_without_duplicate_judgements_or_proposals(ranked_sto
     assert summary.resumed and summary.agent_run_id == killed.id
     assert summary.status == "succeeded" and summary.claims_checked == 5
     after = judged_rows(ranked_store)
-    assert len(after) == 15  # every claim's top 3 judged
+    assert len(after) == 15  # the budget: 15 judgements, 3 a claim (round-robin)
     assert all(after[i] == first[i] for i in first)  # judged before the kill: untouched
     with ranked_store.read() as s:
         pairs = {(text, title): eid for eid, text, title in s.execute(

@@ -78,7 +78,7 @@ def obeying_judge(request) -> Reply:
 
 def test_hostile_papers_reach_no_proposal_and_no_export(home, tmp_path):
     settings = Settings(home=home, database_url=f"sqlite:///{tmp_path / 'claims.db'}", llm_model="obedient",
-                        llm_timeout_seconds=5, llm_concurrency=4, judge_top_n=40, search_threshold=0.0)
+                        llm_timeout_seconds=5, llm_concurrency=4, search_threshold=0.0)
     from claims.store import open_store
 
     store = open_store(settings.resolved_database_url)
