@@ -24,6 +24,8 @@ def parse_line(line: str, lineno: int = 0, path: str | None = None) -> PaperReco
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DocumentError(f"not JSON: {exc.msg}", line=lineno, path=path) from exc
+    except RecursionError:
+        raise DocumentError("not JSON: nested too deeply", line=lineno, path=path) from None
     if not isinstance(obj, dict):
         raise DocumentError("expected a JSON object per line", line=lineno, path=path)
     missing = [k for k in ("id", "title") if not str(obj.get(k) or "").strip()]
@@ -51,10 +53,24 @@ def parse_line(line: str, lineno: int = 0, path: str | None = None) -> PaperReco
 def read_corpus(path: Path) -> list[PaperRecord]:
     """All papers of a JSON Lines file (blank lines skipped)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        raw = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"cannot read corpus {path}: {exc.strerror or exc}") from exc
+    if b"\x00" in raw:
+        raise BadInput(f"corpus {path} is a binary file, not JSON Lines (one paper a line)")
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DocumentError(f"not UTF-8 text (byte {exc.start})", line=line, path=str(path)) from None
     return [parse_line(line, i, str(path)) for i, line in enumerate(lines, 1) if line.strip()]
+
+
+def check_corpus(path: Path | None) -> Path | None:
+    """`path` once every line of it reads as a paper (BadInput/DocumentError otherwise): checked before a run starts."""
+    if path is not None:
+        read_corpus(path)
+    return path
 
 
 def in_window(paper: PaperRecord, start: dt.date | None, end: dt.date | None) -> bool:

@@ -37,9 +37,10 @@ def search(
 
     Example: claims search --corpus claims/data/demo-corpus.jsonl --format json
     """
+    from agent.corpus import check_corpus
     from agent.search import search_claims
 
-    corpus = resolve_corpus(corpus)
+    corpus = check_corpus(resolve_corpus(corpus))
     settings = load_settings()
     store = open_db(settings)
     progress = Progress()
@@ -80,8 +81,9 @@ def verify(
     Example: claims anchors verify --corpus claims/data/demo-corpus.jsonl
     """
     from agent.anchors import verify_anchors
+    from agent.corpus import check_corpus
 
-    corpus = resolve_corpus(corpus)
+    corpus = check_corpus(resolve_corpus(corpus))
     settings = load_settings()
     checks = verify_anchors(open_db(settings), settings, corpus=corpus, progress=Progress())
     if fmt is Format.json:

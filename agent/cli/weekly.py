@@ -51,7 +51,9 @@ def weekly(
 
     settings = load_settings()
     say = Progress()
-    options = WeeklyOptions(corpus=resolve_corpus(corpus), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
+    from agent.corpus import check_corpus
+
+    options = WeeklyOptions(corpus=check_corpus(resolve_corpus(corpus)), since=parse_date_option(since), use_llm=not no_llm, max_retests=max_retests,
                             retest_minutes=retest_minutes, retest_preset=retest_preset.value, export=not no_export,
                             factorial_every=factorial_every)
     with run_lock(settings.resolved_home / "weekly.lock", say):

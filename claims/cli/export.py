@@ -44,16 +44,34 @@ def check_output(value: Path | None) -> Path | None:
     return value
 
 
-def check_extra(value: str) -> str:
-    """Extra `claims weekly` arguments, re-quoted so the crontab line runs exactly these words."""
+def check_extra(ctx: typer.Context, value: str) -> str:
+    """Extra `claims weekly` arguments, re-quoted so the crontab line runs exactly these words.
+
+    They are parsed as `claims weekly` would parse them, so an unknown option or a bad
+    value is refused now rather than failing the installed job every week.
+    """
     import shlex
+
+    from typer import TyperException
 
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise typer.BadParameter("control characters (a newline would start another crontab line) are not allowed")
     try:
-        return shlex.join(shlex.split(value))
+        words = shlex.split(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{exc} in {value!r}") from None
+    if "--help" in words:
+        raise typer.BadParameter("--help is not an argument for the weekly job")
+    root = ctx.find_root()
+    get_command = getattr(root.command, "get_command", None)
+    weekly = get_command(root, "weekly") if get_command is not None else None
+    if weekly is not None:
+        try:
+            weekly.make_context("weekly", list(words), parent=root)
+        except TyperException as exc:  # typer bundles its own click: its usage errors are these
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            raise typer.BadParameter(f"`claims weekly {shlex.join(words)}`: {message}") from None
+    return shlex.join(words)
 
 
 def cron(

@@ -45,6 +45,8 @@ USAGE_ERRORS = [
     (["cron", "--schedule", "bogus"], "a cron schedule has 5 fields"),
     (["cron", "--extra", "--no-llm\n* * * * * sh evil"], "control characters"),
     (["ui", "--port", "0"], "'--port'"),
+    (["cron", "--extra", "--bogus-option"], "No such option: --bogus-option"),
+    (["cron", "--extra", "--retest-preset bogus"], "'bogus' is not one of"),
     (["ui", "--host", ""], "is not an IP address or a host name"),
     (["ui", "--host", "256.1.1.1"], "'256.1.1.1' is not an IP address or a host name"),
     (["ui", "--host", "exa mple"], "is not an IP address or a host name"),
@@ -154,3 +156,32 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     err = "".join(seen) + rest
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.splitlines()[-1] == "interrupted"
+
+
+@pytest.mark.parametrize("command", [["search"], ["agent", "run", "--no-llm"], ["weekly", "--no-llm"],
+                                     ["eval", "search", "--labels", "LABELS"]])
+def test_a_binary_or_malformed_corpus_is_bad_input_before_anything_is_written(bundled_home: Path, tmp_path: Path,
+                                                                             command: list[str]) -> None:
+    from sqlalchemy import create_engine, text
+
+    binary = tmp_path / "corpus.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "2501.00001", "title": "A paper", "published": "2025-01"}\n{not json\n')
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"claim": "C1", "paper": "2501.00001", "stance": "supports"}\n')
+    db = bundled_home / "claims.db"
+    engine = create_engine(f"sqlite:///{db}")
+
+    def counts() -> tuple[int, ...]:
+        with engine.connect() as conn:
+            return tuple(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                         for t in ("agent_runs", "retest_plans", "evidence", "papers"))
+
+    before = counts()
+    for corpus, fragment in ((binary, "binary file"), (broken, ":2:")):
+        args = [a.replace("LABELS", str(labels)) for a in command]
+        line = error_line(claims(*args, "--corpus", str(corpus), env=clean_env(bundled_home)), 2)
+        assert fragment in line
+    assert counts() == before
+    engine.dispose()
