@@ -1,12 +1,16 @@
-"""CLI commands: `claims reviewers add|list|revoke` (reviewer accounts with secret tokens)."""
+"""CLI commands: `claims reviewers add|list|revoke|recover` (reviewer accounts with secret tokens and roles)."""
 
 from __future__ import annotations
 
 import sys
+from enum import Enum
 
 import typer
 
-from claims.cli.context import Format, emit_json, open_db
+from claims.cli.context import REVIEWER_TOKEN, Format, emit_json, open_db
+from claims.reviewers import ROLES
+
+Role = Enum("Role", {r: r for r in ROLES}, type=str)  # type: ignore[misc]
 
 reviewers_app = typer.Typer(help="Reviewer accounts: a secret token per reviewer, so a typed name is not enough.",
                             no_args_is_help=True)
@@ -20,18 +24,21 @@ def register(app: typer.Typer) -> None:
 @reviewers_app.command("add")
 def add(
     name: str = typer.Argument(..., help="The reviewer's name, as recorded with decisions."),
-    actor: str = typer.Option("admin", "--as", help="Who adds the reviewer (for the audit log)."),
+    role: Role = typer.Option(None, "--role", help="admin (may manage accounts) or reviewer; the first account is "
+                              "always the admin; default for a new account: reviewer; re-keying keeps the role."),
+    token: str = REVIEWER_TOKEN,
 ) -> None:
-    """Create a reviewer (or give them a new token) and print the token once.
+    """Create an account (or give it a new token) and print the token once.
 
-    From then on every decision needs the token: the app asks for it, the CLI takes
-    --token or CLAIMS_REVIEWER_TOKEN. Example: claims reviewers add alice
+    The first account needs no token and becomes the admin; after that an admin's token
+    is needed (--token or CLAIMS_REVIEWER_TOKEN). From then on every decision needs the
+    reviewer's own token. Example: claims reviewers add alice --role reviewer
     """
     from claims.reviewers import add_reviewer
 
     with open_db().write() as s:
-        token = add_reviewer(s, name, actor)
-    print(token)
+        new_token = add_reviewer(s, name, token=token, role=role.value if role else None)
+    print(new_token)
     print(f"token for {name} (shown once; only its hash is stored)", file=sys.stderr)
 
 
@@ -43,22 +50,41 @@ def list_(fmt: Format = typer.Option(Format.table, "--format", help="table or js
     with open_db().read() as s:
         rows = list_reviewers(s)
     if fmt is Format.json:
-        emit_json([{"name": r.name, "created_at": r.created_at, "active": r.active} for r in rows])
+        emit_json([{"name": r.name, "role": r.role, "created_at": r.created_at, "active": r.active} for r in rows])
         return
     if not rows:
         print("no reviewer accounts: decisions need only a name (see `claims reviewers add`)")
     for r in rows:
-        print(f"{r.name!r:30} {'active' if r.active else 'revoked':8} since {r.created_at:%Y-%m-%d}")
+        print(f"{r.name!r:30} {r.role:8} {'active' if r.active else 'revoked':8} since {r.created_at:%Y-%m-%d}")
 
 
 @reviewers_app.command("revoke")
 def revoke(
     name: str = typer.Argument(..., help="The reviewer whose token stops working."),
-    actor: str = typer.Option("admin", "--as", help="Who revokes (for the audit log)."),
+    token: str = REVIEWER_TOKEN,
 ) -> None:
-    """Revoke a reviewer's token. Example: claims reviewers revoke alice"""
+    """Revoke an account's token (an admin's token needed). Example: claims reviewers revoke alice"""
     from claims.reviewers import revoke_reviewer
 
     with open_db().write() as s:
-        revoke_reviewer(s, name, actor)
+        revoke_reviewer(s, name, token=token)
     print(f"revoked {name}")
+
+
+@reviewers_app.command("recover")
+def recover(
+    name: str = typer.Argument(..., help="Who becomes the admin."),
+) -> None:
+    """The database owner's recovery when no active admin is left: NAME becomes an admin, its token printed once.
+
+    Works only while no active admin exists (for example a database whose accounts were
+    all revoked before roles existed); audited. Example: claims reviewers recover alice
+    """
+    import getpass
+
+    from claims.reviewers import recover_admin
+
+    with open_db().write() as s:
+        new_token = recover_admin(s, name, actor=f"owner:{getpass.getuser()}")
+    print(new_token)
+    print(f"token for {name}, now an admin (shown once; only its hash is stored)", file=sys.stderr)

@@ -90,7 +90,7 @@ def test_add_refuses_the_same_claim_twice_whatever_the_case_and_spacing(bundled_
 
 def test_add_needs_the_reviewer_token_once_accounts_exist(bundled_store):
     with bundled_store.write() as s:
-        token = add_reviewer(s, "alice", "admin")
+        token = add_reviewer(s, "alice")
     with pytest.raises(NotAllowed):
         with bundled_store.write() as s:
             add_claim(s, NewClaim("RL sharpens the prior", "2025", "mine", question="Q?"), "alice", token="wrong")

@@ -54,9 +54,60 @@ def test_tokens_are_shown_once_stored_hashed_and_required(bundled_store, home) -
     with bundled_store.read() as s:
         assert s.get(Proposal, second).state == "rejected"
 
-    assert claims(home, "reviewers", "revoke", "alice").returncode == 0
-    assert "revoked" in claims(home, "reviewers", "list").stdout
-    assert claims(home, "reviewers", "revoke", "alice").returncode == 2  # nothing active to revoke
+    revoked = claims(home, "reviewers", "revoke", "alice", token=token)
+    assert revoked.returncode == 2 and "last active admin" in revoked.stderr  # nobody left to manage accounts
+    assert "admin" in claims(home, "reviewers", "list").stdout
+
+
+def test_only_an_admin_adds_rekeys_or_revokes_accounts(bundled_store, home) -> None:
+    (proposal,) = pending(bundled_store, 1)
+    admin = claims(home, "reviewers", "add", "alice").stdout.strip()  # the first account: no token, an admin
+
+    minted = claims(home, "reviewers", "add", "alice", "--as", "mallory")  # the old way: refused
+    assert minted.returncode == 2 and minted.stdout == ""
+    for args, tok in ((("add", "mallory"), None), (("add", "mallory"), "guess"), (("add", "alice"), None),
+                      (("revoke", "alice"), None), (("add", "mallory", "--role", "admin"), "guess")):
+        refused = claims(home, "reviewers", *args, token=tok)
+        assert refused.returncode == 2 and "needs an admin's token" in refused.stderr, (args, refused.stderr)
+        assert refused.stdout == "" and "Traceback" not in refused.stderr
+
+    bob = claims(home, "reviewers", "add", "bob", token=admin)
+    assert bob.returncode == 0, bob.stderr
+    bob_token = bob.stdout.strip()
+    by_bob = claims(home, "reviewers", "add", "mallory", token=bob_token)  # a reviewer is no admin
+    assert by_bob.returncode == 2 and "needs an admin's token" in by_bob.stderr
+    assert claims(home, "reviewers", "add", "bob", "--role", "bogus", token=admin).returncode == 2
+
+    assert claims(home, "reviewers", "revoke", "bob", token=admin).returncode == 0
+    with bundled_store.read() as s:
+        actions = [(e.actor, e.action, e.entity_id) for e in s.query(AuditEntry).filter_by(entity="reviewer")]
+    assert ("alice", "add", "alice") in actions and ("alice", "revoke", "bob") in actions
+    listed = claims(home, "reviewers", "list", "--format", "json").stdout
+    assert '"role": "admin"' in listed and '"role": "reviewer"' in listed
+
+    # accounts have existed: a decision still needs a token, never only a name
+    refused = claims(home, "review", "approve", str(proposal), "--as", "bob", token=bob_token)
+    assert refused.returncode == 2 and "token" in refused.stderr
+
+
+def test_with_every_account_revoked_decisions_stay_refused_until_the_owner_recovers(bundled_store, home) -> None:
+    from claims.models import ReviewerAccount, utcnow
+
+    (proposal,) = pending(bundled_store, 1)
+    claims(home, "reviewers", "add", "alice")
+    with bundled_store.write() as s:  # a database from before roles: every account revoked
+        for account in s.query(ReviewerAccount):
+            account.revoked_at = utcnow()
+    refused = claims(home, "review", "approve", str(proposal), "--as", "mallory")
+    assert refused.returncode == 2 and "claims reviewers recover NAME" in refused.stderr
+    recovered = claims(home, "reviewers", "recover", "carol")
+    assert recovered.returncode == 0, recovered.stderr
+    carol = recovered.stdout.strip()
+    assert claims(home, "reviewers", "recover", "mallory").returncode == 2  # an admin exists again: no second way in
+    ok = claims(home, "review", "approve", str(proposal), "--as", "carol", token=carol)
+    assert ok.returncode == 0, ok.stderr
+    with bundled_store.read() as s:
+        assert s.query(AuditEntry).filter_by(entity="reviewer", action="recover_admin").count() == 1
 
 
 def test_ui_refuses_an_allow_list_without_authentication(bundled_store, home, tmp_path) -> None:

@@ -178,7 +178,8 @@ def test_reviewer_tokens_gate_the_decide_buttons(review_store, monkeypatch):
     store, ids = review_store
     monkeypatch.setenv("CLAIMS_REVIEWERS", json.dumps(["carol"]))
     with store.write() as s:
-        carol, dave = add_reviewer(s, "carol", "admin"), add_reviewer(s, "dave", "admin")
+        carol = add_reviewer(s, "carol")
+        dave = add_reviewer(s, "dave", token=carol, role="admin")
     at = goto(open_app(), "review")
     assert not [t for t in at.text_input if t.key == "reviewer_name_input"]  # no typed names
     assert not approve_buttons(at)
@@ -190,7 +191,7 @@ def test_reviewer_tokens_gate_the_decide_buttons(review_store, monkeypatch):
     at.button(key=f"p{ids['other']}_approve").click().run()
     assert proposal(store, ids["other"]).state == "approved" and proposal(store, ids["other"]).reviewer == "carol"
     with store.write() as s:
-        revoke_reviewer(s, "carol", "admin")
+        revoke_reviewer(s, "carol", token=dave)
     at.run()
     assert not approve_buttons(at)
 
@@ -201,8 +202,8 @@ def test_review_service_refuses_a_decision_without_the_token(review_store):
 
     store, ids = review_store
     with store.write() as s:
-        carol = add_reviewer(s, "carol", "admin")
-        dave = add_reviewer(s, "dave", "admin")
+        carol = add_reviewer(s, "carol")
+        dave = add_reviewer(s, "dave", token=carol)
     for name, token in (("carol", None), ("carol", "guess"), ("carol", dave), ("mallory", carol)):
         with pytest.raises(NotAllowed):
             with store.write() as s:
