@@ -3,7 +3,7 @@
 The agent finds and judges papers; this module is the only writer of the `evidence`
 rows (and of a claim's `last_checked_at`). Its rules:
 
-- **Newer than the claim** (`is_newer_than_claim`): a paper is newer than a claim when
+- **Newer than the claim** (`claims.window.is_newer_than_claim`): a paper is newer than a claim when
   its first version was published strictly after the last day the claim's as-of date
   covers (`Claim.as_of_end`). `~2024–2025` covers 2024-01-01..2025-12-31, so a
   2024-06 paper is not newer, a 2026-01 paper is. Undated papers are not newer. The
@@ -44,16 +44,9 @@ from claims.errors import BadInput, NotFound
 from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
 from claims.reviewers import check_reviewer
 from claims.screening import screen_paper
+from claims.window import is_newer_than_claim  # noqa: F401  (the rule's home is claims.window; still importable here)
 
 SERVICE_ERROR = "service:"  # prefix of judge failures worth retrying on a later run
-
-
-def is_newer_than_claim(published: dt.date | None, as_of_end: dt.date) -> bool:
-    """True when a paper published on `published` is newer than a claim dated up to `as_of_end`.
-
-    Strictly after the end of the claim's as-of window; an undated paper is never newer.
-    """
-    return published is not None and published > as_of_end
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def claim_facts(session: Session, claim: Claim) -> tuple[ClaimFacts, list[Eviden
         )
     ).all()
     return (
-        ClaimFacts(claim.key, claim.status, claim.as_of_end),
+        ClaimFacts(claim.key, claim.status, claim.as_of_start, claim.as_of_end),
         [EvidenceFact(*r) for r in rows],
         [RunFact(rid, protocol, verdict, finished, RunStrength.model_validate(strength or {}))
          for rid, protocol, verdict, finished, strength in runs],

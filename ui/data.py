@@ -19,7 +19,6 @@ import streamlit as st
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import object_session, selectinload
 
-from claims.evidence import is_newer_than_claim
 from claims.models import (
     Anchor,
     Claim,
@@ -32,6 +31,7 @@ from claims.models import (
     SourceNote,
 )
 from claims.store import Store, open_store
+from claims.window import is_newer_than_claim
 
 TTL_SECONDS = 30
 _FINGERPRINT = text(
@@ -124,7 +124,7 @@ def overview(
     """One page of the claims table and the number of matching claims.
 
     "New" evidence is evidence from papers newer than the claim (one rule for the UI,
-    the export and the proposals: `claims.evidence.is_newer_than_claim`); counts and
+    the export and the proposals: `claims.window.is_newer_than_claim`); counts and
     the last verdict are aggregated for the page's claims only.
     """
     where = _claim_filters(statuses, inquiry_id, search)

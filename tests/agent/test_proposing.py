@@ -16,9 +16,9 @@ from claims.retests import RunStrength
 from claims.status_rules import ClaimFacts, EvidenceFact, RunFact, propose_status
 from claims.strength import assess_strength
 
-AS_OF = dt.date(2025, 12, 31)
-NEW, OLD = dt.date(2026, 3, 1), dt.date(2025, 6, 1)
-CLAIM = ClaimFacts("C1", "unreviewed", AS_OF)
+START, AS_OF = dt.date(2025, 1, 1), dt.date(2025, 12, 31)  # "~2025"
+NEW, INSIDE, OLD = dt.date(2026, 3, 1), dt.date(2025, 6, 1), dt.date(2024, 6, 1)
+CLAIM = ClaimFacts("C1", "unreviewed", START, AS_OF)
 
 
 def ev(i: int, stance: str, conf: float | None = 0.9, published: dt.date | None = NEW) -> EvidenceFact:
@@ -39,7 +39,7 @@ def test_one_confident_newer_contradiction_proposes_contested():
     assert "2601.00001 (0.90)" in d.rationale
 
 
-def test_old_or_unsure_contradictions_propose_nothing():
+def test_older_or_unsure_contradictions_propose_nothing():
     assert propose_status(CLAIM, [ev(1, "contradicts", published=OLD), ev(2, "contradicts", 0.5)], []) is None
 
 
@@ -88,7 +88,7 @@ def test_only_the_latest_run_counts():
 def test_support_proposes_holds_only_for_unreviewed_claims():
     d = propose_status(CLAIM, [ev(1, "supports"), ev(2, "unjudged")], [])
     assert d.proposed_status == "holds" and d.evidence_ids == (1,)
-    assert propose_status(ClaimFacts("C1", "contested", AS_OF), [ev(1, "supports")], []) is None
+    assert propose_status(ClaimFacts("C1", "contested", START, AS_OF), [ev(1, "supports")], []) is None
     assert propose_status(CLAIM, [ev(1, "supports"), ev(2, "contradicts", 0.3)], []) is None
 
 
@@ -109,7 +109,7 @@ def test_anchor_mismatch_proposes_the_verified_date_at_cited_precision():
 stance_st = st.sampled_from(["unjudged", "supports", "contradicts", "refines", "unrelated", "failed"])
 evidence_st = st.lists(
     st.builds(ev, st.integers(1, 50), stance_st, st.one_of(st.none(), st.floats(0, 1)),
-              st.sampled_from([None, OLD, NEW])),
+              st.sampled_from([None, OLD, INSIDE, NEW])),
     max_size=10,
     unique_by=lambda e: e.id,
 )
@@ -120,7 +120,7 @@ status_st = st.sampled_from(["unreviewed", "holds", "contested", "weakened", "ov
 
 @given(status_st, evidence_st, runs_st)
 def test_rules_only_escalate_and_fingerprints_are_stable(status, evidence, runs):
-    claim = ClaimFacts("C1", status, AS_OF)
+    claim = ClaimFacts("C1", status, START, AS_OF)
     d = propose_status(claim, evidence, runs)
     if d is None:
         return

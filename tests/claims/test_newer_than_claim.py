@@ -1,7 +1,8 @@
 """One rule for "newer than the claim", seen the same by the export, the proposals and the UI.
 
 C4 of the bundled document is dated `~2024–2025`: a 2024-06 paper (inside its window)
-and a 2025-12-31 paper (its last day) are not newer; 2026-01-01 is.
+and a 2025-12-31 paper (its last day) are not newer; 2026-01-01 is. (The two inside count
+toward a `contested` proposal as contemporaneous dissent: tests/claims/test_contemporaneous_dissent.py.)
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from claims.dates import parse_as_of
-from claims.evidence import is_newer_than_claim
 from claims.export import build_export
 from claims.models import Claim, Evidence, Paper, Proposal
 from claims.proposing import propose_for_claim_key
+from claims.window import is_newer_than_claim
 
 PAPERS = {  # arXiv id -> first-version date
     "2406.00001": dt.date(2024, 6, 15),  # inside ~2024–2025
@@ -61,8 +62,10 @@ def test_export_and_proposals_agree_on_the_2024_06_paper(c4_contradicted) -> Non
         [pid] = propose_for_claim_key(s, "C4", actor="test")
         proposal = s.get(Proposal, pid)
         counted = sorted(e.paper_id for e in proposal.evidence)
-        assert proposal.proposed_status == "contested" and "1 confident contradiction" in proposal.rationale
-    assert counted == exported["C4"]  # what the prompt shows as new is what the proposal counts
+        newer = proposal.rationale.split("; 2 contemporaneous")[0].split("1 newer than")[1]
+        assert proposal.proposed_status == "contested"  # two of the three are dissent inside the window
+    assert counted == sorted(PAPERS)  # the proposal cites all three (claims.status_rules)
+    assert [p for p in PAPERS if p in newer] == exported["C4"]  # what the prompt shows as new, it calls newer
 
 
 def test_the_ui_counts_the_same_papers_as_new(c4_contradicted) -> None:
