@@ -82,7 +82,9 @@ def _rows(session: Session, inquiry: Inquiry) -> tuple[dict[int, list[Evidence]]
     for e in session.scalars(select(Evidence).options(selectinload(Evidence.paper))
                              .where(Evidence.claim_id.in_(list(keys))).order_by(Evidence.id)):
         rows[e.claim_id].append(e)
-    table = standings(RankedRow(keys[e.claim_id], e.paper_id, e.relevance, e.rank) for es in rows.values() for e in es)
+    anchors = {a.arxiv_id for a in inquiry.anchors}  # the query's exemplars: known, not found, never listed here
+    table = standings(RankedRow(keys[e.claim_id], e.paper_id, e.relevance, e.rank)
+                      for es in rows.values() for e in es if e.paper_id not in anchors)
     return rows, table
 
 
