@@ -19,7 +19,9 @@ from ui.plaintext import plain
 
 VIEWS = Path(__file__).parent / "views"
 
-st.set_page_config(page_title="Claims review", page_icon=":material/fact_check:", layout="wide")
+# An emoji icon becomes an inline data: URL; a ":material/...:" page icon would make every
+# browser fetch the favicon from a third-party host (the navigation icons are a bundled font).
+st.set_page_config(page_title="Claims review", page_icon="\u2705", layout="wide")
 
 settings = Settings()
 url = settings.resolved_database_url
@@ -53,7 +55,7 @@ if not initialised:
 try:
     mode = identity.auth_mode(list(settings.reviewers), identity.auth_configured(), data.tokens_required(url))
 except ValueError as exc:
-    st.error(f"Refusing to serve the review app: {exc}")
+    st.error(plain(f"Refusing to serve the review app: {exc}"))
     st.stop()
 st.session_state["reviewer"] = identity.sidebar(url, mode, list(settings.reviewers))
 

@@ -23,9 +23,11 @@ def flash(kind: str, message: str) -> None:
 
 
 def show_flashes() -> None:
-    """Show and clear the queued messages."""
+    """Show and clear the queued messages, as plain text (they quote names, texts and errors)."""
+    from ui.plaintext import plain
+
     for kind, message in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(plain(message))
 
 
 def edit_keys(proposal_id: int) -> dict[str, str]:

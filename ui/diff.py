@@ -1,10 +1,16 @@
-"""A readable word-level diff of two texts, as HTML: deletions red and struck, insertions green."""
+"""A readable word-level diff of two texts, as HTML: deletions red and struck, insertions green.
+
+The texts are untrusted (a claim text may come from an edit or a document): every piece
+goes through `ui.plaintext.inert`, so no Markdown link, image or autolink can form when
+the diff is rendered with st.markdown.
+"""
 
 from __future__ import annotations
 
 import difflib
-import html
 import re
+
+from ui.plaintext import inert
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 DEL_STYLE = "background:#f8c4c4;color:#7a0000;text-decoration:line-through;margin-right:0.15em"
@@ -32,10 +38,10 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def diff_html(old: str, new: str) -> str:
-    """The diff as inline HTML (escaped); identical texts come back unmarked."""
+    """The diff as inline HTML (inert); identical texts come back unmarked."""
     out = []
     for op, piece in word_diff(old, new):
-        esc = html.escape(piece)
+        esc = inert(piece)
         if op == "equal":
             out.append(esc)
         elif op == "delete":

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui.plaintext import plain
+
 NAME_KEY = "reviewer_name"
 NAME_INPUT_KEY = "reviewer_name_input"
 TOKEN_KEY = "reviewer_token"
@@ -118,7 +120,7 @@ def _token_box(url: str, allow_list: list[str]) -> Reviewer:
                 _sign_out()
                 name = None
     if name:
-        st.caption(f"Signed in with a reviewer token as **{name}**")
+        st.caption(f"Signed in with a reviewer token as **{plain(name)}**")
         st.button("Sign out", on_click=_sign_out, key="sign_out")
         return resolve(name, True, allow_list)
     st.text_input("Reviewer token (to approve or reject)", key=TOKEN_INPUT_KEY, type="password",
@@ -137,7 +139,7 @@ def sidebar(url: str, mode: str, allow_list: list[str]) -> Reviewer:
         elif mode == "oidc":
             name = _oidc_name()
             if name:
-                st.caption(f"Signed in as **{name}**")
+                st.caption(f"Signed in as **{plain(name)}**")
                 st.button("Log out", on_click=st.logout, key="logout")
             else:
                 st.button("Log in to review", on_click=st.login, key="login", type="primary")
@@ -147,7 +149,7 @@ def sidebar(url: str, mode: str, allow_list: list[str]) -> Reviewer:
                        icon=":material/lock_open:")
             name = st.session_state.get(NAME_KEY)
             if name:
-                st.caption(f"Reviewing as **{name}**")
+                st.caption(f"Reviewing as **{plain(name)}**")
                 st.button("Change name", on_click=_forget_name, key="change_name")
             else:
                 st.text_input("Your name (to approve or reject)", key=NAME_INPUT_KEY,

@@ -22,11 +22,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 _ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 
 
-def plain(text: object) -> str:
-    """`text` as inert HTML for st.markdown(..., unsafe_allow_html=True) or plain st.markdown."""
+def inert(text: object) -> str:
+    """`text` made inert as `plain` does, its whitespace kept (pieces of a diff, which are joined again)."""
     cleaned = _CONTROL.sub("\ufffd", "" if text is None else str(text))
     cleaned = _AUTOLINK.sub(lambda m: m.group(1) + _ZWSP, cleaned)
-    return " ".join(cleaned.translate(_PUNCT).split())
+    return cleaned.translate(_PUNCT)
+
+
+def plain(text: object) -> str:
+    """`text` as inert HTML for st.markdown(..., unsafe_allow_html=True) or plain st.markdown."""
+    return " ".join(inert(text).split())
 
 
 def arxiv_link(arxiv_id: str, label: str | None = None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import html as html_module
 import json
 from pathlib import Path
@@ -139,7 +141,7 @@ def test_concurrent_decision_shows_message_and_fresh_state(review_store):
     with store.write() as s:  # another reviewer wins between render and click
         review.reject(s, pid, "bob", "not convinced")
     button(at, f"p{pid}_approve").click().run()
-    message = at.main.warning[0].value
+    message = html.unescape(at.main.warning[0].value).replace("\u200b", "")  # as a browser shows it
     assert f"#{pid}" in message and "already rejected by bob" in message
     assert not any(b.key == f"p{pid}_approve" for b in at.button)
     c1 = claim(store, "C1")

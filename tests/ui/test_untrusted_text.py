@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from claims.models import Claim, Evidence, Paper, Proposal
+from claims.models import Claim, ClaimRevision, Evidence, Paper, Proposal
 from ui.plaintext import arxiv_link, plain
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
@@ -45,10 +45,24 @@ def hostile_title(port: int) -> str:
             f"<img src='http://127.0.0.1:{port}/tag.png'> [click](http://127.0.0.1:{port}/link) <b>bold</b>")
 
 
+def hostile_text(port: int) -> str:
+    """An edited claim text carrying every kind of link a Markdown renderer would make live."""
+    return (f"RL sharpens [mail](mailto:mallory@example.org) ![diff](http://127.0.0.1:{port}/diff.png) "
+            f"[site](http://127.0.0.1:{port}/site) http://127.0.0.1:{port}/auto www.example.org "
+            f"mallory@example.org <a href='http://127.0.0.1:{port}/a'>a</a>")
+
+
 def seed_hostile(store, port: int) -> None:  # type: ignore[no-untyped-def]
-    """A paper with a hostile title as evidence of C1, behind a pending proposal."""
+    """A paper with a hostile title as evidence of C1, behind a pending proposal; a hostile
+    text edit of C2 pending (the queue's word diff) and one approved (the history's diff)."""
     with store.write() as s:
+        c2 = s.query(Claim).filter_by(key="C2").one()
+        s.add(Proposal(claim_id=c2.id, inquiry_id=c2.inquiry_id, kind="text", proposed_text=hostile_text(port),
+                       rationale="wording", fingerprint="hostile-text"))
         c1 = s.query(Claim).filter_by(key="C1").one()
+        s.add(ClaimRevision(claim_id=c1.id, revision=2, text=c1.text + " " + hostile_text(port), as_of=c1.as_of,
+                            status=c1.status, approved_by=f"![who](http://127.0.0.1:{port}/who.png)"))
+        c1.text, c1.revision = c1.text + " " + hostile_text(port), 2
         s.add(Paper(arxiv_id="2602.00009", title=hostile_title(port)))
         s.flush()
         ev = Evidence(claim_id=c1.id, paper_id="2602.00009", relevance=0.99, rank=1, method="dense",
@@ -82,8 +96,29 @@ def test_app_markdown_carries_no_live_markup(bundled_store) -> None:
         assert not at.exception
         shown = "\n".join(m.value for m in at.markdown)
         assert "2602" in shown, page
-        for token in ("![", "<img", "<script", "](http", "<b>bold"):
+        for token in ("![", "<img", "<script", "](http", "<b>bold", "](mailto", "mailto:", "http://", "www.",
+                      "<a href='http://127"):
             assert token not in shown, (page, token)
+
+
+def test_a_decider_name_in_the_already_decided_message_is_plain_text(bundled_store) -> None:
+    import html
+
+    from claims import review
+
+    seed_hostile(bundled_store, 9)
+    with bundled_store.read() as s:
+        pid = s.query(Proposal).filter_by(fingerprint="hostile-1").one().id
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="reviewer_name_input").input("alice").run()
+    at.switch_page("views/review.py").run()
+    hostile = "![n](http://127.0.0.1:9/name.png) [x](mailto:m@example.org)"
+    with bundled_store.write() as s:  # another reviewer, with a hostile name, decides first
+        review.reject(s, pid, hostile, "no")
+    next(b for b in at.button if b.key == f"p{pid}_approve").click().run()
+    message = at.main.warning[0].value
+    assert "](" not in message and "mailto:" not in message and "![" not in message
+    assert hostile in html.unescape(message).replace("\u200b", "")  # shown as written
 
 
 @pytest.mark.browser
@@ -117,13 +152,21 @@ def test_browser_fetches_nothing_a_title_names(bundled_store, home) -> None:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.set_default_timeout(30_000)
-            for url in (f"{base}/review", f"{base}/claim?claim=C1"):
+            elsewhere: list[str] = []  # requests to any host but the app's own
+            page.on("request", lambda r: None if r.url.startswith((base, "data:", "blob:")) else elsewhere.append(r.url))
+            for url in (f"{base}/review", f"{base}/claim?claim=C1", f"{base}/claim?claim=C2"):
                 page.goto(url)
-                expect(page.get_by_text("Sharpening revisited", exact=False).first).to_be_visible()
-                expect(page.get_by_text("<b>bold</b>", exact=False).first).to_be_visible()
+                if "C2" not in url:
+                    expect(page.get_by_text("Sharpening revisited", exact=False).first).to_be_visible()
+                    expect(page.get_by_text("<b>bold</b>", exact=False).first).to_be_visible()
                 page.wait_for_timeout(1500)
                 assert page.locator("img[src*='127.0.0.1']").count() == 0
                 assert page.locator(f"a[href*='127.0.0.1:{pixels.server_address[1]}']").count() == 0
+                links = [h for h in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+                         if not h.startswith((base, "https://arxiv.org/abs/"))]
+                assert links == [], (url, links)  # no clickable link from stored text
+                if url.endswith("/review"):  # the hostile edit's word diff is shown, inert
+                    expect(page.get_by_text("mailto", exact=False).first).to_be_visible()
             browser.close()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -133,6 +176,7 @@ def test_browser_fetches_nothing_a_title_names(bundled_store, home) -> None:
             proc.kill()
         pixels.shutdown()
     assert pixels.hits == []
+    assert elsewhere == []
 
 
 def test_app_on_a_foreign_database_says_so(home) -> None:

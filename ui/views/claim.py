@@ -151,7 +151,7 @@ def render() -> None:
         return
     d = data.claim_detail(url, ver, key)
     if d is None:
-        st.error(f"No claim {key}.")
+        st.error(f"No claim {plain(key)}.")
         return
     render_head(d)
     me = st.session_state.get("reviewer")
