@@ -34,7 +34,7 @@ from claims.errors import BadInput, DocumentError
 from claims.models import Claim
 from claims.store import Store
 
-METRICS = ("recall@10", "recall@20", "recall@50", "precision@10", "mrr", "ap@50", "wss@95")
+METRICS = ("recall@10", "recall@20", "recall@50", "precision@10", "mrr", "ap@50", "r-precision", "wss@95")
 
 
 def read_labels(path: Path) -> dict[str, set[str]]:
@@ -44,7 +44,11 @@ def read_labels(path: Path) -> dict[str, set[str]]:
     if not path.is_file():
         raise BadInput(f"no labels file {path}")
     out: dict[str, set[str]] = defaultdict(set)
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"labels file {path} is not UTF-8 text (byte {exc.start}): expected JSON Lines") from None
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -66,6 +70,7 @@ def metrics(order: list[str], relevant: set[str]) -> dict[str, float]:
     out["mrr"] = float(1.0 / (first[0] + 1)) if len(first) else 0.0
     top = hits[:50]
     out["ap@50"] = float(sum(found[i] / (i + 1) for i in np.flatnonzero(top)) / min(total, 50))
+    out["r-precision"] = float(hits[:len(relevant)].sum() / total) if relevant else 0.0
     need = int(np.ceil(0.95 * len(relevant)))
     reach = np.flatnonzero(found >= need)
     screened = (reach[0] + 1) if len(reach) and need else len(order)
@@ -89,6 +94,7 @@ class EvalReport:
     feedback: dict[str, float] | None = None
     curve: dict[str, list[float]] = field(default_factory=dict)  # method -> mean recall after k screened
     missing: list[str] = field(default_factory=list)  # labelled claim keys not in the database (skipped)
+    active: Any = None  # agent.active.ActiveReport, with --active
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"papers": self.papers, "labels": self.labels, "mean": self.mean,
@@ -96,15 +102,36 @@ class EvalReport:
         if self.feedback is not None:
             out["feedback"] = self.feedback
             out["curve"] = self.curve
+        if self.active is not None:
+            out["active"] = self.active.to_json()
         return out
 
 
-def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
-             use_context: bool = True, use_exemplars: bool = True) -> EvalReport:
-    """Rank the corpus for every labelled claim; see the module doc."""
+@dataclass
+class Prepared:
+    """A labelled corpus scored against its claims: what every figure is computed from."""
+
+    ids: list[str]
+    texts: list[str]
+    vectors: np.ndarray
+    queries: list[Any]  # agent.queries.ClaimQuery, the labelled claims in the database
+    scores: Any  # agent.queries.Scores
+    hybrid: np.ndarray  # the static ranking's order scores (claims x papers)
+    labels: dict[str, set[str]]
+
+    def relevant(self, i: int) -> tuple[set[str], np.ndarray]:
+        """Claim i's relevant set (its exemplars left out) and the mask of rows it may rank."""
+        known = set(self.queries[i].exemplars)
+        return self.labels[self.queries[i].key] - known, np.array([pid not in known for pid in self.ids])
+
+
+def prepare(store: Store, corpus: Path, labels_path: Path, use_context: bool = True,
+            use_exemplars: bool = True) -> Prepared:
+    """Read the corpus and labels, embed the papers, score them against the labelled claims."""
     from agent.corpus import read_corpus
     from agent.embeddings import embed_texts, paper_text
     from agent.queries import embed_queries, load_queries, score
+    from agent.ranking import fuse
 
     labels = read_labels(labels_path)
     papers = read_corpus(corpus)
@@ -119,18 +146,25 @@ def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
     ids = [p.arxiv_id for p in papers]
     texts = [paper_text(p.title, p.summary) for p in papers]
     vectors = embed_texts(texts)
-    vectors_of = dict(zip(ids, vectors))
     claim_v, ctx_v, _ = embed_queries(queries)
-    s = score(queries, claim_v, ctx_v, texts, vectors, vectors_of, use_context, use_exemplars)
-    from agent.ranking import fuse
+    s = score(queries, claim_v, ctx_v, texts, vectors, dict(zip(ids, vectors)), use_context, use_exemplars)
+    return Prepared(ids, texts, vectors, queries, s, fuse(s.dense, s.lexical), labels)
 
-    hybrid = fuse(s.dense, s.lexical)
+
+def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
+             use_context: bool = True, use_exemplars: bool = True, active: bool = False,
+             batch: int = 1) -> EvalReport:
+    """Rank the corpus for every labelled claim; see the module doc."""
+    prep = prepare(store, corpus, labels_path, use_context, use_exemplars)
+    ids, s, hybrid, queries = prep.ids, prep.scores, prep.hybrid, prep.queries
     ours, base, fed, curves = [], [], [], defaultdict(list)
     report_claims: dict[str, dict[str, Any]] = {}
+    if simulate:
+        from agent.feedback import features
+
+        feats = features(prep.vectors, prep.texts)
     for i, q in enumerate(queries):
-        known = set(q.exemplars)
-        relevant = labels[q.key] - known
-        keep = np.array([pid not in known for pid in ids])
+        relevant, keep = prep.relevant(i)
         order = _order(hybrid[i], keep, ids)
         row = {"relevant": len(relevant), **metrics(order, relevant)}
         bm = metrics(_order(s.lexical[i], keep, ids), relevant)
@@ -140,17 +174,45 @@ def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
         curves["ranking"].append(_curve(order, relevant))
         curves["bm25"].append(_curve(_order(s.lexical[i], keep, ids), relevant))
         if simulate:
-            sim_order = _simulate(i, q, s, hybrid[i], vectors, ids, keep, relevant, simulate)
+            sim_order = _simulate(q, feats, hybrid[i], ids, keep, relevant, simulate)
             row["feedback"] = metrics(sim_order, relevant)
             fed.append(row["feedback"])
             curves["feedback"].append(_curve(sim_order, relevant))
         report_claims[q.key] = row
-    report = EvalReport(len(ids), sum(len(v) for v in labels.values()), mean(ours), mean(base), report_claims)
-    report.missing = sorted(set(labels) - {q.key for q in queries})
+    report = EvalReport(len(ids), sum(len(v) for v in prep.labels.values()), mean(ours), mean(base), report_claims)
+    report.missing = sorted(set(prep.labels) - {q.key for q in queries})
     if simulate:
         report.feedback = mean(fed)
     report.curve = {k: [round(float(x), 4) for x in np.mean(v, axis=0)] for k, v in curves.items()}
+    if active:
+        report.active = replay(prep, batch)
     return report
+
+
+def replay(prep: Prepared, batch: int = 1) -> Any:
+    """Active screening of every claim (agent/active.py) beside the static ranking and BM25."""
+    from agent.active import ActiveReport, curve, figures, screen
+    from agent.feedback import features, score_rows
+
+    out = ActiveReport(batch)
+    feats = features(prep.vectors, prep.texts)
+    curves: dict[str, list[np.ndarray]] = defaultdict(list)
+    index = {pid: j for j, pid in enumerate(prep.ids)}
+    s = prep.scores
+    for i, q in enumerate(prep.queries):
+        relevant, keep = prep.relevant(i)
+        exemplars = [index[e] for e in q.exemplars if e in index]
+        is_rel = np.array([pid in relevant for pid in prep.ids])
+        rows = screen(feats, prep.hybrid[i], keep, exemplars, is_rel, score_rows, batch)
+        orders = {"active": [prep.ids[j] for j in rows], "static": _order(prep.hybrid[i], keep, prep.ids),
+                  "bm25": _order(s.lexical[i], keep, prep.ids)}
+        out.claims[q.key] = {"relevant": len(relevant), **figures(orders["active"], relevant),
+                             "static": figures(orders["static"], relevant), "bm25": figures(orders["bm25"], relevant)}
+        for name, order in orders.items():
+            curves[name].append(curve(order, relevant))
+    width = min((len(c) for v in curves.values() for c in v), default=0)
+    out.curve = {k: [round(float(x), 4) for x in np.mean([c[:width] for c in v], axis=0)] for k, v in curves.items()}
+    return out
 
 
 def _order(row: np.ndarray, keep: np.ndarray, ids: list[str]) -> list[str]:
@@ -161,12 +223,11 @@ def _curve(order: list[str], relevant: set[str]) -> np.ndarray:
     return np.cumsum([p in relevant for p in order]) / max(len(relevant), 1)
 
 
-def _simulate(i: int, q: Any, s: Any, base: np.ndarray, vectors: np.ndarray, ids: list[str], keep: np.ndarray,
-              relevant: set[str], n: int) -> list[str]:
+def _simulate(q: Any, feats: Any, base: np.ndarray, ids: list[str], keep: np.ndarray, relevant: set[str],
+              n: int) -> list[str]:
     """Screen-label-rerank n times; the screened papers first, then the re-ranked rest."""
-    from agent.feedback import features, rerank
+    from agent.feedback import score_rows
 
-    feats = features(vectors, s.cosine[i], s.dense[i], s.lexical[i])
     index = {pid: j for j, pid in enumerate(ids)}
     exemplars = [index[e] for e in q.exemplars if e in index]
     screened: list[int] = []
@@ -180,7 +241,7 @@ def _simulate(i: int, q: Any, s: Any, base: np.ndarray, vectors: np.ndarray, ids
         top = int(candidates[0])
         screened.append(top)
         (pos if ids[top] in relevant else neg).append(top)
-        order_row = rerank(feats, base, exemplars + pos, neg, len(screened)).order
+        order_row = score_rows(feats, base, exemplars, pos, neg)
     seen = set(screened)
     rest = [ids[j] for j in np.argsort(-order_row, kind="stable") if keep[j] and j not in seen]
     return [ids[j] for j in screened] + rest

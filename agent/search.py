@@ -338,21 +338,23 @@ def _rank(
         cached = cached_query_vectors(session, [c.id for c in claims])
     claim_v, ctx_v, fresh = embed_queries(queries, cached)
     ids = [p["id"] for p in papers]
-    s = score(queries, claim_v, ctx_v, [paper_text(p["title"], p["summary"]) for p in papers], vectors,
-              dict(zip(ids, vectors)))
+    texts = [paper_text(p["title"], p["summary"]) for p in papers]
+    s = score(queries, claim_v, ctx_v, texts, vectors, dict(zip(ids, vectors)))
     order = fuse(s.dense, s.lexical)
     index = {pid: i for i, pid in enumerate(ids)}
     hits, rankers = [], {}
+    feats = None
     for j, c in enumerate(claims):
         row, ranker = order[j], base_ranker
         if c.labels is not None:
-            pos = [p for p in (*c.query.exemplars, *c.labels.relevant) if p in index]
+            ex = [p for p in c.query.exemplars if p in index]
+            pos = [p for p in c.labels.relevant if p in index]
             neg = [p for p in c.labels.irrelevant if p in index]
-            feats = features(vectors, s.cosine[j], s.dense[j], s.lexical[j])
-            out = rerank(feats, row, [index[p] for p in pos], [index[p] for p in neg],
-                         len(c.labels.relevant) + len(c.labels.irrelevant))
+            if feats is None:  # TF-IDF of this run's papers, once for every labelled claim
+                feats = features(vectors, texts)
+            out = rerank(feats, row, [index[p] for p in ex], [index[p] for p in pos], [index[p] for p in neg])
             if out.trained:
-                row, ranker = out.order, model_version(pos, neg)
+                row, ranker = out.order, model_version([*ex, *pos], neg)
             row = row.copy()
             row[[index[p] for p in neg]] = -np.inf  # a reviewer said not relevant: no longer a candidate
         keep = limit or (settings.search_backfill_limit if c.first else settings.search_top_k)

@@ -44,7 +44,7 @@ def test_a_mark_changes_the_next_ranking_and_survives(embedded_store: Store, set
     ids_after = [c.arxiv_id for c in after]
     assert top.arxiv_id not in ids_after  # said not relevant: no longer a candidate
     assert ids_after != [c.arxiv_id for c in before][1:21]  # the model re-ordered the rest
-    assert after[0].ranker.startswith("lr1-") and "p1n-" in after[0].ranker
+    assert after[0].ranker.startswith("lrnb2-") and "p1n-" in after[0].ranker
     with embedded_store.read() as s:
         rows = {e.paper_id: e for e in s.scalars(select(Evidence).where(Evidence.claim_id == 1))}
         assert rows[top.arxiv_id].relevance_label == "irrelevant" and rows[top.arxiv_id].labelled_by == "alice"
