@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from claims.dates import format_published
 from claims.errors import NotFound
 from claims.models import Anchor, Claim, Evidence, Inquiry, Proposal, RetestRun
 
@@ -55,7 +56,7 @@ def evidence_row(e: Evidence) -> dict[str, Any]:
     p = e.paper
     return {
         "evidence_id": e.id, "id": e.paper_id, "title": p.title if p else None,
-        "published": p.published if p else None, "relevance": e.relevance, "rank": e.rank, "method": e.method,
+        "published": format_published(p.published, p.published_precision) if p else None, "relevance": e.relevance, "rank": e.rank, "method": e.method,
         "stance": e.stance, "confidence": e.confidence, "conditions": e.conditions, "rationale": e.rationale,
         "quote": e.quote, "judged_by": e.judged_by, "prompt_version": e.prompt_version, "judged_at": e.judged_at,
         "judge_error": e.judge_error, "found_at": e.found_at, "url": f"https://arxiv.org/abs/{e.paper_id}",
@@ -80,6 +81,21 @@ def proposal_row(p: Proposal) -> dict[str, Any]:
         "rationale": p.rationale, "created_by": p.created_by, "created_at": p.created_at,
         "reviewer": p.reviewer, "comment": p.comment, "decided_at": p.decided_at,
         "evidence": [e.id for e in p.evidence], "retest_runs": [r.id for r in p.retest_runs],
+    }
+
+
+def proposal_detail(session: Session, proposal_id: int) -> dict[str, Any]:
+    """One proposal (any state) with the evidence behind it as it is now; a stale one says why."""
+    p = session.get(Proposal, proposal_id)
+    if p is None:
+        raise NotFound(f"no proposal {proposal_id}")
+    stale = (p.payload or {}).get("stale") or {}
+    return {
+        **proposal_row(p),
+        "stale_reason": stale.get("reason"), "replaced_by": stale.get("replaced_by") or [],
+        "replaces": (p.payload or {}).get("replaces"), "basis": (p.payload or {}).get("basis"),
+        "evidence_detail": [{"id": e.id, "paper_id": e.paper_id, "stance": e.stance, "confidence": e.confidence,
+                             "stance_reviewed_by": e.stance_reviewed_by} for e in p.evidence],
     }
 
 

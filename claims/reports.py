@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claims.dates import format_published
 from claims.models import Anchor, Claim, Evidence, Proposal
 from claims.screening import sanitise_title
 from claims.strength import run_label
@@ -145,7 +146,7 @@ def weekly_facts(session: Session, started: dt.datetime) -> WeeklyFacts:
     new_ev: dict[str, list[NewEvidence]] = {}
     for e in session.scalars(select(Evidence).where(Evidence.found_at >= started).order_by(Evidence.claim_id, Evidence.rank)):
         new_ev.setdefault(keys[e.claim_id], []).append(NewEvidence(
-            id=e.paper_id, title=e.paper.title, published=e.paper.published.isoformat() if e.paper.published else None,
+            id=e.paper_id, title=e.paper.title, published=format_published(e.paper.published, e.paper.published_precision),
             stance=e.stance, confidence=e.confidence, relevance=round(e.relevance, 4)))
     anchors = [AnchorProblem(id=a.arxiv_id, status=a.status, differences=[str(d) for d in a.differences or []])
                for a in session.scalars(select(Anchor).where(Anchor.status.in_(("mismatch", "not_found")))
