@@ -223,7 +223,12 @@ def claim_detail(url: str, ver: tuple, key: str, evidence_limit: int = 50) -> di
             select(RetestRun).where(RetestRun.claim_id == claim.id).order_by(RetestRun.id.desc()).limit(20))]
         pending = s.scalar(select(func.count()).select_from(Proposal)
                            .where(Proposal.claim_id == claim.id, Proposal.state == "pending")) or 0
+        from claims.stopping import claim_remaining
+
+        n_labels, remaining = claim_remaining(s, claim.id)
         return {
+            "labels": n_labels,
+            "remaining": remaining,  # claims.stopping.Remaining, from 10 labels on
             "claim": _row(claim),
             "inquiry": {"slug": inquiry.slug, "title": inquiry.title, "question": inquiry.question} if inquiry else {},
             "revisions": revisions,

@@ -85,6 +85,7 @@ def render_evidence(d: dict) -> None:
     shown = [e for e in ev if pick in (None, "all") or e["stance"] == pick]
     if d["evidence_total"] > len(ev):
         st.caption(f"Showing the {len(ev)} most relevant of {d['evidence_total']}.")
+    render_remaining(d)
     me = st.session_state.get("reviewer")
     for e in shown:
         with st.container(border=True):
@@ -92,6 +93,19 @@ def render_evidence(d: dict) -> None:
             if me is not None and me.can_decide:
                 stance_controls(st.session_state["db_url"], e, me.name)
                 relevance.buttons(st.session_state["db_url"], e, me.name)
+
+
+def render_remaining(d: dict) -> None:
+    """The stopping aid: relevant papers probably left among the unlabelled candidates (claims/stopping.py)."""
+    from claims.stopping import MIN_LABELS
+
+    est = d.get("remaining")
+    if est is None:
+        if d.get("labels"):
+            st.caption(f"{d['labels']} relevance label(s) so far: from {MIN_LABELS} on, this page estimates how "
+                       "many relevant papers remain unseen.")
+        return
+    st.info(f"Still to find: {est.sentence()}\n\n{est.basis()}", icon=":material/flag:")
 
 
 def stance_controls(url: str, e: dict, reviewer: str) -> None:
