@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from agent.intended import CANDIDATE_MATCH, Candidate, cached_papers, gather, rank_candidates, supported_claim
 from agent.sources import open_source
-from claims.dates import parse_as_of
+from claims.dates import format_published, parse_as_of
 from claims.errors import SourceUnavailable
 from claims.anchors import AnchorResult, record_anchor_checks
 from claims.models import Anchor, Paper
@@ -51,6 +51,7 @@ class AnchorCheck:
     cited_date: str = ""
     verified_title: str | None = None
     verified_published: dt.date | None = None
+    verified_precision: str = "day"  # of verified_published: day | month | year
     label_similarity: float | None = None
     anchor_id: int | None = None
     candidates: list[Candidate] = field(default_factory=list)  # when the label does not name the paper
@@ -63,7 +64,7 @@ class AnchorCheck:
             "cited_label": self.cited_label,
             "cited_date": self.cited_date,
             "title": self.verified_title,
-            "published": self.verified_published.isoformat() if self.verified_published else None,
+            "published": format_published(self.verified_published, self.verified_precision),
             "label_similarity": None if self.label_similarity is None else round(self.label_similarity, 3),
             "candidates": [c.to_json() for c in self.candidates],
         }
@@ -77,10 +78,6 @@ def _interval(date: dt.date, precision: str) -> tuple[dt.date, dt.date]:
     return date, date
 
 
-def _show(date: dt.date, precision: str) -> str:
-    return {"year": f"{date:%Y}", "month": f"{date:%Y-%m}"}.get(precision, date.isoformat())
-
-
 def date_differences(arxiv_id: str, cited: str, paper: PaperRecord | None) -> list[str]:
     """What is wrong with a cited date, against the paper's record or else its id (pure)."""
     try:
@@ -90,7 +87,7 @@ def date_differences(arxiv_id: str, cited: str, paper: PaperRecord | None) -> li
     if paper is not None and paper.published is not None:
         lo, hi = _interval(paper.published, paper.published_precision)
         if hi < as_of.start or lo > as_of.end:
-            shown = _show(paper.published, paper.published_precision)
+            shown = format_published(paper.published, paper.published_precision)
             return [f"cited date {cited} but the first version is dated {shown}"]
         return []
     month = id_month(arxiv_id)
@@ -126,6 +123,7 @@ def check_anchor(
             check.differences.insert(0, f"no paper {arxiv_id} in the source")
         return check
     check.verified_title, check.verified_published = paper.title, paper.published
+    check.verified_precision = paper.published_precision
     check.label_similarity = similarity
     if paper.withdrawn:
         version = f" v{paper.version}" if paper.version else ""

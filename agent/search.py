@@ -33,6 +33,7 @@ import numpy as np
 from sqlalchemy import select
 
 from agent.sources import PaperSource, open_source
+from claims.dates import format_published
 from claims.errors import NotFound, SourceUnavailable
 from claims.evidence import Hit, mark_checked, record_candidates, store_embeddings
 from claims.models import Anchor, Claim, Paper, utcnow
@@ -57,12 +58,13 @@ class Candidate:
     method: str = "hybrid"
     ranker: str = ""
     provenance: list[str] = field(default_factory=list)  # e.g. ["cites arXiv:2504.07912"] (forward citations)
+    precision: str = "day"  # of `published`: day | month | year
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.arxiv_id,
             "title": self.title,
-            "published": self.published.isoformat() if self.published else None,
+            "published": format_published(self.published, self.precision),
             "score": round(self.score, 4),
             "rank": self.rank,
             "evidence_id": self.evidence_id,
@@ -294,7 +296,8 @@ def _paper_vectors(
         rows = {p.arxiv_id: p for p in session.scalars(select(Paper).where(Paper.arxiv_id.in_(ids)))}
         for i, pid in enumerate(ids):
             p = rows[pid]
-            papers.append({"id": pid, "title": p.title, "summary": p.summary, "published": p.published, "cached": False})
+            papers.append({"id": pid, "title": p.title, "summary": p.summary, "published": p.published,
+                           "precision": p.published_precision, "cached": False})
             if p.embedding is not None and p.embedding_model == MODEL_NAME and len(p.embedding) == DIM * 4:
                 vectors[i] = from_blob(p.embedding)
                 papers[-1]["cached"] = True
@@ -381,7 +384,7 @@ def _write_evidence(
     for hit, rec in zip(hits, recorded):
         p = papers[hit.paper]
         cands.append(Candidate(rec.paper_id, p["title"], p["published"], hit.score, hit.rank, rec.evidence_id,
-                               DEFAULT_METHOD, ranker))
+                               DEFAULT_METHOD, ranker, precision=p.get("precision") or "day"))
     return cands, [r.evidence_id for r in recorded if r.created]
 
 

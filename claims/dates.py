@@ -102,14 +102,19 @@ def parse_paper_date(text: str | None) -> tuple[dt.date | None, str]:
     return start, precision
 
 
-def format_published(value: dt.date | dt.datetime | None, precision: str | None = "day") -> str | None:
+def format_published(value: dt.date | dt.datetime | str | None, precision: str | None = "day") -> str | None:
     """A paper's date at the precision it is known: `2026-01-12`, `2026-01` or `2026` (None: undated).
 
     Every place that shows a paper's published date goes through this, so a month-only
     date is never printed with an invented day.
     """
-    if value is None:
+    if value is None or value == "":
         return None
+    if isinstance(value, str):  # already text (e.g. read back from JSON): parsed at the precision it shows
+        value, shown = parse_paper_date(value)
+        precision = shown if shown != "day" else precision
+        if value is None:
+            return None
     day = value.date() if isinstance(value, dt.datetime) else value
     if precision == "year":
         return f"{day.year}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from claims.dates import format_published
 from ui import badges
 from ui.plaintext import arxiv_link, plain
 
@@ -9,7 +10,8 @@ from ui.plaintext import arxiv_link, plain
 def evidence_block(e: dict) -> str:
     p = e["paper"]
     conf = f" · confidence {e['confidence']:.2f}" if e.get("confidence") is not None else ""
-    date = f" · {plain(p['published'])}" if p.get("published") else ""
+    shown = format_published(p.get("published"), p.get("published_precision"))
+    date = f" · {plain(shown)}" if shown else ""
     lines = [
         f"{badges.badge(e['stance'], badges.STANCE_COLOURS)} "
         f"{arxiv_link(p['arxiv_id'], p.get('title') or p['arxiv_id'])}"

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from claims.cli.context import Format, Progress, cell, console, emit_json, load_settings, open_db, parse_date_option, resolve_corpus
+from claims.dates import format_published
 from claims.errors import SourceUnavailable
 
 anchors_app = typer.Typer(help="Check the anchor papers that documents cite.", no_args_is_help=True)
@@ -59,7 +60,7 @@ def search(
         table = Table("rank", "score", "id", "published", "title", title=cell(f"{key}: {len(cands)} candidates "
                       f"({len(report.new_evidence.get(key, []))} new)"), title_justify="left")
         for c in cands:
-            table.add_row(str(c.rank), f"{c.score:.2f}", cell(c.arxiv_id), str(c.published or ""), cell(c.title))
+            table.add_row(str(c.rank), f"{c.score:.2f}", cell(c.arxiv_id), format_published(c.published, c.precision) or "", cell(c.title))
         out.print(table)
     start, end = report.window
     out.print(cell(f"{report.papers_seen} papers from {report.source} ({start or 'start'} to {end or 'now'}), "
