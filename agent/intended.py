@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from claims.dates import parse_as_of
+from claims.dates import format_published, parse_as_of
 from claims.errors import SourceUnavailable
 from claims.models import Anchor, Claim, Paper
 from claims.papers import PaperRecord
@@ -62,10 +62,11 @@ class Candidate:
     date_fit: float
     fits: bool
     found_by: str  # "query" (the source answered it) or "cache" (papers already in the database)
+    precision: str = "day"  # of `published`: day | month | year
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.arxiv_id, "title": self.title,
-                "published": self.published.isoformat() if self.published else None,
+                "published": format_published(self.published, self.precision),
                 "score": round(self.score, 3), "label_similarity": round(self.label_similarity, 3),
                 "claim_similarity": round(self.claim_similarity, 3), "date_fit": round(self.date_fit, 3),
                 "fits": self.fits, "found_by": self.found_by}
@@ -126,7 +127,8 @@ def rank_candidates(
         gap = days_outside(p.published, window)
         fits = ls >= label_match and cs >= claim_match and gap is not None and gap <= DATE_SLACK_DAYS
         score = WEIGHTS[0] * ls + WEIGHTS[1] * cs + WEIGHTS[2] * df
-        out.append(Candidate(p.arxiv_id, p.title, p.published, score, ls, cs, df, fits, found_by.get(p.arxiv_id, "query")))
+        out.append(Candidate(p.arxiv_id, p.title, p.published, score, ls, cs, df, fits, found_by.get(p.arxiv_id, "query"),
+                             p.published_precision))
     out.sort(key=lambda c: (not c.fits, -c.score, c.arxiv_id))
     return out[:MAX_CANDIDATES]
 

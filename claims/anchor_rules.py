@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from claims.dates import parse_paper_date
 from claims.drafts import Draft
 
 
@@ -109,7 +110,7 @@ def _replace_or_flag(anchor: AnchorFact, claim_key: str | None, base: dict[str, 
     payload = {**base, "action": "replace", "replace_with": best["id"], "candidates": candidates}
     when = ""
     if best.get("published"):
-        fixed = format_date_like(dt.date.fromisoformat(best["published"]), anchor.cited_date or best["published"])
+        fixed = format_date_like(parse_paper_date(best["published"])[0], anchor.cited_date or best["published"])
         if fixed != anchor.cited_date:
             payload["cited_date"] = fixed
         when = f", first version {best['published']}"
