@@ -258,3 +258,16 @@ def test_one_first_search_over_dev_gives_a_stance_to_the_labelled_pairs(bundled_
     assert summary.left_unjudged == {} and summary.judge_failures == 0
     assert len(stanced) >= 0.9 * len(found)
     assert contradictions <= stanced and all(rows[pair][0] == "contradicts" for pair in contradictions)
+
+
+def test_the_weekly_job_carries_the_agents_judging_figures():
+    from agent.run import AgentSummary
+    from agent.weekly import _judging
+
+    summary = AgentSummary(agent_run_id=1, mode="judge", mode_reason="m", papers_judged=9, judge_failures=1,
+                           judge_budget=10, left_unjudged={"C2": 4}, judge_requests=11, prompt_tokens=5000,
+                           completion_tokens=400, judge_seconds=2.5)
+    j = _judging(summary)
+    assert (j.budget, j.judged, j.failed, j.requests, j.prompt_tokens, j.completion_tokens, j.seconds,
+            j.left_unjudged) == (10, 9, 1, 11, 5000, 400, 2.5, {"C2": 4})
+    assert _judging(AgentSummary(agent_run_id=2, mode="rank-only", mode_reason="--no-llm given")).budget is None
