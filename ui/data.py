@@ -19,6 +19,7 @@ import streamlit as st
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import object_session, selectinload
 
+from claims.dates import format_published
 from claims.models import (
     Anchor,
     Claim,
@@ -215,6 +216,10 @@ def claim_detail(url: str, ver: tuple, key: str, evidence_limit: int = 50) -> di
             select(Anchor).where(Anchor.inquiry_id == claim.inquiry_id,
                                  or_(Anchor.claim_id.is_(None), Anchor.claim_id == claim.id))
             .order_by(Anchor.position, Anchor.id))]
+        precision = dict(s.execute(select(Paper.arxiv_id, Paper.published_precision)
+                                   .where(Paper.arxiv_id.in_([a["arxiv_id"] for a in anchors]))).all())
+        for a in anchors:  # the verified date at the precision the paper's record has
+            a["verified_published"] = format_published(a["verified_published"], precision.get(a["arxiv_id"], "day"))
         n_evidence = s.scalar(select(func.count()).select_from(Evidence).where(Evidence.claim_id == claim.id)) or 0
         evidence = [_evidence_row(e) for e in s.scalars(
             select(Evidence).options(selectinload(Evidence.paper)).where(Evidence.claim_id == claim.id)
