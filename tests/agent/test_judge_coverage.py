@@ -76,7 +76,9 @@ def test_dissent_cues_are_generic_wording(title, summary, cued):
 # --- leftover carried to the next run (real search over the demo corpus) ---------------
 
 
-def test_what_the_budget_leaves_is_reported_and_judged_first_next_run(ranked_store, home, tmp_path):
+def test_what_the_budget_leaves_is_reported_and_judged_first_next_run(ranked_store, home, tmp_path, capsys):
+    from agent.cli.agent import print_summary
+
     server = OpenAIServer(responder=newer_contradicts).start()
     settings = Settings(home=home, llm_base_url=server.base_url, llm_model="fake-judge", llm_concurrency=4,
                         judge_budget=7)
@@ -95,6 +97,10 @@ def test_what_the_budget_leaves_is_reported_and_judged_first_next_run(ranked_sto
         assert first.left_unjudged == {k: n - judged.get(k, 0) for k, n in pending.items() if n > judged.get(k, 0)}
         assert counts["left_unjudged"] == sum(pending.values()) - 7
         assert any(line.startswith("left unjudged by the budget (judged first next run): C1 ") for line in lines)
+        print_summary(first)
+        table = capsys.readouterr().out
+        assert f"left unjudged:     {sum(pending.values()) - 7} over the budget, judged next run (C1 " in table
+        assert "judging cost:      7 requests, " in table and "(budget 7)" in table
 
         # a new paper that tops C1's ranking: next run, what was left waits no longer than it
         with ranked_store.read() as s:
