@@ -1,7 +1,7 @@
 """The project's one error tree; the CLI maps each class to an exit code.
 
 Exit codes: 0 done; 1 done with recorded failures; 2 bad input; 3 could not start
-(configuration, lock, database); 4 conflict (e.g. a proposal already decided);
+(configuration, lock, database); 4 conflict (e.g. a proposal already decided, or stale);
 5 an external service (arXiv, LLM endpoint) failed.
 """
 
@@ -64,6 +64,10 @@ class Conflict(ClaimsError):
 
 class AlreadyDecided(Conflict):
     """The proposal has already been approved or rejected."""
+
+
+class StaleProposal(Conflict):
+    """The evidence behind the proposal changed: it cannot be approved as it stands (claims.staleness)."""
 
 
 class NotAllowed(ClaimsError):

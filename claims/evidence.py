@@ -27,7 +27,8 @@ rows (and of a claim's `last_checked_at`). Its rules:
 - **Who decided the stance**: a machine judgement (`judged_by`, `prompt_version`) is a
   suggestion until a reviewer confirms or corrects it (`confirm_stance`, `set_stance`:
   audited, checked like a review decision); a reviewed stance is never overwritten by
-  the judge or the screen.
+  the judge or the screen. Setting a stance marks the pending proposals that rested on
+  the old one stale, and proposes afresh (`claims.proposing.mark_stale`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from sqlalchemy.orm import Session
 from claims import audit
 from claims.errors import BadInput, NotFound
 from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
+from claims.proposing import mark_stale
 from claims.reviewers import check_reviewer
 from claims.screening import screen_paper
 from claims.window import is_newer_than_claim  # noqa: F401  (the rule's home is claims.window; still importable here)
@@ -261,6 +263,7 @@ def set_stance(session: Session, evidence_id: int, stance: str, reviewer: str, a
     e.stance_reviewed_by, e.stance_reviewed_at = name, utcnow()
     if comment:
         e.rationale = comment
+    mark_stale(session, evidence_ids=[e.id], actor=name)  # a pending proposal resting on the old stance is stale
     return e
 
 

@@ -40,7 +40,7 @@ CLAIM_STATUSES = ("unreviewed", "holds", "weakened", "contested", "overturned", 
 ANCHOR_STATUSES = ("unchecked", "verified", "mismatch", "not_found", "flagged", "withdrawn")
 STANCES = ("unjudged", "supports", "contradicts", "refines", "unrelated", "failed", "flagged")
 REVIEWABLE_STANCES = ("supports", "contradicts", "refines", "unrelated")  # what a reviewer may set
-PROPOSAL_STATES = ("pending", "approved", "rejected")
+PROPOSAL_STATES = ("pending", "approved", "rejected", "stale")  # stale: its evidence changed (claims.staleness)
 PROPOSAL_KINDS = (
     "status",  # change the claim's status
     "text",  # change the claim's wording (and/or as-of date)

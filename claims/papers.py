@@ -3,6 +3,12 @@
 Sources (the arXiv client, a local corpus) produce `PaperRecord`s; `upsert_papers`
 writes them: a paper seen again is deduplicated by its id, an older version never
 replaces a newer one, and a new version (v2, ...) is recorded in the audit log.
+
+A new version that is a withdrawal (`PaperRecord.withdrawn`, decided by the source:
+`agent.arxiv.is_withdrawn`) is recorded as a `paper.withdrawn` audit entry naming that
+version; `withdrawn_papers` reads them back. Evidence on a withdrawn paper never counts
+toward a proposal, and a pending proposal that rested on it is stale (`claims.staleness`).
+A later version that is not a withdrawal lifts it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.audit import record
-from claims.models import Paper, utcnow
+from claims.models import AuditEntry, Paper, utcnow
 
 _NEW_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5}$")
 _VERSION = re.compile(r"^(?P<id>.+?)v(?P<v>\d+)$")
@@ -95,6 +101,8 @@ def upsert_papers(
         if row is None:
             session.add(_new_row(rec, source, now))
             result.created.append(key)
+            if rec.withdrawn:
+                record(session, actor, "paper.withdrawn", "paper", key, version=rec.version or 1, source=source)
             continue
         row.last_seen_at = now
         if rec.version is not None and rec.version > row.version:
@@ -111,6 +119,8 @@ def upsert_papers(
                 old_version=old_version, new_version=rec.version,
                 title_changed=old_title != rec.title, old_title=old_title, source=source,
             )
+            if rec.withdrawn:
+                record(session, actor, "paper.withdrawn", "paper", key, version=rec.version, source=source)
         elif rec.version is None or rec.version == row.version:
             _fill_missing(row, rec)
             result.unchanged.append(key)
@@ -118,6 +128,22 @@ def upsert_papers(
             result.unchanged.append(key)  # an older version: keep what we have
     session.flush()
     return result
+
+
+def withdrawn_papers(session: Session, paper_ids: Iterable[str]) -> dict[str, int]:
+    """The papers among `paper_ids` whose current version is a withdrawal: id -> that version."""
+    ids = sorted(set(paper_ids))
+    if not ids:
+        return {}
+    current = dict(session.execute(select(Paper.arxiv_id, Paper.version).where(Paper.arxiv_id.in_(ids))).all())
+    notices = session.execute(select(AuditEntry.entity_id, AuditEntry.details).where(
+        AuditEntry.action == "paper.withdrawn", AuditEntry.entity == "paper", AuditEntry.entity_id.in_(ids)))
+    out: dict[str, int] = {}
+    for pid, details in notices:
+        version = (details or {}).get("version")
+        if version is not None and version == current.get(pid):
+            out[pid] = version
+    return out
 
 
 def _new_row(rec: PaperRecord, source: str, now: dt.datetime) -> Paper:

@@ -5,16 +5,21 @@ evidence and strong retest verdicts call for), `claims.strength` (when a retest 
 strong enough to propose), `claims.anchor_rules` (what to do about an anchor that does
 not check out). This module reads the plain facts they take from the database
 (`claim_facts`, `anchor_fact`) and writes what they propose (`write_proposals`).
-Superseded claims get no proposals.
+Superseded claims get no proposals. It also marks pending status proposals stale when
+the evidence they rest on changed, and proposes afresh (`mark_stale`; the rule and when
+it runs: `claims.staleness`).
 
 Every proposal carries a rationale, links to the evidence and retest runs behind it,
 and a fingerprint (`claims.drafts.Draft.fingerprint`). The writer skips a draft whose
 fingerprint any earlier proposal has (pending, approved or rejected: a rejected finding
-is not proposed again) and a status or anchor draft while a pending proposal already
-proposes the same change.
+is not proposed again; a stale one does not count) and a status or anchor draft while a
+pending proposal already proposes the same change.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,24 +28,29 @@ from claims import audit
 from claims.anchor_rules import AnchorFact, propose_anchor
 from claims.drafts import Draft
 from claims.errors import NotFound
-from claims.models import Anchor, Claim, Evidence, Paper, Proposal, RetestRun
+from claims.models import Anchor, Claim, Evidence, Paper, Proposal, RetestRun, utcnow
+from claims.papers import withdrawn_papers
 from claims.retests import RunStrength
 from claims.screening import screen_paper
+from claims.staleness import EvidenceNow, basis_of, why_stale
 from claims.status_rules import ClaimFacts, EvidenceFact, RunFact, propose_status
 
 
 def claim_facts(session: Session, claim: Claim) -> tuple[ClaimFacts, list[EvidenceFact], list[RunFact]]:
     """The plain facts about one claim (a `claims.models.Claim`) that the rules read."""
+    found = session.execute(
+        select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Paper.published,
+               Paper.title, Paper.summary, Evidence.stance_reviewed_by)
+        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+        .where(Evidence.claim_id == claim.id)
+    ).all()
+    withdrawn = withdrawn_papers(session, [row.paper_id for row in found])
     rows = [
         (eid, paper_id, stance, confidence, published)
-        for eid, paper_id, stance, confidence, published, title, summary, reviewed_by in session.execute(
-            select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Paper.published,
-                   Paper.title, Paper.summary, Evidence.stance_reviewed_by)
-            .join(Paper, Paper.arxiv_id == Evidence.paper_id)
-            .where(Evidence.claim_id == claim.id)
-        )
-        # a screened (flagged) paper never counts, whatever a judge said of it, unless a reviewer set its stance
-        if reviewed_by is not None or not screen_paper(title, summary or "").flagged
+        for eid, paper_id, stance, confidence, published, title, summary, reviewed_by in found
+        # a withdrawn paper never counts; nor a screened (flagged) one, whatever a judge said of it,
+        # unless a reviewer set its stance
+        if paper_id not in withdrawn and (reviewed_by is not None or not screen_paper(title, summary or "").flagged)
     ]
     runs = session.execute(
         select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at, RetestRun.strength).where(
@@ -71,9 +81,92 @@ def anchor_fact(anchor: Anchor) -> AnchorFact:
 
 
 def propose_for_claim(session: Session, claim: Claim, actor: str = "agent") -> list[int]:
-    """Write the status proposal a claim's evidence and retest verdicts call for; new ids."""
+    """Write the status proposal a claim's evidence and retest verdicts call for; new ids.
+
+    First the claim's pending status proposals are checked: the stale ones are marked and
+    proposed afresh (`mark_stale`); their fresh proposals are among the ids returned.
+    """
+    fresh = [i for stale in mark_stale(session, claim_ids=[claim.id], actor=actor) for i in stale.replaced_by]
+    return fresh + _write_status(session, claim, actor)
+
+
+def _write_status(session: Session, claim: Claim, actor: str) -> list[int]:
     draft = propose_status(*claim_facts(session, claim))
     return write_proposals(session, [draft] if draft else [], actor=actor)[0]
+
+
+# --- stale proposals (the rule: claims.staleness) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Staled:
+    """A pending proposal found stale and marked: why, and the fresh proposals written for it."""
+
+    proposal_id: int
+    claim_key: str | None
+    reason: str
+    replaced_by: tuple[int, ...] = ()
+
+
+def evidence_now(session: Session, evidence_ids: Iterable[int]) -> dict[int, EvidenceNow]:
+    """The evidence rows as they are now, with the screen's verdict and withdrawals (`claims.staleness`)."""
+    ids = sorted(set(evidence_ids))
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Evidence.stance_reviewed_by,
+               Paper.title, Paper.summary)
+        .join(Paper, Paper.arxiv_id == Evidence.paper_id)
+        .where(Evidence.id.in_(ids))
+    ).all()
+    withdrawn = withdrawn_papers(session, [row.paper_id for row in found])
+    return {eid: EvidenceNow(eid, pid, stance, conf, reviewed, tuple(screen_paper(title, summary or "").reasons),
+                             withdrawn.get(pid))
+            for eid, pid, stance, conf, reviewed, title, summary in found}
+
+
+def stale_reason(session: Session, proposal: Proposal) -> str | None:
+    """Why a status proposal no longer rests on its evidence (None: it does, or it is not a status proposal)."""
+    if proposal.kind != "status":
+        return None
+    basis = basis_of(proposal.proposed_status, proposal.payload, [e.id for e in proposal.evidence])
+    return why_stale(basis, evidence_now(session, [int(k) for k in basis]))
+
+
+def mark_stale(session: Session, *, claim_ids: Iterable[int] | None = None, evidence_ids: Iterable[int] | None = None,
+               actor: str = "agent") -> list[Staled]:
+    """Mark stale the pending status proposals whose basis no longer holds, and propose afresh for their claims.
+
+    `claim_ids`: check only these claims' proposals; `evidence_ids`: only proposals resting
+    on this evidence (None: all). Each marked proposal gets state "stale", `payload["stale"]`
+    and an audit entry; the status rule then runs again for its claim (module doc of
+    `claims.staleness`).
+    """
+    query = select(Proposal).where(Proposal.state == "pending", Proposal.kind == "status").order_by(Proposal.id)
+    if claim_ids is not None:
+        query = query.where(Proposal.claim_id.in_(list(claim_ids)))
+    touched = None if evidence_ids is None else {str(i) for i in evidence_ids}
+    out: list[Staled] = []
+    for proposal in session.scalars(query).all():
+        basis = basis_of(proposal.proposed_status, proposal.payload, [e.id for e in proposal.evidence])
+        if touched is not None and not touched & set(basis):
+            continue
+        reason = why_stale(basis, evidence_now(session, [int(k) for k in basis]))
+        if reason is None:
+            continue
+        proposal.state = "stale"
+        proposal.payload = {**(proposal.payload or {}), "basis": basis,
+                            "stale": {"reason": reason, "at": utcnow().isoformat(timespec="seconds"), "by": actor}}
+        audit.record(session, actor, "stale", "proposal", proposal.id, claim=proposal.claim.key if proposal.claim else None,
+                     reason=reason, basis=basis)
+        session.flush()
+        fresh = _write_status(session, proposal.claim, "agent") if proposal.claim is not None else []
+        for new in session.scalars(select(Proposal).where(Proposal.id.in_(fresh))):
+            new.payload = {**(new.payload or {}), "replaces": proposal.id}
+        proposal.payload = {**proposal.payload, "stale": {**proposal.payload["stale"], "replaced_by": fresh}}
+        out.append(Staled(proposal.id, proposal.claim.key if proposal.claim else None, reason, tuple(fresh)))
+    session.flush()
+    return out
 
 
 def propose_for_claim_key(session: Session, key: str, actor: str = "agent") -> list[int]:
@@ -103,7 +196,8 @@ def write_proposals(session: Session, drafts: list[Draft], actor: str = "agent")
     for draft in drafts:
         fp = draft.fingerprint
         label = f"{draft.kind} {draft.claim_key or draft.payload.get('arxiv_id')}"
-        if session.scalar(select(Proposal.id).where(Proposal.fingerprint == fp).limit(1)) is not None:
+        earlier = select(Proposal.id).where(Proposal.fingerprint == fp, Proposal.state != "stale")  # stale: proposed afresh
+        if session.scalar(earlier.limit(1)) is not None:
             skipped.append(f"{label}: same finding already proposed")
             continue
         claim = session.scalar(select(Claim).where(Claim.key == draft.claim_key)) if draft.claim_key else None

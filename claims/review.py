@@ -4,6 +4,12 @@ A proposal is decided once: approved (optionally with edits) or rejected, by a n
 reviewer, in one transaction that writes the claim's new revision and an audit row.
 Two reviewers racing: the decision is a conditional UPDATE (`WHERE state='pending'`),
 so exactly one wins and the other gets AlreadyDecided.
+
+A stale proposal (its evidence changed: `claims.staleness`) is not decided: approving or
+rejecting it raises StaleProposal (exit 4), naming why and the fresh proposal, if any.
+Before approving a pending status proposal its basis is checked again; one found stale
+then is refused the same way (and marked by the next check that writes: a stance set,
+the agent's propose step).
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.dates import parse_as_of
-from claims.errors import AlreadyDecided, BadInput, NotFound
+from claims.errors import AlreadyDecided, BadInput, NotFound, StaleProposal
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Proposal, utcnow
+from claims.proposing import stale_reason
 from claims.reviewers import check_reviewer
 
 CLAIM_KINDS = ("status", "text", "new_claim", "retire")
@@ -65,6 +72,10 @@ def _claim_lock(session: Session, proposal_id: int, reviewer: str, state: str, c
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound(f"no proposal {proposal_id}")
+    if proposal.state == "stale":
+        stale = (proposal.payload or {}).get("stale") or {}
+        raise StaleProposal(_stale_message(proposal_id, stale.get("reason") or "its evidence changed",
+                                           stale.get("replaced_by") or []))
     done = session.execute(
         update(Proposal)
         .where(Proposal.id == proposal_id, Proposal.state == "pending")
@@ -88,6 +99,9 @@ def approve(session: Session, proposal_id: int, reviewer: str, comment: str = ""
     The reviewer must pass `claims.reviewers.check_reviewer` (allow-list; token when required).
     """
     reviewer = check_reviewer(session, reviewer, allowed_reviewers, token)
+    current = session.get(Proposal, proposal_id)
+    if current is not None and current.state == "pending" and (reason := stale_reason(session, current)):
+        raise StaleProposal(_stale_message(proposal_id, reason, None))
     proposal = _claim_lock(session, proposal_id, reviewer, "approved", comment)
     if proposal.kind == "anchor":
         _apply_anchor(session, proposal, reviewer, edits)
@@ -110,6 +124,17 @@ def reject(session: Session, proposal_id: int, reviewer: str, comment: str,
     proposal = _claim_lock(session, proposal_id, reviewer, "rejected", comment)
     audit.record(session, reviewer, "reject", "proposal", proposal.id, kind=proposal.kind, comment=comment)
     return proposal
+
+
+def _stale_message(proposal_id: int, reason: str, replaced_by: list[int] | None) -> str:
+    """One line: the proposal is stale, why, and what to review instead."""
+    if replaced_by is None:
+        then = "the next check marks it stale and proposes afresh if the evidence still calls for it"
+    elif replaced_by:
+        then = "review proposal " + ", ".join(f"#{i}" for i in replaced_by) + " instead"
+    else:
+        then = "the evidence no longer calls for this change"
+    return f"proposal {proposal_id} is stale and cannot be approved as it stands: {reason}; {then}"
 
 
 def _apply_claim_change(session: Session, proposal: Proposal, reviewer: str, comment: str, edits: dict[str, Any] | None) -> None:

@@ -264,6 +264,21 @@ def pending_proposals(url: str, ver: tuple, page: int = 1, page_size: int = 10) 
 
 
 @_cached
+def stale_proposals(url: str, ver: tuple, limit: int = 50) -> list[dict[str, Any]]:
+    """Proposals marked stale (their evidence changed under them), newest first, each with its claim."""
+    with get_store(url).read() as s:
+        proposals = s.scalars(
+            select(Proposal)
+            .options(selectinload(Proposal.claim), selectinload(Proposal.evidence).selectinload(Evidence.paper),
+                     selectinload(Proposal.retest_runs))
+            .where(Proposal.state == "stale")
+            .order_by(Proposal.id.desc())
+            .limit(limit)
+        ).all()
+        return [_proposal_row(p) for p in proposals]
+
+
+@_cached
 def runs(url: str, ver: tuple, page: int = 1, page_size: int = 25, status: str | None = None) -> tuple[int, list[dict[str, Any]]]:
     """One page of retest runs, newest first, with their claim key (metrics left out)."""
     where = [RetestRun.status == status] if status else []

@@ -195,7 +195,7 @@ def info(fmt: Format = typer.Option(Format.table, "--format", help="table or jso
 
 @review_app.command("list")
 def review_list(
-    state: ProposalState = typer.Option("pending", help="pending, approved, rejected or all."),
+    state: ProposalState = typer.Option("pending", help="pending, approved, rejected, stale (evidence changed) or all."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json (stable: id, claim, kind, state, ...)."),
 ) -> None:
     """List proposals, oldest first.
@@ -213,8 +213,58 @@ def review_list(
         print(f"no {'' if state.value == 'all' else state.value + ' '}proposals")
     for p in rows:
         target = safe_text(p["proposed_status"] or _short(p["proposed_text"] or _payload_text(p), 50))
+        why = p["rationale"] if p["state"] != "stale" else "STALE: " + _stale_line(p["payload"] or {})
         print(f"#{p['id']:<5} {safe_text(p['claim'] or '-'):5} {safe_text(p['kind']):9} {safe_text(p['state']):9} "
-              f"-> {target}  | {safe_text(_short(p['rationale'], 80))}")
+              f"-> {target}  | {safe_text(_short(why, 80 if p['state'] != 'stale' else 200))}")
+    if state.value == "pending":
+        with open_db().read() as s:
+            stale = proposal_summaries(s, "stale")
+        if stale:
+            print(f"{len(stale)} stale proposal(s) (their evidence changed; they cannot be approved): "
+                  "claims review list --state stale")
+
+
+def _stale_line(payload: dict) -> str:
+    """Why a stale proposal is stale, and what replaced it."""
+    stale = payload.get("stale") or {}
+    fresh = stale.get("replaced_by") or []
+    then = ("replaced by " + ", ".join(f"#{i}" for i in fresh)) if fresh else "nothing replaces it"
+    return f"{stale.get('reason') or 'its evidence changed'} ({then})"
+
+
+@review_app.command("show")
+def review_show(
+    proposal_id: int = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="Proposal id (see `claims review list`)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """Show one proposal: what it changes, why, the evidence behind it now, and whether it is stale.
+
+    Example: claims review show 3
+    """
+    from claims.queries import proposal_detail
+
+    with open_db().read() as s:
+        p = proposal_detail(s, proposal_id)
+    if fmt is Format.json:
+        emit_json(p)
+        return
+    t = safe_text
+    target = p["proposed_status"] or _short(p["proposed_text"] or _payload_text(p), 200)
+    print(f"proposal #{p['id']}: {t(p['kind'])} {t(p['claim'] or '-')} -> {t(target)}")
+    print(f"state: {t(p['state'].upper() if p['state'] == 'stale' else p['state'])}"
+          + (f" ({t(p['reviewer'])})" if p["reviewer"] else ""))
+    if p["state"] == "stale":
+        print(f"stale: {t(_stale_line(p['payload'] or {}))}")
+    if p["replaces"]:
+        print(f"replaces stale proposal #{p['replaces']}")
+    print(f"why: {t(p['rationale'])}")
+    for e in p["evidence_detail"]:
+        rested = (p["basis"] or {}).get(str(e["id"]))
+        by = f", set by {t(e['stance_reviewed_by'])}" if e["stance_reviewed_by"] else ""
+        was = f" (rested on {t(rested)})" if rested and rested != e["stance"] else ""
+        print(f"  evidence {e['id']}: arXiv:{t(e['paper_id'])} {t(e['stance'])}{by}{was}")
+    if p["retest_runs"]:
+        print("  retest runs: " + ", ".join(str(r) for r in p["retest_runs"]))
 
 
 @review_app.command("approve")

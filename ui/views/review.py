@@ -131,6 +131,28 @@ def proposal_card(url: str, p: dict, me: Reviewer) -> None:
             controls(url, p, me)
 
 
+def stale_section(url: str, ver: tuple) -> None:
+    """Proposals whose evidence changed under them: shown, never decided (claims.staleness)."""
+    rows = data.stale_proposals(url, ver)
+    if not rows:
+        return
+    st.subheader(f"Stale proposals ({len(rows)})")
+    st.caption("The evidence behind these changed after they were written (a stance set, a paper withdrawn or "
+               "flagged). They cannot be approved as they stand; a fresh proposal replaces one when the evidence "
+               "still calls for it.")
+    for p in rows:
+        stale = (p.get("payload") or {}).get("stale") or {}
+        fresh = stale.get("replaced_by") or []
+        then = ("replaced by " + ", ".join(f"#{i}" for i in fresh)) if fresh else "nothing replaces it"
+        claim = p.get("claim") or {}
+        with st.container(border=True):
+            st.markdown(f"#### #{p['id']} · STALE · {KIND_LABELS.get(p['kind'], plain(p['kind']))} · "
+                        f"{plain(claim.get('key', '-'))} → {plain(p.get('proposed_status') or '')}")
+            st.markdown(f"**Stale:** {plain(stale.get('reason') or 'its evidence changed')} ({plain(then)})")
+            if p.get("rationale"):
+                st.markdown(f"**It said:** {plain(p['rationale'])}")
+
+
 def render() -> None:
     url = st.session_state["db_url"]
     me: Reviewer = st.session_state["reviewer"]
@@ -146,11 +168,13 @@ def render() -> None:
                 icon=":material/visibility:")
     if not proposals:
         st.success("Nothing to review: no pending proposals.")
+        stale_section(url, ver)
         return
     st.caption(f"{total} pending, oldest first · page {page} of {n_pages}")
     for p in proposals:
         proposal_card(url, p, me)
     st.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, step=1, key="rq_page")
+    stale_section(url, ver)
 
 
 render()
