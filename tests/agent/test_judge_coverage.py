@@ -277,3 +277,23 @@ def test_the_weekly_job_carries_the_agents_judging_figures():
     assert (j.budget, j.judged, j.failed, j.requests, j.prompt_tokens, j.completion_tokens, j.seconds,
             j.left_unjudged) == (10, 9, 1, 11, 5000, 400, 2.5, {"C2": 4})
     assert _judging(AgentSummary(agent_run_id=2, mode="rank-only", mode_reason="--no-llm given")).budget is None
+
+
+def test_judgements_stored_before_the_cache_key_are_not_judged_again_after_the_upgrade(bundled_store):
+    from claims.evidence import StanceRecord, evidence_to_judge, record_judgement
+
+    with bundled_store.write() as s:
+        s.add(Paper(arxiv_id="2601.00011", title="Newer work one", summary="RL expands what the base model can reach."))
+        c1 = s.scalar(select(Claim).where(Claim.key == "C1"))
+        e = Evidence(claim_id=c1.id, paper_id="2601.00011", relevance=0.5, rank=1, method="dense")
+        s.add(e)
+        s.flush()
+        record_judgement(s, e.id, StanceRecord("contradicts", 0.9, "", "r", "RL expands what the base model can reach.",
+                                               "m", "stance-v1"), None)
+    bundled_store.migrate("0009", down=True)  # as a database before revision 0010 held it
+    bundled_store.init()
+    with bundled_store.read() as s:
+        row = s.scalars(select(Evidence)).one()
+        assert (row.stance, row.judged_claim_revision, row.judged_paper_version) == ("contradicts", 1, 1)
+        assert evidence_to_judge(s, "C1", "m", "stance-v1") == []
+        assert [t.evidence_id for t in evidence_to_judge(s, "C1", "another-model", "stance-v1")] == [row.id]
