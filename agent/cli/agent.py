@@ -33,8 +33,9 @@ def run(
 ) -> None:
     """Revisit the claims and turn what is found into proposals for reviewers.
 
-    Searches newer papers, judges the top candidates' stance with the LLM endpoint
-    (CLAIMS_LLM_BASE_URL; without one it ranks only and says so), verifies anchor
+    Searches newer papers, judges every candidate's stance with the LLM endpoint
+    within CLAIMS_JUDGE_BUDGET judgements a run (what is left is said, and judged
+    next run) (CLAIMS_LLM_BASE_URL; without one it ranks only and says so), verifies anchor
     papers, plans retests and writes pending proposals. It never changes a claim.
     A run that was killed is resumed by the next run with the same options.
 
