@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from claims.errors import StaleProposal
@@ -53,6 +55,27 @@ def test_gone_evidence_and_old_proposals_without_a_basis() -> None:
     assert basis_of("contested", {}, [3, 2]) == {"2": "contradicts", "3": "contradicts"}
     assert basis_of("holds", None, [4]) == {"4": "supports"}
     assert basis_of("contested", {"basis": {"5": "contradicts"}}, [5, 6]) == {"5": "contradicts"}
+
+
+STANCES = st.sampled_from(["supports", "contradicts", "refines", "unrelated", "unjudged", "flagged"])
+rows_st = st.lists(st.builds(
+    EvidenceNow, st.integers(1, 6), st.just("2601.00001"), STANCES, st.one_of(st.none(), st.floats(0, 1)),
+    st.sampled_from([None, "ann"]), st.sampled_from([(), ("role tag",)]), st.sampled_from([None, 2])),
+    max_size=6, unique_by=lambda e: e.id)
+
+
+@given(st.dictionaries(st.integers(1, 6).map(str), st.sampled_from(["supports", "contradicts"]), max_size=4), rows_st)
+def test_stale_exactly_when_some_evidence_it_rested_on_changed(basis: dict[str, str], rows: list[EvidenceNow]) -> None:
+    current = {e.id: e for e in rows}
+
+    def holds(key: str, stance: str) -> bool:
+        e = current.get(int(key))
+        return (e is not None and e.withdrawn is None and e.stance == stance
+                and (e.reviewed_by is not None or (not e.screened and (e.confidence or 0) >= 0.7)))
+
+    reason = why_stale(basis, current)
+    assert (reason is None) == all(holds(k, v) for k, v in basis.items())
+    assert reason is None or reason.count(";") == sum(not holds(k, v) for k, v in basis.items()) - 1
 
 
 # --- on a real store -----------------------------------------------------------------------

@@ -54,3 +54,4 @@ def test_a_proposal_gone_stale_while_on_screen_is_refused_then_shown_as_stale(re
     # C1 keeps a confident supporting paper and no contradiction now: a fresh `holds` replaces it
     assert fresh and f"(replaced by #{fresh[0]})" in shown
     assert any(b.key == f"p{fresh[0]}_approve" for b in at.button)
+    assert any(f"Replaces stale proposal #{pid}" in c.value for c in at.caption)

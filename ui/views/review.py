@@ -123,6 +123,9 @@ def proposal_card(url: str, p: dict, me: Reviewer) -> None:
             f"#### #{p['id']} · {KIND_LABELS.get(p['kind'], p['kind'])} · {_target(p, claim)}\n"
             f"proposed by {plain(p['created_by'])} on {p['created_at']:%Y-%m-%d %H:%M} UTC"
         )
+        replaces = (p.get("payload") or {}).get("replaces")
+        if replaces:
+            st.caption(f"Replaces stale proposal #{int(replaces)}: the evidence behind it changed (see below).")
         current_vs_proposed(p)
         if p.get("rationale"):
             st.markdown(f"**Why:** {plain(p['rationale'])}")
