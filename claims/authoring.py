@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
-from claims.dates import AsOf, parse_as_of
+from claims.dates import AsOf, future_reason, parse_as_of
 from claims.document import clean_text, content_hash, hidden_character, question_key, slugify
 from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
@@ -54,9 +54,9 @@ def check_as_of(raw: str, today: dt.date | None = None, what: str = "as-of date"
         as_of = parse_as_of(check_text(raw, what))
     except ValueError as exc:
         raise BadInput(f"{what}: {exc}") from exc
-    today = today or dt.date.today()
-    if as_of.start > today:
-        raise BadInput(f"{what} {as_of.raw!r} is after today ({today.isoformat()}); date a claim when it was found")
+    why = future_reason(as_of, today or dt.date.today(), what)
+    if why:
+        raise BadInput(f"{why}; date a claim when it was found")
     return as_of
 
 

@@ -121,3 +121,13 @@ def format_published(value: dt.date | dt.datetime | str | None, precision: str |
     if precision == "month":
         return f"{day.year}-{day.month:02d}"
     return day.isoformat()
+
+
+def future_reason(as_of: AsOf, today: dt.date, what: str = "date") -> str | None:
+    """Why `as_of` cannot be a finding's date (None if it can): it starts after today, or its
+    range ends after the end of today's year (`~2025-2099`: a claim cannot cover the future)."""
+    if as_of.start > today:
+        return f"{what} {as_of.raw!r} is after today ({today.isoformat()})"
+    if as_of.end > dt.date(today.year, 12, 31):
+        return f"{what} {as_of.raw!r} ends in {as_of.end.year}, after this year ({today.year})"
+    return None

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from claims.dates import AsOf, normalize_dashes, parse_as_of
+from claims.dates import AsOf, future_reason, normalize_dashes, parse_as_of
 from claims.errors import DocumentError
 
 HEADER = "INQUIRING LINE"
@@ -144,9 +144,9 @@ def _check_findings(findings: list[Finding], today: dt.date, path: str | None) -
     """No finding dated after today (it could never be contradicted), no finding twice."""
     seen: dict[str, int] = {}
     for f in findings:
-        if f.as_of.start > today:
-            raise DocumentError(f"the finding is dated {f.as_of.raw!r}, after today ({today.isoformat()}); "
-                                "date it when it was found", line=f.line, path=path)
+        why = future_reason(f.as_of, today, "the finding's date")
+        if why:
+            raise DocumentError(f"{why}; date it when it was found", line=f.line, path=path)
         key = " ".join(f.text.casefold().split())
         if key in seen:
             raise DocumentError(f"the same finding appears twice, on lines {seen[key]} and {f.line}; keep one",
@@ -259,9 +259,12 @@ def parse_document(text: str, path: str | None = None, today: dt.date | None = N
         if not m:
             raise DocumentError("expected an anchor such as 'arXiv:2504.07912 (2025-05) - label'", line=no, path=path)
         try:
-            parse_as_of(m["date"])
+            cited = parse_as_of(m["date"])
         except ValueError as exc:
             raise DocumentError(f"anchor date: {exc}", line=no, path=path) from exc
+        why = future_reason(cited, today or dt.date.today(), "anchor date")
+        if why:
+            raise DocumentError(f"{why}: a paper cannot be cited before it appears", line=no, path=path)
         anchors.append(AnchorRef(arxiv_id=m["id"], cited_date=m["date"].strip(), cited_label=m["label"].strip(), line=no))
 
     end = len(lines)

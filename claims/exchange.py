@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.authoring import check_as_of, check_key, check_text, parse_anchor, same_text, set_as_of
-from claims.dates import parse_as_of
+from claims.dates import future_reason, parse_as_of
 from claims.document import question_key
 from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
@@ -102,6 +102,13 @@ class ClaimIn(_In):
             raise ValueError(str(exc)) from None
 
 
+    @field_validator("status_since")
+    @classmethod
+    def _since(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and v > dt.date.today():
+            raise ValueError(f"{v.isoformat()} is after today ({dt.date.today().isoformat()})")
+        return v
+
     @field_validator("as_of")
     @classmethod
     def _as_of(cls, v: str) -> str:
@@ -129,9 +136,12 @@ class AnchorIn(_In):
     def _date(cls, v: str) -> str:
         if v.strip():
             try:
-                parse_as_of(v)
+                cited = parse_as_of(v)
             except ValueError as exc:
                 raise ValueError(str(exc)) from None
+            why = future_reason(cited, dt.date.today(), "cited date")
+            if why:
+                raise ValueError(f"{why}: a paper cannot be cited before it appears")
         return v.strip()
 
 
@@ -176,10 +186,38 @@ def _duplicates(data: ExchangeFile) -> None:
         ids[a.id] = i
 
 
+class _Duplicate(ValueError):
+    pass
+
+
+def _duplicate_key(text: str) -> str | None:
+    """`key "K"` for the first key an object of the JSON text names twice; None if none (or not JSON)."""
+    import json
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for k, v in items:
+            if k in seen:
+                raise _Duplicate(f"key {k!r}")
+            seen[k] = v
+        return seen
+
+    try:
+        json.loads(text, object_pairs_hook=pairs)
+    except _Duplicate as exc:
+        return str(exc)
+    except (ValueError, RecursionError):
+        return None  # not JSON: the validation below says where
+    return None
+
+
 def parse_exchange(text: str, source: str = "the file") -> ExchangeFile:
     """The validated file; BadInput naming the first bad field's path (and how many more there are)."""
     from claims.protocols import check_protocol, protocol_catalog
 
+    duplicate = _duplicate_key(text)
+    if duplicate:
+        raise BadInput(f"{source}: {duplicate}: a JSON object names it twice (which one is meant?); keep one")
     try:
         data = ExchangeFile.model_validate_json(text)
     except ValidationError as exc:

@@ -105,10 +105,15 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def import_path(store: Store, path: Path, actor: str = "import", protocols: dict[str, str] | None = None) -> ImportResult:
-    """Parse and import the document at `path`."""
-    text = read_document(path)
-    doc = parse_document(text, path=str(path))
+def read_path(path: Path) -> Document:
+    """The parsed document at `path` (DocumentError naming the line); nothing is written."""
+    return parse_document(read_document(path), path=str(path))
+
+
+def import_path(store: Store, path: Path, actor: str = "import", protocols: dict[str, str] | None = None,
+                doc: Document | None = None) -> ImportResult:
+    """Parse (unless `doc`, already parsed, is given) and import the document at `path`."""
+    doc = doc or read_path(path)
     with store.write() as session:
         return import_document(session, doc, source_path=str(path), actor=actor, protocols=protocols)
 

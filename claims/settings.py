@@ -50,7 +50,7 @@ class Settings(BaseSettings):
                                   description="Citing papers read per cited paper and run (0: forward citations off).")
     search_top_k: int = Field(20, ge=1, le=10000, description="Candidates kept per claim on a weekly sweep (a week's new papers).")
     search_backfill_limit: int = Field(50, ge=1, le=10000, description="Candidates kept per claim on its first search (backfill): recall first.")
-    search_threshold: float = Field(0.2, allow_inf_nan=False, description="Minimum relevance score (claim cosine) for a candidate.")
+    search_threshold: float = Field(0.2, ge=-1, le=1, allow_inf_nan=False, description="Minimum relevance score (claim cosine, -1 to 1) for a candidate.")
     llm_base_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint of the stance judge, e.g. http://127.0.0.1:8000/v1 "

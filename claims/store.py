@@ -226,8 +226,18 @@ def _reason(exc: BaseException, url: str) -> str:
 
 
 def open_store(url: str, migrate: bool = True) -> Store:
-    """Open (and by default migrate) the database at `url`."""
+    """Open (and by default migrate) the database at `url`.
+
+    An existing SQLite file of 0 bytes (a truncated copy, a failed write) is refused
+    rather than silently turned into a new, empty claims database; `claims init`
+    (`migrate=False`, then `Store.init`) is the explicit way to create one there.
+    """
     store = Store(url)
     if migrate:
+        path = store.sqlite_path
+        if path is not None and path.is_file() and path.stat().st_size == 0:
+            store.dispose()
+            raise DatabaseError(f"the database file {path} is empty (0 bytes), not a claims database; if it should "
+                                "be a new one, run `claims init` (or remove the file), else restore it from a backup")
         store.init()
     return store

@@ -13,6 +13,8 @@ from claims.cli.context import Format, Progress, emit_json, load_settings, open_
 from claims.errors import BadInput
 from retest.presets import PRESETS
 
+MAX_SEEDS = 50  # RL seeds a command line may ask for (the standard preset uses 3): more is a typo, not a plan
+
 retest_app = typer.Typer(
     help="Re-test claims with small controlled experiments (toy worlds, tiny models, GRPO).",
     no_args_is_help=True,
@@ -56,7 +58,7 @@ def run(
     protocol: str = typer.Argument(..., help="Protocol name (see `claims retest protocols`)."),
     claim: str = typer.Option(..., "--claim", help="Key of the claim the result is recorded for, e.g. C1."),
     preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu (needs --model-dir and --problems)."),
-    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of RL seeds (overrides the preset)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, max=MAX_SEEDS, help=f"Number of RL seeds, 1-{MAX_SEEDS} (overrides the preset)."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", exists=True, file_okay=False,
                                              help="gpu preset: a local Hugging Face model directory (with --problems)."),
     problems: Optional[Path] = typer.Option(None, "--problems", exists=True, dir_okay=False,

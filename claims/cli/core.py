@@ -45,7 +45,7 @@ def import_cmd(
 
     Example: claims import --bundled   (or: claims import digest.json)
     """
-    from claims.importer import import_bundled, import_path
+    from claims.importer import import_bundled, import_path, read_path
 
     if bool(path) == bundled:
         raise BadInput("give either a PATH or --bundled")
@@ -55,8 +55,9 @@ def import_cmd(
         data = read_exchange(path)  # validated whole before the database is even opened
         result = import_exchange_path(open_db(), path, data=data)
     else:
+        doc = None if bundled else read_path(path)  # type: ignore[arg-type]  # validated before the database is opened
         store = open_db()
-        result = import_bundled(store) if bundled else import_path(store, path)  # type: ignore[arg-type]
+        result = import_bundled(store) if bundled else import_path(store, path, doc=doc)  # type: ignore[arg-type]
     print(safe_text(result.message(), multiline=True))
     for diff in result.differences:
         print(f"  - {safe_text(diff)}")

@@ -87,10 +87,11 @@ def test_the_same_finding_twice_names_both_lines_and_writes_nothing(store, tmp_p
 
 
 @pytest.mark.parametrize("date,today,refused", [
-    ("~2099", None, True),
-    ("2026-12", dt.date(2026, 11, 30), True),   # a month that has not begun
-    ("2026-12", dt.date(2026, 12, 1), False),   # ... and once it has
-    ("~2025\u20132099", dt.date(2026, 11, 30), False),  # a range that began in the past
+    ("~2099", None, "after today"),
+    ("2026-12", dt.date(2026, 11, 30), "after today"),   # a month that has not begun
+    ("2026-12", dt.date(2026, 12, 1), None),   # ... and once it has
+    ("~2025\u20132099", dt.date(2026, 11, 30), "ends in 2099, after this year"),  # a range into the future
+    ("~2025\u20132026", dt.date(2026, 11, 30), None),  # a range up to this year
 ])
 def test_a_finding_dated_after_today_is_refused_with_its_line(text, date, today, refused):
     line = next(x for x in text.splitlines() if x.startswith("\u2022 " + FIRST))
@@ -98,7 +99,7 @@ def test_a_finding_dated_after_today_is_refused_with_its_line(text, date, today,
     if not refused:
         assert parse_document(changed, today=today).findings[0].as_of.raw == date
         return
-    with pytest.raises(DocumentError, match="after today") as info:
+    with pytest.raises(DocumentError, match=refused) as info:
         parse_document(changed, today=today)
     assert info.value.line == FINDING_LINE
 
@@ -108,7 +109,8 @@ def test_cli_refuses_a_future_finding_with_exit_2(home, tmp_path, text):
     doc.write_text(text.replace("(~2024\u20132025)", "(~2099)"))
     r = claims("import", str(doc), env={**os.environ, "CLAIMS_HOME": str(home)})
     assert r.returncode == 2 and r.stderr.count("\n") == 1
-    assert f"{doc}:71: the finding is dated '~2099', after today" in r.stderr
+    assert f"{doc}:71: the finding's date '~2099' is after today" in r.stderr
+    assert not (home / "claims.db").exists()  # a refused document creates no database
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x1b", "\u202e", "\u2066", "\u202a"])

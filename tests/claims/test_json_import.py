@@ -103,6 +103,9 @@ def test_reimport_writes_nothing_and_a_changed_file_gives_proposals(bundled_stor
     (lambda d: d["inquiry"].pop("question"), "inquiry.question"),
     (lambda d: d["claims"][0].__setitem__("status", "true"), "claims[0].status"),
     (lambda d: d["claims"][3].__setitem__("as_of", "2999"), "claims[3].as_of"),
+    (lambda d: d["claims"][3].__setitem__("as_of", "~2025-2099"), "claims[3].as_of"),
+    (lambda d: d["claims"][0].__setitem__("status_since", "2099-01-01"), "claims[0].status_since"),
+    (lambda d: d["anchors"][1].__setitem__("cited_date", "2099-01"), "anchors[1].cited_date"),
     (lambda d: d["claims"][3].__setitem__("text", "bad\u202etext"), "claims[3].text"),
     (lambda d: d["claims"][4].__setitem__("key", "C1"), "claims[4].key"),
     (lambda d: d["claims"][4].__setitem__("protocol", "nope"), "claims[4].protocol"),
@@ -115,6 +118,13 @@ def test_a_malformed_file_names_the_field_and_writes_nothing(bundled_store, tmp_
     with pytest.raises(BadInput) as err:
         parse_exchange(json.dumps(data), source="f.json")
     assert str(err.value).startswith(f"f.json: {path}: "), str(err.value)
+
+
+def test_a_key_named_twice_is_refused_not_resolved_last_wins(bundled_store):
+    text = json.dumps(export_json(bundled_store))
+    twice = text.replace('"as_of": ', '"as_of": "2024", "as_of": ', 1)
+    with pytest.raises(BadInput, match="key 'as_of': a JSON object names it twice"):
+        parse_exchange(twice, source="f.json")
 
 
 def test_a_malformed_file_through_the_command_is_exit_2_and_no_database(bundled_store, tmp_path):

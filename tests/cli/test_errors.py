@@ -41,12 +41,14 @@ USAGE_ERRORS = [
     (["export", "--max-tokens", "-1"], "greater than or equal to 1"),
     (["export", "--since", "June"], "--since expects a date"),
     (["list", "--status", "bogus"], "'bogus' is not one of 'unreviewed', 'holds'"),
-    (["review", "list", "--state", "bogus"], "'bogus' is not one of 'pending', 'approved', 'rejected', 'all'"),
+    (["review", "list", "--state", "bogus"], "'bogus' is not one of 'pending', 'approved', 'rejected', 'stale', 'all'"),
     (["cron", "--schedule", "bogus"], "a cron schedule has 5 fields"),
     (["cron", "--extra", "--no-llm\n* * * * * sh evil"], "control characters"),
     (["ui", "--port", "0"], "'--port'"),
     (["cron", "--extra", "--bogus-option"], "No such option: --bogus-option"),
     (["cron", "--extra", "--retest-preset bogus"], "'bogus' is not one of"),
+    (["retest", "run", "passk-boundary", "--claim", "C1", "--seeds", "9999999999999999999999999"], "'--seeds'"),
+    (["retest", "run", "passk-boundary", "--claim", "C1", "--seeds", "1000000"], "less than or equal to 50"),
     (["ui", "--host", ""], "is not an IP address or a host name"),
     (["ui", "--host", "256.1.1.1"], "'256.1.1.1' is not an IP address or a host name"),
     (["ui", "--host", "exa mple"], "is not an IP address or a host name"),
@@ -95,6 +97,7 @@ def test_export_to_an_unwritable_file_says_what_failed(bundled_home: Path) -> No
     ("CLAIMS_REVIEWERS", "alice", "CLAIMS_REVIEWERS must be a JSON list"),
     ("CLAIMS_RETEST_WORKERS", "0", "CLAIMS_RETEST_WORKERS=0 is invalid (input should be greater than or equal to 1); "
                                    "it sets: Retest runs trained side by side"),
+    ("CLAIMS_SEARCH_THRESHOLD", "5", "CLAIMS_SEARCH_THRESHOLD=5 is invalid (input should be less than or equal to 1)"),
     ("CLAIMS_LLM_BASE_URL", "me:secret@host:8000/v1", "CLAIMS_LLM_BASE_URL=*** is invalid (expected an http:// or https://"),
 ])
 def test_a_bad_setting_names_the_variable_and_exits_3(bundled_home: Path, var: str, value: str, fragment: str) -> None:
@@ -185,3 +188,17 @@ def test_a_binary_or_malformed_corpus_is_bad_input_before_anything_is_written(bu
         assert fragment in line
     assert counts() == before
     engine.dispose()
+
+
+def test_an_empty_database_file_is_refused_not_silently_made_new(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "claims.db").write_bytes(b"")
+    for args in (["list"], ["export"], ["show", "C1"]):
+        line = error_line(claims(*args, env=clean_env(home)), 3)
+        assert "is empty (0 bytes), not a claims database" in line and "claims init" in line
+    assert (home / "claims.db").stat().st_size == 0  # untouched
+    assert "not initialised yet" in claims("info", env=clean_env(home)).stdout  # info only looks
+    r = claims("init", env=clean_env(home))
+    assert r.returncode == 0, r.stderr
+    assert claims("list", env=clean_env(home)).returncode == 0
