@@ -89,8 +89,11 @@ def hide_secrets(text: str) -> str:
 
 
 def secrets_of(settings: object) -> list[str]:
-    """The secret values a `claims.settings.Settings` holds (LLM key, Semantic Scholar key, database password)."""
-    out = []
+    """The secret values a `claims.settings.Settings` holds (LLM key, Semantic Scholar key, database password),
+    and the reviewer token of the environment (`CLAIMS_REVIEWER_TOKEN`)."""
+    import os
+
+    out = [os.environ.get("CLAIMS_REVIEWER_TOKEN") or ""]
     for name in ("llm_api_key", "s2_api_key"):
         value = getattr(settings, name, None)
         if value is not None:

@@ -49,3 +49,10 @@ def test_a_key_echoed_by_the_endpoint_appears_nowhere(bundled_home: Path) -> Non
     for text in (agent.stdout, agent.stderr, weekly.stdout, weekly.stderr, *written):
         assert KEY not in text
         assert "Secret123" not in text
+
+
+def test_the_reviewer_token_of_the_environment_is_never_echoed(bundled_home: Path) -> None:
+    token = "tok-Zq81-never-shown-0042"
+    env = clean_env(bundled_home, CLAIMS_REVIEWER_TOKEN=token)
+    r = claims("show", token, env=env)  # the token pasted where a claim key goes: "no claim '...'"
+    assert r.returncode == 2 and token not in r.stderr + r.stdout and "no claim '***'" in r.stderr
