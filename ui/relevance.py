@@ -20,7 +20,7 @@ from ui.identity import TOKEN_KEY
 from ui.plaintext import plain
 
 LAST_EVAL = "eval/last-search.json"  # written by `claims eval search` under the home folder
-SHOWN = ("recall@10", "recall@20", "recall@50", "precision@10", "ap@50", "wss@95")
+SHOWN = ("recall@10", "recall@20", "recall@50", "precision@10", "ap@50", "r-precision", "wss@95")
 
 
 def mark(url: str, evidence: dict[str, Any], reviewer: str, label: str) -> None:
@@ -82,5 +82,13 @@ def render_last_eval(home: Path, claim_key: str) -> None:
         if report.get("feedback"):
             rows.append({"": f"after {report.get('simulate')} labels", **{m: report["feedback"].get(m) for m in SHOWN}})
         st.table(rows)
+        active = report.get("active")
+        if active:
+            mine = active.get("claims", {}).get(claim_key)
+            parts = [f"{name}: {figs.get('screened_for_95')} papers screened for 95% recall, WSS@95 {figs.get('wss@95')}"
+                     for name, figs in (("this claim", mine), ("mean", active.get("mean")),
+                                        ("static ranking", active.get("static")), ("BM25", active.get("bm25")))
+                     if figs]
+            st.caption(plain("Active screening (re-trained as labels come in): " + "; ".join(parts)))
         st.caption(plain(f"{report.get('papers')} papers, {report.get('labels')} labels: "
                          f"{report.get('corpus', '')}"))

@@ -17,7 +17,10 @@ def test_reviewer_marks_relevance_and_sees_the_last_evaluation(review_store, hom
     figures = {m: 0.5 for m in ("recall@10", "recall@20", "recall@50", "precision@10", "mrr", "ap@50", "wss@95")}
     (home / "eval" / "last-search.json").write_text(json.dumps({
         "papers": 159, "labels": 29, "mean": {**figures, "recall@20": 0.87}, "bm25": {**figures, "recall@20": 0.75},
-        "claims": {"C1": {**figures, "recall@20": 0.83}}, "feedback": {**figures, "recall@20": 0.93}, "simulate": 10}))
+        "claims": {"C1": {**figures, "recall@20": 0.83}}, "feedback": {**figures, "recall@20": 0.93}, "simulate": 10,
+        "active": {"mean": {"screened_for_95": 12.6, "wss@95": 0.869}, "static": {"screened_for_95": 28.6, "wss@95": 0.766},
+                   "bm25": {"screened_for_95": 55.4, "wss@95": 0.593},
+                   "claims": {"C1": {"relevant": 6, "screened_for_95": 16, "wss@95": 0.847}}}}))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["claim"] = "C1"
     at.run()
@@ -35,6 +38,11 @@ def test_reviewer_marks_relevance_and_sees_the_last_evaluation(review_store, hom
     assert at.button(key=f"ev{eid}_irrelevant").disabled
     tables = "\n".join(str(t.value) for t in at.table)
     assert "0.87" in tables and "0.75" in tables and "0.93" in tables and "0.83" in tables
+    import html
+
+    captions = html.unescape("\n".join(c.value for c in at.caption)).replace("\u200b", "")
+    assert "this claim: 16 papers screened for 95% recall, WSS@95 0.847" in captions
+    assert "static ranking: 28.6 papers screened" in captions and "BM25: 55.4" in captions
 
 
 def test_visitor_gets_no_relevance_buttons(review_store) -> None:
