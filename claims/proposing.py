@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.anchor_rules import AnchorFact, propose_anchor
+from claims.dissent_guard import Judged, discounted
 from claims.drafts import Draft
 from claims.errors import NotFound
 from claims.models import Anchor, Claim, Evidence, Paper, Proposal, RetestRun, utcnow
@@ -40,18 +41,23 @@ def claim_facts(session: Session, claim: Claim) -> tuple[ClaimFacts, list[Eviden
     """The plain facts about one claim (a `claims.models.Claim`) that the rules read."""
     found = session.execute(
         select(Evidence.id, Evidence.paper_id, Evidence.stance, Evidence.confidence, Paper.published,
-               Paper.title, Paper.summary, Evidence.stance_reviewed_by)
+               Paper.title, Paper.summary, Evidence.stance_reviewed_by,
+               Evidence.rationale, Evidence.quote, Evidence.conditions)
         .join(Paper, Paper.arxiv_id == Evidence.paper_id)
         .where(Evidence.claim_id == claim.id)
     ).all()
     withdrawn = withdrawn_papers(session, [row.paper_id for row in found])
-    rows = [
-        (eid, paper_id, stance, confidence, published)
-        for eid, paper_id, stance, confidence, published, title, summary, reviewed_by in found
+    kept = [
+        r for r in found
         # a withdrawn paper never counts; nor a screened (flagged) one, whatever a judge said of it,
         # unless a reviewer set its stance
-        if paper_id not in withdrawn and (reviewed_by is not None or not screen_paper(title, summary or "").flagged)
+        if r.paper_id not in withdrawn
+        and (r.stance_reviewed_by is not None or not screen_paper(r.title, r.summary or "").flagged)
     ]
+    # nor a machine stance that restates the paper's instructions or repeats a near-duplicate (claims.dissent_guard)
+    guarded = discounted(Judged(r.id, r.paper_id, r.stance, r.summary or "", r.title or "", r.rationale or "",
+                                r.quote or "", r.conditions or "", r.stance_reviewed_by is not None) for r in kept)
+    rows = [(r.id, r.paper_id, r.stance, r.confidence, r.published) for r in kept if r.id not in guarded]
     runs = session.execute(
         select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at, RetestRun.strength).where(
             RetestRun.claim_id == claim.id, RetestRun.status == "succeeded"

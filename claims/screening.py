@@ -252,9 +252,14 @@ def normalise(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+def fold(text: str) -> str:
+    """Cyrillic, Greek and other look-alikes of Latin letters read as those letters (for matching only)."""
+    return text.translate(_HOMOGLYPHS)
+
+
 def _matches(clean: str) -> list[str]:
     """The reasons the patterns give for normalised text (English ones after homoglyph folding)."""
-    folded = clean.translate(_HOMOGLYPHS)
+    folded = fold(clean)
     reasons = [reason for reason, pattern in _PATTERNS if pattern.search(folded)]
     reasons += [reason for reason, pattern in LANGUAGE_PATTERNS if pattern.search(clean)]
     return list(dict.fromkeys(reasons))
