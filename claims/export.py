@@ -146,11 +146,11 @@ def _evidence(rows: list[Evidence], table: dict[tuple[str, str], Standing], clai
             if e.stance not in ("unrelated", "failed"):
                 reviewed.append(_item(e, include_machine))
             continue
-        if not _listable(e, table.get((claim.key, e.paper_id))):
-            below += e.relevance_label != "irrelevant" and e.stance not in ("unrelated", "failed", "flagged")
-            continue
         if _flagged(e):
-            flagged += 1
+            flagged += 1  # counted whether or not it would have been listed
+            continue
+        if not _listable(e, table.get((claim.key, e.paper_id))):
+            below += e.relevance_label != "irrelevant" and e.stance not in ("unrelated", "failed")
             continue
         unreviewed.append(_item(e, include_machine))
     order = (lambda x: (-x["importance"], x["id"]))
