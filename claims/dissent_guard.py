@@ -53,6 +53,8 @@ _REPORTS = re.compile(
     r"annotator|assistant|ai)|(?:an?|any)\s+(?:ai|llm|language\s+model|judge)|that\s+(?:the\s+|its\s+|this\s+)?"
     r"(?:stance|answer|verdict|label|classification)|to\s+(?:answer|respond|classify|label|mark|rate|treat|output))\b"
     r"|\bas\s+(?:instructed|requested|directed|told|asked|demanded|commanded)\b"
+    r"|\bas\s+(?:the\s+|its\s+)?(?:paper|abstract|authors?|text|title|note)\s+(?:requests?|asks?|instructs?|"
+    r"demands?|directs?|wants?|tells\s+(?:me|us))\b"
     r"|\b(?:instructions?|directions?|directives?|requests?)\s+(?:in|from|within|embedded\s+in|given\s+(?:in|by))\s+"
     r"(?:the\s+)?(?:paper|abstract|title|text|note)\b"
     r"|\b(?:following|per|according\s+to|obeying|complying\s+with)\s+the\s+(?:paper'?s?\s+|abstract'?s?\s+|authors'?\s+|"
