@@ -155,3 +155,12 @@ def test_month_and_year_dates_keep_their_precision_in_markdown_json_and_the_repo
     assert next(e for c in data["claims"] if c["key"] == "C1" for e in c["evidence"] if e["id"] == STRONG)["published"] == "2026-03-02"
     reported = {e.id: e.published for e in facts.new_evidence["C2"]}
     assert reported[MONTHLY] == "2026-01" and reported[OTHER] == "2026"
+
+
+def test_claims_show_json_keeps_the_month(bundled_store) -> None:
+    from claims.queries import claim_detail
+
+    ranked_database(bundled_store)
+    with bundled_store.read() as s:
+        shown = {e["id"]: e["published"] for e in claim_detail(s, "C2")["evidence"]}
+    assert shown[MONTHLY] == "2026-01" and shown[OTHER] == "2026-03-02"
