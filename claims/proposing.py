@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from claims import audit
@@ -160,10 +160,16 @@ def mark_stale(session: Session, *, claim_ids: Iterable[int] | None = None, evid
         reason = why_stale(basis, evidence_now(session, [int(k) for k in basis]))
         if reason is None:
             continue
-        proposal.state = "stale"
-        proposal.payload = {**(proposal.payload or {}), "basis": basis,
-                            "stale": {"reason": reason, "at": utcnow().isoformat(timespec="seconds"), "by": actor}}
-        audit.record(session, actor, "stale", "proposal", proposal.id, claim=proposal.claim.key if proposal.claim else None,
+        stale = {"reason": reason, "at": utcnow().isoformat(timespec="seconds"), "by": actor}
+        marked = session.execute(  # conditional, like a decision: a reviewer who decided it first wins
+            update(Proposal).where(Proposal.id == proposal.id, Proposal.state == "pending")
+            .values(state="stale", payload={**(proposal.payload or {}), "basis": basis, "stale": stale})
+            .execution_options(synchronize_session=False))
+        if marked.rowcount != 1:
+            continue
+        session.refresh(proposal)
+        audit.record(session, actor, "stale", "proposal", proposal.id,
+                     claim=proposal.claim.key if proposal.claim else None,
                      reason=reason, basis=basis)
         session.flush()
         fresh = _write_status(session, proposal.claim, "agent") if proposal.claim is not None else []
@@ -202,7 +208,8 @@ def write_proposals(session: Session, drafts: list[Draft], actor: str = "agent")
     for draft in drafts:
         fp = draft.fingerprint
         label = f"{draft.kind} {draft.claim_key or draft.payload.get('arxiv_id')}"
-        earlier = select(Proposal.id).where(Proposal.fingerprint == fp, Proposal.state != "stale")  # stale: proposed afresh
+        # a stale proposal does not count: its finding may be proposed afresh
+        earlier = select(Proposal.id).where(Proposal.fingerprint == fp, Proposal.state != "stale")
         if session.scalar(earlier.limit(1)) is not None:
             skipped.append(f"{label}: same finding already proposed")
             continue

@@ -66,8 +66,11 @@ def why_changed(rested_on: str, e: EvidenceNow | None, evidence_id: str) -> str 
         return f"{paper} was withdrawn (v{e.withdrawn})"
     if e.stance == "flagged" or (e.screened and e.reviewed_by is None):
         return f"the screen flagged {paper} ({'; '.join(e.screened) or 'see the evidence'})"
+    if e.stance == "unjudged":
+        return (f"{paper} (evidence {e.id}) waits to be judged again "
+                f"(was {rested_on!r}: a new version of the paper changed its abstract)")
     if e.stance != rested_on:
-        who = f"a reviewer ({e.reviewed_by}) set" if e.reviewed_by else "it is now"
+        who = f"a reviewer ({e.reviewed_by}) set" if e.reviewed_by else "the judge now says"
         return f"{who} {paper} (evidence {e.id}) {e.stance!r}, not {rested_on!r}"
     if e.reviewed_by is None and e.stance in COUNTED and (e.confidence or 0) < CONFIDENT:
         return f"the judge's confidence in {paper} (evidence {e.id}) fell to {e.confidence or 0:.2f} (< {CONFIDENT})"

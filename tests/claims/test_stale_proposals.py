@@ -39,7 +39,9 @@ def test_a_basis_that_still_holds_is_not_stale() -> None:
 
 @pytest.mark.parametrize("change,reason", [
     (dict(stance="unrelated", reviewed_by="ann"), "a reviewer (ann) set arXiv:2601.00001 (evidence 1) 'unrelated', not 'contradicts'"),
-    (dict(stance="unjudged", confidence=None), "it is now arXiv:2601.00001 (evidence 1) 'unjudged', not 'contradicts'"),
+    (dict(stance="unjudged", confidence=None),
+     "arXiv:2601.00001 (evidence 1) waits to be judged again (was 'contradicts': a new version of the paper changed its abstract)"),
+    (dict(stance="supports"), "the judge now says arXiv:2601.00001 (evidence 1) 'supports', not 'contradicts'"),
     (dict(withdrawn=2), "arXiv:2601.00001 was withdrawn (v2)"),
     (dict(stance="flagged", screened=("instruction aimed at a model",)),
      "the screen flagged arXiv:2601.00001 (instruction aimed at a model)"),
