@@ -213,3 +213,14 @@ def test_a_rejudged_paper_with_the_same_stance_keeps_its_proposal_and_no_duplica
         assert propose_for_claim_key(s, "C1") == []
     with store.read() as s:
         assert [p.id for p in pending(s)] == [pid]
+
+
+def test_a_decided_proposal_never_goes_stale(contested) -> None:
+    store, pid, eid = contested
+    with store.write() as s:
+        approve(s, pid, reviewer="bob")
+    with store.write() as s:
+        set_stance(s, eid, "unrelated", "ann")
+    with store.read() as s:
+        assert s.get(Proposal, pid).state == "approved" and c1(s).status == "contested"
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "stale")) is None
