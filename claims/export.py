@@ -49,6 +49,7 @@ from claims.models import Claim, Evidence, Export, Inquiry, Paper, RetestRun
 from claims.retests import RunStrength
 from claims.screening import sanitise_title, screen_paper
 from claims.strength import describe_strength
+from claims.textgate import safe_text
 
 EVIDENCE_PER_CLAIM = 5
 STANCE_WEIGHT = {"contradicts": 3.0, "refines": 2.0, "supports": 2.0}
@@ -159,25 +160,26 @@ def _evidence(rows: list[Evidence], table: dict[tuple[str, str], Standing], clai
 
 
 def _inquiry_papers(inq: Inquiry, rows: dict[int, list[Evidence]], table: dict[tuple[str, str], Standing],
-                    since: dt.date | None, anchors: set[str]) -> list[dict[str, Any]]:
-    """Newer papers near several claims and confident for none, listed once for the inquiry."""
+                    since: dt.date | None, anchors: set[str], listed: set[str]) -> list[dict[str, Any]]:
+    """Newer papers near several claims, confident for none and listed under none, listed once for the inquiry."""
     claims = {c.key: c for c in inq.claims}
-    by_key = {(claims_key, e.paper_id): e for claims_key, c in claims.items() for e in rows[c.id]}
-    listed = []
+    by_key = {(key, e.paper_id): e for key, c in claims.items() for e in rows[c.id]}
+    out = []
     for paper, near in inquiry_papers(table).items():
+        if paper in listed:
+            continue  # under a claim already (a machine stance, a reviewer's mark)
         found = [by_key[(k, paper)] for k in near]
         usable = [e for e in found if e.stance_reviewed_by is None and e.relevance_label is None
                   and e.stance not in ("unrelated", "failed", "flagged")]
-        if len(usable) < len(found) or not any(_shown(e, claims[e_key], since, anchors)
-                                               for e, e_key in zip(found, near)):
+        if len(usable) < len(found) or not any(_shown(e, claims[k], since, anchors) for e, k in zip(found, near)):
             continue  # a person or the judge has spoken on it under some claim; or not new to any
         if _flagged(found[0]):
             continue
         best = max(found, key=lambda e: e.relevance)
         item = _item(best, False) | {"near_claims": near, "importance": round(1.0 + best.relevance, 4)}
-        listed.append(item)
-    listed.sort(key=lambda x: (-x["importance"], x["id"]))
-    return listed[:EVIDENCE_PER_CLAIM]
+        out.append(item)
+    out.sort(key=lambda x: (-x["importance"], x["id"]))
+    return out[:EVIDENCE_PER_CLAIM]
 
 
 def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
@@ -241,7 +243,9 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
     data: dict[str, Any] = {
         "inquiry": {"slug": inq.slug, "question": inq.question, "role": inq.prompt_role, "description": inq.description,
                     "summary": inq.summary, "source_notes": [{"question": n.question, "summary": n.summary} for n in inq.notes]},
-        "claims": claims, "inquiry_evidence": _inquiry_papers(inq, rows, table, since, anchor_ids),
+        "claims": claims,
+        "inquiry_evidence": _inquiry_papers(inq, rows, table, since, anchor_ids,
+                                            {e["id"] for c in claims for e in c["evidence"]}),
         "anchors": anchors, "tasks": inq.prompt_tasks, "since": _d(since),
         "include_machine": include_machine, "factorial": _factorial(session, inq),
         "flagged_left_out": sum(c["flagged_left_out"] for c in claims),
@@ -409,7 +413,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     out += [f"- {x}" for x in data["changes"]]
     if data["trimmed"]:
         out += ["", f"_Trimmed to fit the token budget: {len(data['trimmed'])} evidence item(s) left out: " + "; ".join(data["trimmed"]) + "_"]
-    return "\n".join(out).rstrip() + "\n"
+    return safe_text("\n".join(out).rstrip(), multiline=True) + "\n"  # text stored before the gate: escaped
 
 
 def render_export(session: Session, fmt: str = "markdown", inquiry: str | None = None, since: dt.date | None = None,

@@ -164,3 +164,16 @@ def test_claims_show_json_keeps_the_month(bundled_store) -> None:
     with bundled_store.read() as s:
         shown = {e["id"]: e["published"] for e in claim_detail(s, "C2")["evidence"]}
     assert shown[MONTHLY] == "2026-01" and shown[OTHER] == "2026-03-02"
+
+
+def test_a_paper_the_judge_placed_under_a_claim_is_not_listed_again_under_the_inquiry(bundled_store) -> None:
+    ranked_database(bundled_store)
+    with bundled_store.write() as s:
+        c1 = s.scalar(select(Claim.id).where(Claim.key == "C1"))
+        near = s.scalar(select(Evidence).where(Evidence.claim_id == c1, Evidence.paper_id == NEAR))
+        near.stance, near.confidence, near.judged_by = "supports", 0.8, "judge"  # a machine stance, unreviewed
+    with bundled_store.read() as s:
+        data = build_export(s, include_machine=True)
+        text = render_markdown(data)
+    assert NEAR in listed(data)["C1"] and data["inquiry_evidence"] == []
+    assert text.count(f"arXiv:{NEAR}") == 1 and "machine suggestion: supports" in text
