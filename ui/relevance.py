@@ -85,7 +85,8 @@ def render_last_eval(home: Path, claim_key: str) -> None:
         active = report.get("active")
         if active:
             mine = active.get("claims", {}).get(claim_key)
-            parts = [f"{name}: {figs.get('screened_for_95')} papers screened for 95% recall, WSS@95 {figs.get('wss@95')}"
+            parts = [f"{name}: {figs.get('screened_for_95')} papers screened for 95% recall, "
+                     f"WSS@95 {figs.get('wss@95')}"
                      for name, figs in (("this claim", mine), ("mean", active.get("mean")),
                                         ("static ranking", active.get("static")), ("BM25", active.get("bm25")))
                      if figs]
