@@ -149,9 +149,14 @@ def overall(per: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def cross_validate(pairs: dict[tuple[str, str], Any], relevant: dict[str, set[str]], keys: list[str],
                    target: float) -> dict[str, Any]:
-    """Leave one claim out: choose (rank cut, specificity) on four claims for precision >= target, test on the fifth."""
+    """Leave one claim out: choose (rank cut, specificity) on four claims for precision >= target, test on the fifth.
+
+    The z floor (claims.listing.MIN_Z) is kept as it is: a guard, not fitted.
+    """
+    from claims.listing import MIN_Z
+
     def passes(s: Any, k: int, m: float) -> bool:
-        return s.rank <= k and s.z is not None and (s.margin is None or s.margin >= m)
+        return s.rank <= k and s.z is not None and s.z >= MIN_Z and (s.margin is None or s.margin >= m)
 
     def counts(params: tuple[int, float], claims: list[str]) -> tuple[int, int]:
         sel = [(c, p) for (c, p), s in pairs.items() if c in claims and passes(s, *params)]

@@ -177,3 +177,10 @@ def test_a_paper_the_judge_placed_under_a_claim_is_not_listed_again_under_the_in
         text = render_markdown(data)
     assert NEAR in listed(data)["C1"] and data["inquiry_evidence"] == []
     assert text.count(f"arXiv:{NEAR}") == 1 and "machine suggestion: supports" in text
+
+
+def test_a_top_rank_with_a_relevance_below_the_claims_usual_is_not_confident() -> None:
+    """A week with nothing close to the claim still has a top 3: rank alone is not confidence."""
+    table = standings(fillers("C1") + [RankedRow("C1", WEAK, 0.31, 1), RankedRow("C1", STRONG, 0.62, 2)])
+    assert table[("C1", WEAK)].z < 0.5 and not table[("C1", WEAK)].confident
+    assert table[("C1", STRONG)].confident and inquiry_papers(table) == {}
