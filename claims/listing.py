@@ -22,7 +22,7 @@ take the top 10 and get 3 of 5 (0.78 overall). On all of dev, one signal alone d
 worse: the top 3 by rank 0.73 (recall 0.35), a z-score >= 2 0.71 (recall 0.22), a
 cosine >= 0.5 0.55 (recall 0.26).
 
-A paper in some claim's top `RANK_CUT` that passes no claim's cut is near several
+A paper high in some claim's ranking (top `RANK_CUT`, z >= `MIN_Z`) that passes no claim's cut is near several
 claims and none in particular: the export lists it once, under the inquiry.
 
 Fewer than `MIN_ROWS` candidates give a claim no score distribution: none of its
