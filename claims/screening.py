@@ -120,7 +120,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          rf"(?:reviewers?|referees?|evaluators?|graders?|judges?|systems?|screeners?|readers?|assistants?|models?|agents?)\b"),
         ("instruction: addressed to a model or reviewer",
          rf"\b{_ADDRESSEE}\s+(?:that\s+is\s+|who\s+is\s+)?(?:reading|reviewing|evaluating|summari[sz]ing|screening|judging|"
-         rf"processing|grading|scoring)\s+this\s+(?:paper|abstract|text|document|submission|manuscript|work|article)\b"),
+         rf"processing|grading|scoring)\s+(?:this|these\s+lines)(?:\s+(?:paper|abstract|text|document|submission|manuscript|"
+         rf"work|article)\b|\s*[:,—])"),
+        ("instruction: addressed to a model or reviewer",  # "... to the automated evaluator: the claim is overturned"
+         rf"\b(?:to|for)\s+(?:the|any|all|every|each)\s+(?:automated|automatic|ai|llm|machine)\s+(?:\w+\s+)?"
+         rf"(?:reviewers?|referees?|evaluators?|graders?|judges?|systems?|screeners?|readers?|assistants?|models?|agents?)"
+         rf"\s*:"),
         ("instruction: asks to approve or rate",
          r"\bplease\s+(?:\w+\s+){0,3}?(?:approve|accept|endorse|upvote|rate|score|recommend|classify|label|mark|answer|"
          r"respond|ignore|disregard|forget|favou?r)\b"),
