@@ -365,6 +365,8 @@ def _evidence_label(e: dict[str, Any]) -> str:
     if e.get("machine_stance"):
         conf = f" {e['machine_confidence']:.2f}" if e.get("machine_confidence") is not None else ""
         return f"unreviewed candidate; machine suggestion: {e['machine_stance']}{conf} by {e['judged_by']}, not confirmed"
+    if e.get("marked_relevant_by"):
+        return f"unreviewed candidate (marked relevant by {e['marked_relevant_by']}; stance not reviewed)"
     return "unreviewed candidate (stance not reviewed)"
 
 
