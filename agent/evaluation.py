@@ -9,14 +9,18 @@ Each claim ranks every corpus paper. The claim's exemplars (its origin and ancho
 that the database already knows, see agent/queries.py) are left out of the ranking and
 of its relevant set, for every method: they are known, not found.
 
-Figures per claim and on average: recall@10, recall@20, recall@50, precision@10, MRR,
-AP@50 and WSS@95 (work saved over sampling at 95% recall: the share of the corpus left
+Figures per claim (with its count of relevant papers) and on average: recall@10,
+recall@20, recall@50, precision@10, MRR, AP@50, R-precision (precision in the top R, R the
+claim's relevant papers) and WSS@95 (work saved over sampling at 95% recall: the share of the corpus left
 unscreened when 95% of the relevant papers are found, minus 0.05). BM25 of the claim
 text over the same corpus is the baseline, computed in the same run.
 
 `simulate=N` replays the labels as a reviewer would: screen the top unscreened candidate,
 label it from the file, re-rank with the feedback model (agent/feedback.py), N labels per
 claim; the figures are then those of the order "screened first, then the re-ranked rest".
+
+`active=True` replays a whole screening, re-ranking after every `batch` labels, beside the
+static ranking and BM25 read as fixed orders (agent/active.py).
 """
 
 from __future__ import annotations
