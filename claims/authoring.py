@@ -20,32 +20,24 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.dates import AsOf, future_reason, parse_as_of
-from claims.document import clean_text, content_hash, hidden_character, question_key, slugify
+from claims.document import content_hash, question_key, slugify
 from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Inquiry
 from claims.proposing import write_proposals
 from claims.queries import get_claim
 from claims.reviewers import check_reviewer
+from claims.textgate import MAX_TEXT, gate
 
-MAX_TEXT = 2000  # characters: the bundled findings are under 300
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
 _ARXIV_ID = re.compile(r"(?P<new>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?", re.I)
 
 
-def check_text(text: str, what: str = "the claim's text", single_line: bool = True, limit: int = MAX_TEXT) -> str:
-    """Cleaned text, or BadInput naming the refused character (the importer's rules)."""
-    cleaned = clean_text(text or "")
-    why = hidden_character(cleaned)
-    if why:
-        raise BadInput(f"{what}: {why}")
-    cleaned = " ".join(cleaned.split()) if single_line else cleaned.strip()
-    if not cleaned:
-        raise BadInput(f"{what} is empty")
-    if len(cleaned) > limit:
-        raise BadInput(f"{what} has {len(cleaned)} characters; the limit is {limit}")
-    return cleaned
+def check_text(text: str | None, what: str = "the claim's text", single_line: bool = True, limit: int = MAX_TEXT,
+               required: bool = True) -> str:
+    """Cleaned text, or BadInput naming the field and why (the one text gate, `claims.textgate`)."""
+    return gate(text, what, single_line=single_line, limit=limit, required=required)
 
 
 def check_as_of(raw: str, today: dt.date | None = None, what: str = "as-of date") -> AsOf:

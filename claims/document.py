@@ -5,10 +5,10 @@ notes` followed by N question/summary pairs, `Research prompt for your LLM` with
 role paragraph, the dated findings (bullets ending in a date such as `(~2025)`),
 `Anchor papers` lines (`arXiv:ID (DATE) — label`), and `Your task:`.
 
-Characters: the text is NFC-normalised; zero-width characters (U+200B-U+200D, U+2060,
-U+FEFF) are then removed; NUL and other control characters (except tab and line ends)
-and bidirectional overrides (U+202A-U+202E, U+2066-U+2069) are refused with their line
-number, since they hide or reorder what a reviewer reads. A finding may not be dated
+Characters: the text passes the one text gate (`claims.textgate`): NFC, zero-width
+characters removed; NUL, other C0 and C1 control characters (except tab and line ends)
+and bidirectional overrides are refused with their line number, since they hide or
+reorder what a reviewer reads. A finding may not be dated
 after today, and the same finding may not appear twice.
 """
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from claims.dates import AsOf, future_reason, normalize_dashes, parse_as_of
 from claims.errors import DocumentError
+from claims.textgate import clean_text, hidden_character
 
 HEADER = "INQUIRING LINE"
 _SOURCES = re.compile(r"^Sources\s+(\d+)\s+notes?\b", re.I)
@@ -32,8 +33,6 @@ _TASK = re.compile(r"^Your task:?", re.I)
 _NEXT = re.compile(r"^Next inquiring lines", re.I)
 _BULLET = re.compile(r"^\s*[\u2022\u25cf\u25aa*\-]\s+")
 _DATED = re.compile(r"^(?P<text>.*\S)\s*\((?P<date>[^()]*\d{4}[^()]*)\)\s*\.?\s*$")
-_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
-_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 SLUG_LENGTH = 60
 _ANCHOR = re.compile(
     r"^arXiv:\s*(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?\s*"
@@ -109,28 +108,9 @@ def question_key(question: str) -> str:
     return hashlib.sha256(norm.encode()).hexdigest()
 
 
-def clean_text(text: str) -> str:
-    """Normalise what editors vary: NFC, curly quotes, non-breaking spaces, line ends, zero-width characters."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", text.replace("\u00a0", " "))
-    for a, b in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
-        text = text.replace(a, b)
-    return text
-
-
 def content_hash(text: str) -> str:
     norm = "\n".join(line.rstrip() for line in clean_text(text).strip().split("\n"))
     return hashlib.sha256(norm.encode()).hexdigest()
-
-
-def hidden_character(text: str) -> str | None:
-    """Why `text` is refused (its first control or bidi-override character, and where), or None."""
-    m = _REFUSED.search(text)
-    if m is None:
-        return None
-    name = unicodedata.name(m.group(), "control character")
-    return (f"refusing U+{ord(m.group()):04X} ({name}) at column {m.start() + 1}: control and "
-            "bidirectional-override characters hide or reorder text; remove it")
 
 
 def _refuse_hidden_characters(lines: list[tuple[int, str]], path: str | None) -> None:

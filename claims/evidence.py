@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from claims import audit
+from claims import audit, textgate
 from claims.errors import BadInput, NotFound
 from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
 from claims.proposing import mark_stale
@@ -256,6 +256,7 @@ def set_stance(session: Session, evidence_id: int, stance: str, reviewer: str, a
     """A reviewer sets (corrects) the stance; the machine's judgement is kept in the audit log."""
     if stance not in REVIEWABLE_STANCES:
         raise BadInput(f"unknown stance {stance!r}; expected one of {', '.join(REVIEWABLE_STANCES)}")
+    comment = textgate.comment(comment)
     name, e = row_for_reviewer(session, evidence_id, reviewer, allowed, token)
     audit.record(session, name, "set_stance", "evidence", e.id, stance=stance, before=e.stance,
                  machine=e.judged_by, confidence_before=e.confidence, comment=comment)

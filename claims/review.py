@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from claims import audit
+from claims import audit, textgate
 from claims.dates import parse_as_of
 from claims.errors import AlreadyDecided, BadInput, NotFound, StaleProposal
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Proposal, utcnow
@@ -99,6 +99,7 @@ def approve(session: Session, proposal_id: int, reviewer: str, comment: str = ""
     The reviewer must pass `claims.reviewers.check_reviewer` (allow-list; token when required).
     """
     reviewer = check_reviewer(session, reviewer, allowed_reviewers, token)
+    comment, edits = textgate.comment(comment), _gated(edits)
     current = session.get(Proposal, proposal_id)
     if current is not None and current.state == "pending" and (reason := stale_reason(session, current)):
         raise StaleProposal(_stale_message(proposal_id, reason, None))
@@ -119,11 +120,24 @@ def reject(session: Session, proposal_id: int, reviewer: str, comment: str,
            allowed_reviewers: Sequence[str] | None = None, token: str | None = None) -> Proposal:
     """Reject a proposal; nothing else changes."""
     reviewer = check_reviewer(session, reviewer, allowed_reviewers, token)
-    if not (comment or "").strip():
+    comment = textgate.comment(comment)
+    if not comment:
         raise BadInput("a rejection needs a comment saying why")
     proposal = _claim_lock(session, proposal_id, reviewer, "rejected", comment)
     audit.record(session, reviewer, "reject", "proposal", proposal.id, kind=proposal.kind, comment=comment)
     return proposal
+
+
+def _gated(edits: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A reviewer's edits through the text gate: a given text may not be blank (it would approve the original)."""
+    if not edits:
+        return edits
+    out = dict(edits)
+    if "text" in out and out["text"] is not None:
+        out["text"] = textgate.gate(out["text"], "the edited text (--text)")
+    if out.get("as_of") is not None:
+        out["as_of"] = textgate.gate(out["as_of"], "the edited as-of date (--as-of)", limit=40)
+    return out
 
 
 def _stale_message(proposal_id: int, reason: str, replaced_by: list[int] | None) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from claims import audit
+from claims import audit, textgate
 from claims.errors import BadInput, NotAllowed, NotFound
 from claims.models import ReviewerAccount, utcnow
 
@@ -62,8 +62,8 @@ def _active_admins(session: Session) -> list[str]:
 
 
 def _check_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 200 or any(not c.isprintable() for c in name):
+    name = textgate.name(name)
+    if any(not c.isprintable() for c in name):
         raise BadInput("a reviewer name must be 1-200 printable characters")
     return name
 
@@ -169,9 +169,9 @@ def authenticate(session: Session, token: str | None) -> str | None:
 def check_reviewer(session: Session, reviewer: str, allowed: Sequence[str] | None = None,
                    token: str | None = None) -> str:
     """The reviewer's name, if they may decide: named, on the allow-list, and proven by token when required."""
-    name = (reviewer or "").strip()
-    if not name:
+    if not (reviewer or "").strip():
         raise NotAllowed("a decision needs a reviewer name (--as NAME)")
+    name = _check_name(reviewer)
     if allowed and name not in allowed:
         raise NotAllowed(f"{name!r} may not decide proposals (allowed: {', '.join(allowed)})")
     if tokens_required(session) and authenticate(session, token) != name:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import sys
 import time
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -19,6 +18,7 @@ from claims.errors import BadInput, ConfigError
 from claims.models import CLAIM_STATUSES, PROPOSAL_STATES
 from claims.settings import Settings
 from claims.store import Store, open_store
+from claims.textgate import safe_text  # noqa: F401  (the CLI's name for it; its home is claims.textgate)
 
 
 class Format(str, Enum):
@@ -125,34 +125,6 @@ def resolve_corpus(value: str | Path | None) -> Path | None:
     if not path.is_file():
         raise BadInput(f"no corpus file {str(value)!r} (one JSON paper per line; or `--corpus demo`)")
     return path
-
-
-# Invisible or direction-changing characters that are not controls (Unicode category Cf
-# covers most; line and paragraph separators are Zl/Zp).
-_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
-
-
-def safe_text(value: object, multiline: bool = False) -> str:
-    """`value` as text that cannot control a terminal: shown as it is written, never obeyed.
-
-    Control characters (C0 incl. ESC and BEL, DEL, C1), bidi overrides, zero-width and
-    other invisible format characters become visible escapes (`\\x1b`, `\\u202e`); tabs
-    stay, newlines stay only if `multiline`. Print the result with Rich markup off
-    (`console()` or `rich.text.Text`), so brackets such as `[/]` are shown literally.
-    """
-    text = "" if value is None else str(value)
-    if text.isascii() and text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch == "\t" or (ch == "\n" and multiline):
-            out.append(ch)
-        elif unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def console(stderr: bool = False) -> Any:

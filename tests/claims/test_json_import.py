@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from claims.document import _REFUSED
+from claims.textgate import _REFUSED
 from claims.errors import BadInput, Conflict
 from claims.exchange import exchange_schema, import_exchange, parse_exchange
 from claims.export import build_export
