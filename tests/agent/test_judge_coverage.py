@@ -16,7 +16,7 @@ from agent.judge import neutralise
 from agent.run import run_agent
 from claims.authoring import propose_edit
 from claims.judging import Pending, dissent_cue, select_within_budget
-from claims.models import AgentRun, AuditEntry, Claim, Evidence, Paper
+from claims.models import AgentRun, AuditEntry, Claim, Evidence, Paper, Proposal
 from claims.papers import PaperRecord, upsert_papers
 from claims.settings import Settings
 from claims.store import open_store
@@ -264,6 +264,14 @@ def test_one_first_search_over_dev_gives_a_stance_to_the_labelled_pairs(bundled_
     assert summary.left_unjudged == {} and summary.judge_failures == 0
     assert len(stanced) >= 0.9 * len(found)
     assert contradictions <= stanced and all(rows[pair][0] == "contradicts" for pair in contradictions)
+    # C1's dissent is from 2025, inside its own window ("~2025"): it counts toward `contested`, cited by paper
+    with bundled_store.read() as s:
+        c1 = [p for p in s.scalars(select(Proposal).join(Claim, Claim.id == Proposal.claim_id)
+                                   .where(Claim.key == "C1", Proposal.kind == "status", Proposal.state == "pending"))]
+        assert [p.proposed_status for p in c1] == ["contested"]
+        cited = {e.paper_id for e in c1[0].evidence}
+    assert {pid for key, pid in contradictions if key == "C1"} <= cited
+    assert "inside" in c1[0].rationale or "contemporaneous" in c1[0].rationale
 
 
 def test_the_weekly_job_carries_the_agents_judging_figures():
