@@ -31,7 +31,8 @@ from claims.drafts import Draft
 from claims.errors import NotFound
 from claims.models import Anchor, Claim, Evidence, Paper, Proposal, RetestRun, utcnow
 from claims.papers import withdrawn_papers
-from claims.retests import RunStrength
+from claims.protocols import serving_protocols
+from claims.replication import runs_of, strong_runs
 from claims.screening import screen_paper
 from claims.staleness import EvidenceNow, basis_of, why_stale
 from claims.status_rules import ClaimFacts, EvidenceFact, RunFact, propose_status
@@ -58,16 +59,14 @@ def claim_facts(session: Session, claim: Claim) -> tuple[ClaimFacts, list[Eviden
     guarded = discounted(Judged(r.id, r.paper_id, r.stance, r.summary or "", r.title or "", r.rationale or "",
                                 r.quote or "", r.conditions or "", r.stance_reviewed_by is not None) for r in kept)
     rows = [(r.id, r.paper_id, r.stance, r.confidence, r.published) for r in kept if r.id not in guarded]
-    runs = session.execute(
-        select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at, RetestRun.strength).where(
-            RetestRun.claim_id == claim.id, RetestRun.status == "succeeded"
-        )
-    ).all()
+    runs = runs_of(session, claim.id)
+    protocols = ()
+    if claim.protocol or runs:  # the protocols that test it together (C4, C5: several; claims.protocols)
+        protocols = serving_protocols([claim.protocol or "", *(r.protocol for r in strong_runs(runs))])
     return (
-        ClaimFacts(claim.key, claim.status, claim.as_of_start, claim.as_of_end),
+        ClaimFacts(claim.key, claim.status, claim.as_of_start, claim.as_of_end, protocols),
         [EvidenceFact(*r) for r in rows],
-        [RunFact(rid, protocol, verdict, finished, RunStrength.model_validate(strength or {}))
-         for rid, protocol, verdict, finished, strength in runs],
+        runs,
     )
 
 

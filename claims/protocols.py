@@ -9,6 +9,7 @@ and `claims protocol list` shows the hints as suggestions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,3 +81,26 @@ def check_protocol(name: str, catalog: dict[str, ProtocolInfo] | None = None) ->
     if catalog and name not in catalog:
         raise BadInput(f"unknown protocol {name!r}: choose one of {', '.join(sorted(catalog))} (`claims protocol list`)")
     return name
+
+
+_CATALOG: dict[str, ProtocolInfo] | None = None
+
+
+def installed_catalog() -> dict[str, ProtocolInfo]:
+    """`protocol_catalog()`, read once per process (the proposal rules ask for it per claim)."""
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = protocol_catalog()
+    return _CATALOG
+
+
+def serving_protocols(names: Iterable[str], catalog: dict[str, ProtocolInfo] | None = None) -> tuple[str, ...]:
+    """The protocols that together test a claim that uses `names` (its attached protocol and
+    the protocols of its strong runs): each name, and every protocol whose claim hint is the
+    hint of one of them. Protocols written for one claim are its parts (C5: hard-samples,
+    calibration, prior-corruption), and retests propose its status only when all of them
+    agree (`claims.status_rules`). Sorted; unknown names are kept as they are."""
+    catalog = installed_catalog() if catalog is None else catalog
+    names = {n for n in names if n}
+    hints = {catalog[n].claim_hint for n in names if n in catalog and catalog[n].claim_hint}
+    return tuple(sorted(names | {p.name for p in catalog.values() if p.claim_hint in hints}))

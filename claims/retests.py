@@ -34,6 +34,8 @@ class RunStrength(BaseModel):
     interval_spans_seeds: bool = False
     flags: tuple[str, ...] = ()  # validity flags the protocol raised (e.g. a ceiling that decides the verdict)
     toy_world: bool = True
+    # a real model's revision (it stands for the prior: `claims.replication`); "" in the toy world
+    model_revision: str = ""
 
 
 class RetestRecord(BaseModel):

@@ -14,18 +14,26 @@ A claim's current status is never changed here; these only propose (`propose_sta
     it shows the claim was disputed, not that later work overturned it;
   - **older** (published before `as_of_start`) or undated: not counted. The claim was
     made after that work appeared; a reviewer sees it as evidence, not as a proposal.
-- A *failed retest* is a protocol whose latest strong run (`claims.strength`) has verdict
-  "inconsistent"; it is *replicated* when another strong run of that protocol on a
-  disjoint set of RL seeds also says "inconsistent".
+- Retests count per claim, not per run. The protocols that *serve* a claim are its
+  attached protocol, the protocols of its strong runs, and every protocol written for the
+  same claim (`claims.protocols.serving_protocols`: C4 has two, C5 three). Each protocol's
+  *standing* is its latest strong run (`claims.strength`); it is *confirmed* when an
+  earlier strong run of it on new seeds reached the same verdict with no strong run in
+  between saying otherwise (`claims.replication`: toy world, disjoint pretraining seeds
+  and disjoint RL seeds; real model, the same model revision and disjoint RL seeds).
+- A *failed retest* is a claim whose serving protocols all have a confirmed standing
+  "inconsistent". One run alone, a protocol without a strong run, or protocols that
+  disagree give no failed retest (the rationale of any proposal lists them as not counted).
 - 3 or more newer confident contradictions (distinct papers) and a failed retest ->
-  `overturned`; 3 or more newer contradictions alone -> `weakened`; a failed retest with
-  a newer confident contradiction or a replication -> `weakened`; a failed retest alone
-  (a toy-world result), 1-2 newer confident contradictions, or any number of
-  contemporaneous ones -> `contested`. Proposed only when more severe than the current
+  `overturned`; 3 or more newer contradictions alone, or a failed retest with a newer
+  confident contradiction -> `weakened`; a failed retest alone, 1-2 newer confident
+  contradictions, or any number of contemporaneous ones -> `contested`. Retests alone
+  therefore propose at most `contested`. Proposed only when more severe than the current
   status (unreviewed/holds < contested < weakened < overturned).
-- Support only: an `unreviewed` claim with no contradicting evidence at all, no failed
-  retest, and either a confident (>= 0.7) "supports" judgement or a latest strong
-  retest verdict "consistent" -> propose `holds`.
+- Support only: an `unreviewed` claim with no contradicting evidence at all, no serving
+  protocol whose latest strong run says "inconsistent", and a confident (>= 0.7)
+  "supports" judgement -> propose `holds`. Retest support alone never proposes `holds`;
+  latest strong "consistent" runs are cited beside the papers.
 - Unjudged, failed, flagged, "refines" and "unrelated" evidence proposes nothing. The
   facts reader (`claims.proposing.claim_facts`) leaves out evidence the screen flags
   (unless a reviewer set its stance) and evidence on withdrawn papers.
@@ -41,8 +49,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from claims.drafts import Draft
-from claims.retests import RunStrength
-from claims.strength import assess_strength
+from claims.replication import RunFact, Standing, standing, strong_runs
 from claims.window import place_in_window
 
 CONFIDENT = 0.7
@@ -56,6 +63,7 @@ class ClaimFacts:
     status: str
     as_of_start: dt.date
     as_of_end: dt.date
+    protocols: tuple[str, ...] = ()  # the protocols that serve it (`claims.protocols.serving_protocols`)
 
 
 @dataclass(frozen=True)
@@ -65,19 +73,6 @@ class EvidenceFact:
     stance: str
     confidence: float | None
     published: dt.date | None
-
-
-@dataclass(frozen=True)
-class RunFact:
-    id: int
-    protocol: str
-    verdict: str | None
-    finished_at: dt.datetime | None
-    strength: RunStrength = RunStrength()
-
-    @property
-    def may_propose(self) -> bool:
-        return assess_strength(self.strength)[0]
 
 
 @dataclass(frozen=True)
@@ -109,24 +104,38 @@ def confident_contradictions(claim: ClaimFacts, evidence: list[EvidenceFact]) ->
     )
 
 
-def latest_runs(runs: list[RunFact]) -> list[RunFact]:
-    """The latest finished run with a verdict, per protocol."""
-    latest: dict[str, RunFact] = {}
-    for r in runs:
-        if r.finished_at is None or r.verdict is None:
-            continue
-        if r.protocol not in latest or (r.finished_at, r.id) > (latest[r.protocol].finished_at, latest[r.protocol].id):
-            latest[r.protocol] = r
-    return sorted(latest.values(), key=lambda r: r.id)
+@dataclass(frozen=True)
+class Retests:
+    """The standing of every protocol that serves a claim (the module doc's retest rules)."""
+
+    standings: tuple[Standing, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """Every serving protocol's standing is a confirmed "inconsistent"."""
+        return bool(self.standings) and all(s.confirmed and s.verdict == "inconsistent" for s in self.standings)
+
+    @property
+    def any_inconsistent(self) -> bool:
+        return any(s.verdict == "inconsistent" for s in self.standings)
+
+    @property
+    def consistent(self) -> tuple[Standing, ...]:
+        return tuple(s for s in self.standings if s.verdict == "consistent")
+
+    @property
+    def run_ids(self) -> tuple[int, ...]:
+        return tuple(sorted({i for s in self.standings for i in s.run_ids}))
+
+    @property
+    def ran(self) -> bool:
+        return any(s.latest is not None for s in self.standings)
 
 
-def replicated(run: RunFact, runs: list[RunFact]) -> bool:
-    """Another strong run of the protocol, on RL seeds disjoint from `run`'s, reached the same verdict."""
-    return any(
-        r.id != run.id and r.protocol == run.protocol and r.verdict == run.verdict and r.may_propose
-        and not set(r.strength.rl_seeds) & set(run.strength.rl_seeds)
-        for r in runs
-    )
+def retests_of(claim: ClaimFacts, runs: list[RunFact]) -> Retests:
+    """The standings of the claim's serving protocols: its declared ones and those of its strong runs."""
+    served = set(claim.protocols) | {r.protocol for r in strong_runs(runs)}
+    return Retests(tuple(standing(p, runs) for p in sorted(served)))
 
 
 def _listed(evidence: tuple[EvidenceFact, ...]) -> str:
@@ -148,28 +157,33 @@ def _contradiction_parts(claim: ClaimFacts, contra: Contradictions) -> list[str]
     return [parts[0] + ": " + "; ".join(parts[1:])]
 
 
+def _retest_parts(retests: Retests) -> list[str]:
+    if not retests.ran:
+        return []
+    each = "; ".join(s.describe() for s in retests.standings)
+    if retests.failed:
+        return ["retests: every protocol that tests the claim says inconsistent, each replicated on new seeds "
+                f"(retests alone propose at most contested: weigh them against the literature): {each}"]
+    return ["retests not counted (they count only when every protocol that tests the claim has a strong run "
+            f"replicated on new seeds, all with one verdict): {each}"]
+
+
 def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[RunFact]) -> Draft | None:
-    """The status proposal the evidence and strong retest verdicts call for, if any (pure)."""
+    """The status proposal the evidence and replicated strong retest verdicts call for, if any (pure)."""
     if claim.status not in SEVERITY:
         return None
     contra = confident_contradictions(claim, evidence)
     newer = contra.newer
-    latest = [r for r in latest_runs(runs) if r.may_propose]
-    failed = [r for r in latest if r.verdict == "inconsistent"]
-    repeated = [r for r in failed if replicated(r, runs)]
-    parts = _contradiction_parts(claim, contra)
-    for r in failed:
-        again = ", replicated on disjoint seeds" if r in repeated else ""
-        parts.append(f"retest {r.protocol} (run {r.id}) verdict inconsistent{again} (a toy-world experiment, "
-                     f"{assess_strength(r.strength)[1]}: weigh it against the literature)")
+    retests = retests_of(claim, runs)
+    failed = retests.failed
     if len(newer) >= SEVERAL and failed:
         proposed = "overturned"
-    elif len(newer) >= SEVERAL or (failed and (newer or repeated)):
+    elif len(newer) >= SEVERAL or (failed and newer):
         proposed = "weakened"
     elif failed or contra.all:
-        proposed = "contested"  # a toy-world result alone, one or two newer papers, or contemporaneous dissent
+        proposed = "contested"  # a failed retest alone, one or two newer papers, or contemporaneous dissent
     else:
-        return _propose_holds(claim, evidence, latest)
+        return _propose_holds(claim, evidence, retests)
     if SEVERITY[proposed] <= SEVERITY[claim.status]:
         return None
     cited = contra.all
@@ -177,10 +191,10 @@ def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[R
         kind="status",
         claim_key=claim.key,
         proposed_status=proposed,
-        rationale=f"Propose {proposed}: " + "; ".join(parts) + ".",
+        rationale=f"Propose {proposed}: " + "; ".join(_contradiction_parts(claim, contra) + _retest_parts(retests)) + ".",
         payload={"basis": basis(cited)},
         evidence_ids=tuple(e.id for e in cited),
-        run_ids=tuple(r.id for r in failed),
+        run_ids=retests.run_ids if failed else (),
     )
 
 
@@ -189,22 +203,19 @@ def basis(evidence: tuple[EvidenceFact, ...] | list[EvidenceFact]) -> dict[str, 
     return {str(e.id): e.stance for e in sorted(evidence, key=lambda e: e.id)}
 
 
-def _propose_holds(claim: ClaimFacts, evidence: list[EvidenceFact], latest: list[RunFact]) -> Draft | None:
-    if claim.status != "unreviewed" or any(e.stance == "contradicts" for e in evidence):
+def _propose_holds(claim: ClaimFacts, evidence: list[EvidenceFact], retests: Retests) -> Draft | None:
+    if claim.status != "unreviewed" or any(e.stance == "contradicts" for e in evidence) or retests.any_inconsistent:
         return None
     support = sorted(
         {e.paper_id: e for e in evidence if e.stance == "supports" and is_confident(e)}.values(),
         key=lambda e: e.id,
     )
-    consistent = [r for r in latest if r.verdict == "consistent"]
-    if not support and not consistent:
-        return None
-    parts = []
-    if support:
-        parts.append(f"{len(support)} confident supporting paper(s): " + ", ".join(e.paper_id for e in support))
+    if not support:
+        return None  # retest support alone never proposes holds
+    parts = [f"{len(support)} confident supporting paper(s): " + ", ".join(e.paper_id for e in support)]
+    consistent = retests.consistent
     if consistent:
-        parts.append("; ".join(f"retest {r.protocol} (run {r.id}) verdict consistent (a toy-world experiment, "
-                               f"{assess_strength(r.strength)[1]})" for r in consistent))
+        parts.append("beside them, retests consistent: " + "; ".join(s.describe() for s in consistent))
     return Draft(
         kind="status",
         claim_key=claim.key,
@@ -212,5 +223,5 @@ def _propose_holds(claim: ClaimFacts, evidence: list[EvidenceFact], latest: list
         rationale="Propose holds: " + "; ".join(parts) + "; no contradicting evidence.",
         payload={"basis": basis(support)},
         evidence_ids=tuple(e.id for e in support),
-        run_ids=tuple(r.id for r in consistent),
+        run_ids=tuple(sorted({i for s in consistent for i in s.run_ids})),
     )

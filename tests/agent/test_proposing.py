@@ -29,8 +29,16 @@ STRONG = RunStrength(preset="standard", rl_seeds=(0, 1, 2), pretrain_seeds=(0, 1
                      interval_spans_seeds=True)
 
 
+REPLICA = STRONG.model_copy(update=dict(rl_seeds=(3, 4, 5), pretrain_seeds=(2, 3)))  # new seeds (claims.replication)
+
+
 def run(i: int, verdict: str, strength: RunStrength = STRONG, protocol: str = "passk-boundary") -> RunFact:
     return RunFact(i, protocol, verdict, dt.datetime(2026, 1, i + 1), strength)
+
+
+def pair(verdict: str) -> list[RunFact]:
+    """A strong run and its replication on new pretraining and RL seeds."""
+    return [run(1, verdict), run(2, verdict, REPLICA)]
 
 
 def test_one_confident_newer_contradiction_proposes_contested():
@@ -46,19 +54,21 @@ def test_older_or_unsure_contradictions_propose_nothing():
 def test_three_contradictions_weaken_and_with_a_failed_retest_overturn():
     three = [ev(i, "contradicts") for i in (1, 2, 3)]
     assert propose_status(CLAIM, three, []).proposed_status == "weakened"
-    d = propose_status(CLAIM, three, [run(1, "inconsistent")])
-    assert d.proposed_status == "overturned" and d.run_ids == (1,)
+    assert propose_status(CLAIM, three, [run(1, "inconsistent")]).proposed_status == "weakened"  # not replicated
+    d = propose_status(CLAIM, three, pair("inconsistent"))
+    assert d.proposed_status == "overturned" and d.run_ids == (1, 2)
 
 
-def test_a_toy_world_result_alone_proposes_at_most_contested():
-    assert propose_status(CLAIM, [], [run(1, "inconsistent")]).proposed_status == "contested"
-    d = propose_status(CLAIM, [ev(9, "contradicts")], [run(1, "inconsistent")])  # a paper pointing the same way
-    assert d.proposed_status == "weakened" and d.run_ids == (1,) and d.evidence_ids == (9,)
-    other = STRONG.model_copy(update=dict(rl_seeds=(3, 4, 5)))
-    d = propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "inconsistent", other)])
-    assert d.proposed_status == "weakened" and "replicated on disjoint seeds" in d.rationale
-    overlap = STRONG.model_copy(update=dict(rl_seeds=(2, 3, 4)))  # shares seed 2: not a replication
-    assert propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "inconsistent", overlap)]).proposed_status == "contested"
+def test_a_toy_world_result_alone_proposes_at_most_contested_and_only_once_replicated():
+    assert propose_status(CLAIM, [], [run(1, "inconsistent")]) is None  # one run: nothing
+    d = propose_status(CLAIM, [], pair("inconsistent"))
+    assert d.proposed_status == "contested" and d.run_ids == (1, 2) and "replicated by run 1" in d.rationale
+    d = propose_status(CLAIM, [ev(9, "contradicts")], pair("inconsistent"))  # a paper pointing the same way
+    assert d.proposed_status == "weakened" and d.run_ids == (1, 2) and d.evidence_ids == (9,)
+    d = propose_status(CLAIM, [ev(9, "contradicts")], [run(1, "inconsistent")])  # the paper alone counts
+    assert d.proposed_status == "contested" and d.run_ids == () and "retests not counted" in d.rationale
+    overlap = REPLICA.model_copy(update=dict(rl_seeds=(2, 3, 4)))  # shares RL seed 2: not a replication
+    assert propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "inconsistent", overlap)]) is None
 
 
 WEAK = [
@@ -75,14 +85,25 @@ WEAK = [
 def test_weak_runs_never_propose(name: str, strength: RunStrength, why: str):
     ok, reason = assess_strength(strength)
     assert not ok and why in reason
-    for verdict in ("inconsistent", "consistent"):
+    moved = strength.model_copy(update=dict(rl_seeds=tuple(x + 10 for x in strength.rl_seeds),
+                                            pretrain_seeds=tuple(x + 10 for x in strength.pretrain_seeds)))
+    for verdict in ("inconsistent", "consistent"):  # a weak run never counts, even "replicated"
         assert propose_status(CLAIM, [], [run(1, verdict, strength)]) is None
+        assert propose_status(CLAIM, [], [run(1, verdict, strength), run(2, verdict, moved)]) is None
+        assert propose_status(CLAIM, [], [run(1, verdict, strength), run(2, verdict, REPLICA)]) is None
     assert assess_strength(STRONG) == (True, "preset standard, 3 RL seeds, 2 pretraining seeds, interval over seeds, "
                                              "no validity flags")
 
 
-def test_only_the_latest_run_counts():
-    assert propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "consistent")]).proposed_status == "holds"
+def test_only_the_latest_strong_run_counts():
+    later = REPLICA.model_copy(update=dict(rl_seeds=(6, 7, 8), pretrain_seeds=(4, 5)))
+    assert propose_status(CLAIM, [], [*pair("inconsistent"), run(3, "consistent", later)]) is None
+    # a strong run in between that says otherwise breaks the replication
+    assert propose_status(CLAIM, [], [run(1, "inconsistent"), run(2, "consistent", REPLICA),
+                                      run(3, "inconsistent", later)]) is None
+    # a later smoke run does not hide the replicated pair
+    smoke = RunStrength(preset="smoke", rl_seeds=(0,), pretrain_seeds=(0,))
+    assert propose_status(CLAIM, [], [*pair("inconsistent"), run(3, "consistent", smoke)]).proposed_status == "contested"
 
 
 def test_support_proposes_holds_only_for_unreviewed_claims():

@@ -29,7 +29,9 @@ INSIDE = dt.date(2025, 6, 1)
 NEWER = dt.date(2026, 3, 1)
 STRONG = RunStrength(preset="standard", rl_seeds=(0, 1, 2), pretrain_seeds=(0, 1), interval="seeds",
                      interval_spans_seeds=True)
-FAILED = RunFact(1, "passk-boundary", "inconsistent", dt.datetime(2026, 2, 1), STRONG)
+REPLICA = STRONG.model_copy(update=dict(rl_seeds=(3, 4, 5), pretrain_seeds=(2, 3)))  # new seeds (claims.replication)
+FAILED = [RunFact(1, "passk-boundary", "inconsistent", dt.datetime(2026, 2, 1), STRONG),
+          RunFact(2, "passk-boundary", "inconsistent", dt.datetime(2026, 2, 2), REPLICA)]  # a replicated failure
 
 
 def contra(i: int, published: dt.date | None, conf: float = 0.9) -> EvidenceFact:
@@ -74,11 +76,11 @@ def test_contemporaneous_papers_never_make_up_the_three_for_weakened_or_overturn
     assert d.proposed_status == "contested" and d.evidence_ids == (1, 2, 3)
     assert "2 newer than" in d.rationale and "1 contemporaneous" in d.rationale
     assert "2503.00003 (0.90) published 2025-12-31" in d.rationale.split("contemporaneous")[1]
-    # with a failed retest: a newer paper makes it weakened, contemporaneous ones alone do not
-    assert propose_status(CLAIM, [contra(i, INSIDE) for i in (1, 2, 3)], [FAILED]).proposed_status == "contested"
-    assert propose_status(CLAIM, [contra(1, NEWER)], [FAILED]).proposed_status == "weakened"
+    # with a failed (replicated) retest: a newer paper makes it weakened, contemporaneous ones alone do not
+    assert propose_status(CLAIM, [contra(i, INSIDE) for i in (1, 2, 3)], FAILED).proposed_status == "contested"
+    assert propose_status(CLAIM, [contra(1, NEWER)], FAILED).proposed_status == "weakened"
     three_newer = [contra(i, NEWER) for i in (1, 2, 3)]
-    assert propose_status(CLAIM, three_newer + [contra(4, INSIDE)], [FAILED]).proposed_status == "overturned"
+    assert propose_status(CLAIM, three_newer + [contra(4, INSIDE)], FAILED).proposed_status == "overturned"
 
 
 @pytest.mark.parametrize("published", [INSIDE, NEWER])
