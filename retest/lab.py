@@ -105,8 +105,11 @@ class Lab:
     """Cached experiment blocks for one config: `base`, `rl`, `sft`, `sample`, `measurements`."""
 
     def __init__(self, cfg: RetestConfig, cache_dir: Path, say: Callable[[str], None] | None = None,
-                 timings: dict[str, float] | None = None):
+                 timings: dict[str, float] | None = None, workers: int | None = None):
+        """`workers`: blocks trained side by side (`Settings.retest_workers`); None: the machine's
+        default (`retest.parallel.workers`)."""
         self.cfg = cfg
+        self.workers = workers
         self.cache_dir = Path(cache_dir)
         self.say = say or (lambda _m: None)
         self.timings = timings if timings is not None else {}
@@ -221,10 +224,10 @@ class Lab:
         from retest.sampler import rest_sampler
 
         todo = [b for b in blocks if b is not None and not b.built(self.cache_dir)]
-        if len(todo) < 2 or workers() < 2:
+        if len(todo) < 2 or workers(self.workers) < 2:
             return  # built in order by the caller (a vLLM engine is not put to sleep for nothing)
         rest_sampler(self._sampler)
-        for phase, seconds in build_all(todo, self.cache_dir, self.say).items():
+        for phase, seconds in build_all(todo, self.cache_dir, self.say, self.workers).items():
             self.timings[phase] = round(self.timings.get(phase, 0.0) + seconds, 2)
 
     def sample(self, model_dir: Path, problems: Problems, n: int, tag: str = "final") -> Sampled:

@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from retest.rl import REWARDS
 from retest.world import parse_answer
 
 
@@ -48,9 +47,6 @@ def majority_reward(completions: list[str], prompts: list[Any] | None = None, **
         for i in g:
             rewards[i] = 1.0 if label is not None and parse_answer(completions[i]) == label else 0.0
     return rewards
-
-
-REWARDS["majority"] = majority_reward
 
 
 def maj_at_k(completions: Sequence[str], answer: int, k: int) -> float:

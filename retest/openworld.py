@@ -8,7 +8,7 @@ after a policy converges. Only the char tokenizer's characters are used.
 The base model learns the task by continued pretraining (`Lab.sft`) of the world's base
 on a corpus that mixes demonstrations (a uniform random solution per example, some
 wrong) with the arithmetic corpus, so the arithmetic prior stays. `mixed_reward`
-("open" in `retest.rl.REWARDS`) scores both tasks: validity for an open prompt, the
+("open" in `retest.rewards.REWARDS`) scores both tasks: validity for an open prompt, the
 right answer for an arithmetic one.
 """
 
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from retest.rl import REWARDS
 from retest.world import WorldConfig, corpus, is_correct
 
 _OPEN_PROMPT = re.compile(r"^(?:<bos>)?(\d+)=$")
@@ -110,5 +109,3 @@ def mixed_reward(completions: list[str], prompts: list[Any], answer: list[int], 
         out.append(1.0 if (is_valid(c, t) if t is not None else is_correct(c, int(a))) else 0.0)
     return out
 
-
-REWARDS["open"] = mixed_reward

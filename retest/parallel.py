@@ -7,6 +7,8 @@ builds the missing blocks of a list in a pool of spawned workers (one torch thre
 each) through the same cache as `Lab.rl` / `Lab.sft` / `Lab.base` (`retest.cache`), so
 those calls then find them built and reuse them. With one worker (a GPU, one core, or
 ``CLAIMS_RETEST_WORKERS=1``) nothing is built here: the caller builds in order, as before.
+The worker count is passed in (`Lab(workers=...)`, from `Settings.retest_workers` at the
+entry point); this module reads no environment.
 
 A block that fails in a worker is reported and left unbuilt: the caller's own build then
 raises the error where it would have without workers. Ctrl-C stops the workers (they
@@ -22,9 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-WORKERS_ENV = "CLAIMS_RETEST_WORKERS"
-
 
 @dataclass(frozen=True)
 class Block:
@@ -42,17 +41,13 @@ class Block:
         return (Path(cache_dir) / self.name / DONE).exists()
 
 
-def workers() -> int:
-    """How many blocks to build at once: `CLAIMS_RETEST_WORKERS`, else 1 on a GPU, else 2 on 2+ cores."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw:
-        try:
-            n = int(raw)
-        except ValueError:
-            raise ValueError(f"{WORKERS_ENV}={raw!r}: give a whole number of workers (1 builds in order)") from None
-        if n < 1:
-            raise ValueError(f"{WORKERS_ENV}={raw!r}: give at least 1 (1 builds in order)")
-        return n
+def workers(requested: int | None = None) -> int:
+    """How many blocks to build at once: `requested` (`Settings.retest_workers`), else 1 on a GPU,
+    else 2 on 2+ cores."""
+    if requested is not None:
+        if requested < 1:
+            raise ValueError(f"retest workers {requested}: give at least 1 (1 builds in order)")
+        return requested
     import multiprocessing
 
     if multiprocessing.parent_process() is not None:
@@ -64,15 +59,17 @@ def workers() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def build_all(blocks: Sequence[Block], cache_dir: Path, say: Callable[[str], None]) -> dict[str, float]:
-    """Build the unbuilt `blocks` in workers; returns wall seconds per kind (shared when mixed).
+def build_all(blocks: Sequence[Block], cache_dir: Path, say: Callable[[str], None],
+              requested: int | None = None) -> dict[str, float]:
+    """Build the unbuilt `blocks` in `workers(requested)` workers; returns wall seconds per kind
+    (shared when mixed).
 
     Blocks must not depend on each other (a caller builds dependants in a later call).
     Returns {} and builds nothing with one worker or fewer than two blocks to build. If the
     workers die (killed, out of memory), what they did not build is left to the caller.
     """
     todo = list({b.name: b for b in blocks if not b.built(cache_dir)}.values())
-    n = min(workers(), len(todo))
+    n = min(workers(requested), len(todo))
     if n < 2:
         return {}
     from concurrent.futures import as_completed
@@ -158,8 +155,6 @@ def _init_worker(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     import torch
     from transformers.utils import logging as hf_logging
-
-    import retest.protocols  # noqa: F401  (registers the protocols' rewards in retest.rl.REWARDS)
 
     torch.set_num_threads(threads)
     hf_logging.disable_progress_bar()

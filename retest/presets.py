@@ -63,7 +63,7 @@ class RLConfig:
     epsilon: float = 0.2  # lower clip
     epsilon_high: float | None = None  # upper clip (DAPO clip-higher); None = epsilon
     num_iterations: int = 1  # optimisation passes per generated batch (clipping acts only when > 1)
-    reward: str = "correct"  # a name in retest.rl.REWARDS
+    reward: str = "correct"  # a name in retest.rewards.REWARDS
     # TRL 1.16 entropy control (GRPOConfig entropy_coef / use_adaptive_entropy / entropy_target, Skywork-OR1)
     entropy_coef: float = 0.0  # entropy bonus in the loss; with adaptive control, its starting value
     use_adaptive_entropy: bool = False  # raise/lower entropy_coef each step to hold entropy near entropy_target

@@ -28,20 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retest.answers import final_answer_reward
 from retest.cache import cached_build
 from retest.presets import RLConfig, config_hash
-from retest.world import is_correct
-
-
-def correctness_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
-    """1.0 for a completion whose answer is right, else 0.0 (TRL reward function)."""
-    return [1.0 if is_correct(c, int(a)) else 0.0 for c, a in zip(completions, answer)]
-
-
-REWARDS: dict[str, Callable[..., list[float]]] = {"correct": correctness_reward, "final-answer": final_answer_reward}
-"""Reward functions by name (`RLConfig.reward`); each takes TRL's keyword arguments
-(`prompts`, `completions` and the dataset's columns, e.g. `answer`). Protocols add theirs."""
+from retest.rewards import reward
 
 
 VLLM_TRAIN_MEMORY = 0.3  # share of GPU memory for TRL's colocated vLLM engine (TRL's default)
@@ -146,11 +135,9 @@ def train_grpo(
                 last = state.log_history[-1] if state.log_history else {}
                 say(f"grpo step {step}/{cfg.steps} reward {last.get('reward', float('nan')):.3f}")
 
-    if cfg.reward not in REWARDS:
-        raise ValueError(f"unknown reward {cfg.reward!r}: choose one of {sorted(REWARDS)}")
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=REWARDS[cfg.reward],
+        reward_funcs=reward(cfg.reward),
         args=_trainer_args(cfg, out_dir, seed, max(len(tokenizer(p).input_ids) for p, _ in prompts)),
         train_dataset=data,
         processing_class=tokenizer,

@@ -186,8 +186,12 @@ def run_protocol(
     artifacts_dir: Path = Path("retest-artifacts"),
     progress: Callable[[str], None] | None = None,
     config: RetestConfig | None = None,
+    workers: int | None = None,
 ) -> RetestResult:
-    """Run protocol `name` with a preset (or an explicit `config`); never raises for a crash."""
+    """Run protocol `name` with a preset (or an explicit `config`); never raises for a crash.
+
+    `workers`: training runs built side by side (`Settings.retest_workers`; None: the
+    machine's default, `retest.parallel.workers`)."""
     if name not in PROTOCOLS:
         raise ValueError(f"unknown protocol {name!r}: choose one of {', '.join(PROTOCOLS)}")
     spec = PROTOCOLS[name]
@@ -207,7 +211,7 @@ def run_protocol(
     timings: dict[str, float] = {}
     try:
         result = replace(result, environment=environment(cfg.seeds))
-        lab = Lab(cfg, Path(cache_dir), say, timings)
+        lab = Lab(cfg, Path(cache_dir), say, timings, workers=workers)
         m = spec.measure(lab) if spec.measure else lab.measurements()
         say("phase decide")
         d = spec.decide(m)

@@ -48,10 +48,6 @@ def factorial(
 
     Example: claims retest factorial --preset weekly --executor ray --format json
     """
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from agent.factorial import check_request, run_and_store
 
     check_request(preset.value, executor.value)  # before opening anything: a missing Ray is exit 2

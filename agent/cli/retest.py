@@ -72,10 +72,6 @@ def run(
 
     Example: claims retest run passk-boundary --claim C1 --preset smoke
     """
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from agent.retests import to_record
     from claims.retests import record_run
     from retest.presets import preset as load_preset
@@ -99,7 +95,8 @@ def run(
             raise BadInput(f"no claim {claim!r}: try `claims list`")
     progress = Progress()
     result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=settings.retest_cache_dir,
-                          artifacts_dir=settings.retest_artifacts_dir, progress=progress.log, config=config)
+                          artifacts_dir=settings.retest_artifacts_dir, progress=progress.log, config=config,
+                          workers=settings.retest_workers)
     record = to_record(result, reason="run from the command line")
     with store.write() as s:
         run_id = record_run(s, claim, record).id

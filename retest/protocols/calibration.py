@@ -33,7 +33,7 @@ from retest.protocols.spec import Decision, ProtocolSpec
 if TYPE_CHECKING:
     from retest.lab import Lab
 
-ARMS = {"binary": "confidence-binary", "brier": "brier"}  # arm -> reward name in retest.rl.REWARDS
+ARMS = {"binary": "confidence-binary", "brier": "brier"}  # arm -> reward name in retest.rewards.REWARDS
 ACCURACY_MATCH = 0.05  # |accuracy(binary) - accuracy(brier)| above this: calibration compared at different accuracy
 OVERCONFIDENT = 0.2  # the base's mean stated confidence above its accuracy by this much: accuracy gains alone lower ECE
 MIN_STATED = 0.8  # an arm whose samples state a digit less often than this: ECE covers only those that do

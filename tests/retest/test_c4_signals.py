@@ -16,7 +16,7 @@ from retest.openworld import (
     target_of,
     validity,
 )
-from retest.rl import REWARDS
+from retest.rewards import REWARDS
 
 
 def test_majority_votes_on_parsed_answers_and_ignores_unparsable() -> None:

@@ -45,7 +45,7 @@ def local_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def length_reward():
-    from retest.rl import REWARDS
+    from retest.rewards import REWARDS
 
     REWARDS["test-length"] = _length_reward
     yield "test-length"

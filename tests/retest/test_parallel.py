@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retest.lab import Lab
-from retest.parallel import WORKERS_ENV, build_all, workers
+from retest.parallel import build_all, workers
 from retest.presets import RetestConfig, preset
 
 
@@ -19,30 +19,33 @@ def tiny() -> RetestConfig:
                                sft=dataclasses.replace(cfg.sft, steps=4))
 
 
-def two_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rl_steps: int = 2) -> tuple[Lab, list[str], Path, list]:
+def two_workers(tmp_path: Path, rl_steps: int = 2) -> tuple[Lab, list[str], Path, list]:
     """A Lab on the tiny config with 2 workers: (lab, its progress lines, a base, the training problems)."""
-    monkeypatch.setenv(WORKERS_ENV, "2")
     lines: list[str] = []
     cfg = tiny()
     lab = Lab(dataclasses.replace(cfg, rl=dataclasses.replace(cfg.rl, steps=rl_steps, checkpoint_every=rl_steps)),
-              tmp_path, lines.append)
+              tmp_path, lines.append, workers=2)
     base_dir, _ = lab.base(0)
     return lab, lines, base_dir, lab.problems()[0]
 
 
-def test_the_worker_count_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(WORKERS_ENV, "3")
-    assert workers() == 3
-    for bad in ("0", "two", "-1"):
-        monkeypatch.setenv(WORKERS_ENV, bad)
-        with pytest.raises(ValueError, match=WORKERS_ENV):
-            workers()
+def test_the_worker_count_is_passed_down_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from claims.settings import Settings
+
+    assert workers(3) == 3
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="at least 1"):
+            workers(bad)
+    monkeypatch.delenv("CLAIMS_RETEST_WORKERS", raising=False)
+    default = workers()
+    monkeypatch.setenv("CLAIMS_RETEST_WORKERS", "7")
+    assert workers() == default != 7  # the module reads no environment: the machine's default
+    assert Settings().retest_workers == 7  # the entry point reads it (once) and passes it down
 
 
 @pytest.mark.slow
-def test_independent_runs_are_built_side_by_side_and_then_reused(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    lab, lines, base_dir, train = two_workers(tmp_path, monkeypatch)
+def test_independent_runs_are_built_side_by_side_and_then_reused(tmp_path: Path) -> None:
+    lab, lines, base_dir, train = two_workers(tmp_path)
     pairs = [(p, "1") for p, _ in train[:16]]
     blocks = [lab.rl_block(base_dir, train, 0), lab.rl_block(base_dir, train, 1), lab.sft_block(base_dir, pairs)]
     lab.build_all(blocks)
@@ -63,9 +66,8 @@ def test_independent_runs_are_built_side_by_side_and_then_reused(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_a_block_that_fails_in_a_worker_is_left_to_the_in_order_build(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    lab, lines, base_dir, train = two_workers(tmp_path, monkeypatch)
+def test_a_block_that_fails_in_a_worker_is_left_to_the_in_order_build(tmp_path: Path) -> None:
+    lab, lines, base_dir, train = two_workers(tmp_path)
     missing = tmp_path / "no-such-model"
     good, bad = lab.rl_block(base_dir, train, 0), lab.rl_block(missing, train, 0)
     lab.build_all([good, bad])
@@ -76,11 +78,10 @@ def test_a_block_that_fails_in_a_worker_is_left_to_the_in_order_build(tmp_path: 
         lab.rl(missing, train, 0)  # the caller's own build raises the error where it always did
 
 
-def test_one_worker_builds_nothing_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(WORKERS_ENV, "1")
-    lab = Lab(tiny(), tmp_path)
+def test_one_worker_builds_nothing_here(tmp_path: Path) -> None:
+    lab = Lab(tiny(), tmp_path, workers=1)
     block = lab.base_block(0)
-    assert build_all([block, lab.base_block(1)], tmp_path, print) == {}
+    assert build_all([block, lab.base_block(1)], tmp_path, print, requested=1) == {}
     assert not block.built(tmp_path)
 
 
@@ -99,14 +100,13 @@ def test_ctrl_c_while_workers_train_stops_them_and_leaves_no_half_built_entry(tm
         "from tests.retest.test_parallel import tiny\n"
         "cfg = tiny()\n"
         "cfg = dataclasses.replace(cfg, rl=dataclasses.replace(cfg.rl, steps=400, checkpoint_every=400))\n"
-        "lab = Lab(cfg, Path(sys.argv[1]), lambda m: print(m, flush=True))\n"
+        "lab = Lab(cfg, Path(sys.argv[1]), lambda m: print(m, flush=True), workers=2)\n"
         "base, _ = lab.base(0)\n"
         "train, _ = lab.problems()\n"
         "lab.build_all([lab.rl_block(base, train, s) for s in range(4)])\n"
     )
-    env = dict(os.environ, **{WORKERS_ENV: "2"})
     p = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
+                         stderr=subprocess.STDOUT, text=True, cwd=Path(__file__).resolve().parents[2])
     lines = []
     for line in p.stdout:  # type: ignore[union-attr]
         lines.append(line)
@@ -134,8 +134,7 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_workers_killed_mid_build_leave_the_rest_to_the_in_order_build(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_killed_mid_build_leave_the_rest_to_the_in_order_build(tmp_path: Path) -> None:
     import os
     import signal
     import threading
@@ -143,7 +142,7 @@ def test_workers_killed_mid_build_leave_the_rest_to_the_in_order_build(tmp_path:
 
     from retest import parallel
 
-    lab, lines, base_dir, train = two_workers(tmp_path, monkeypatch, rl_steps=400)
+    lab, lines, base_dir, train = two_workers(tmp_path, rl_steps=400)
     blocks = [lab.rl_block(base_dir, train, s) for s in range(3)]
 
     def kill_workers() -> None:  # as the out-of-memory killer would

@@ -17,7 +17,7 @@ from retest.confidence import (
 )
 from retest.protocols import PROTOCOLS
 from retest.protocols.calibration import ACCURACY_MATCH, MIN_STATED, OVERCONFIDENT, CalibrationMeasurements, Tables
-from retest.rl import REWARDS
+from retest.rewards import REWARDS
 from retest.world import WorldConfig, classify_format
 
 N, PROBLEMS = 20, 4

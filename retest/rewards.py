@@ -1,0 +1,54 @@
+"""Reward functions by name (`RLConfig.reward`): the one table GRPO picks its reward from.
+
+Every reward is named here, explicitly: nothing is added to `REWARDS` by importing a
+module, so which rewards exist never depends on what was imported first (a spawned
+training worker that unpickles `retest.rl.ensure_rl` sees the same table as the parent).
+Each function is a plain TRL reward: it takes TRL's keyword arguments (`prompts`,
+`completions` and the dataset's columns, e.g. `answer`) and returns one float per
+completion.
+
+| name | function | used by |
+| --- | --- | --- |
+| ``correct`` | `correctness_reward` | the toy world (C1-C3, C4a) |
+| ``final-answer`` | `retest.answers.final_answer_reward` | a real model's problem file (gpu preset) |
+| ``confidence-binary`` | `retest.confidence.binary_reward` | C5b, the binary arm |
+| ``brier`` | `retest.confidence.brier_reward` | C5b, the RLCR arm |
+| ``majority`` | `retest.majority.majority_reward` | C5a, label-free RL |
+| ``open`` | `retest.openworld.mixed_reward` | C4b, the open-ended task |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from retest.answers import final_answer_reward
+from retest.confidence import binary_reward, brier_reward
+from retest.majority import majority_reward
+from retest.openworld import mixed_reward
+from retest.world import is_correct
+
+Reward = Callable[..., list[float]]
+
+
+def correctness_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
+    """1.0 for a completion whose answer is right, else 0.0 (TRL reward function)."""
+    return [1.0 if is_correct(c, int(a)) else 0.0 for c, a in zip(completions, answer)]
+
+
+REWARDS: dict[str, Reward] = {
+    "correct": correctness_reward,
+    "final-answer": final_answer_reward,
+    "confidence-binary": binary_reward,
+    "brier": brier_reward,
+    "majority": majority_reward,
+    "open": mixed_reward,
+}
+"""Reward functions by name (`RLConfig.reward`), all of them, written out above."""
+
+
+def reward(name: str) -> Reward:
+    """The reward function called `name`; a ValueError naming the choices for an unknown one."""
+    if name not in REWARDS:
+        raise ValueError(f"unknown reward {name!r}: choose one of {sorted(REWARDS)}")
+    return REWARDS[name]
