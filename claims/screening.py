@@ -262,8 +262,13 @@ def fold(text: str) -> str:
     return text.translate(_HOMOGLYPHS)
 
 
+_WHITESPACE_RUN = re.compile(r"\s{3,}")
+
+
 def _matches(clean: str) -> list[str]:
     """The reasons the patterns give for normalised text (English ones after homoglyph folding)."""
+    # runs of whitespace kept to two characters: as telling to the patterns, and no long backtracking
+    clean = _WHITESPACE_RUN.sub(lambda m: "\n\n" if "\n" in m.group() else "  ", clean)
     folded = fold(clean)
     reasons = [reason for reason, pattern in _PATTERNS if pattern.search(folded)]
     reasons += [reason for reason, pattern in LANGUAGE_PATTERNS if pattern.search(clean)]
