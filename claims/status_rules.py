@@ -36,7 +36,9 @@ A claim's current status is never changed here; these only propose (`propose_sta
   latest strong "consistent" runs are cited beside the papers.
 - Unjudged, failed, flagged, "refines" and "unrelated" evidence proposes nothing. The
   facts reader (`claims.proposing.claim_facts`) leaves out evidence the screen flags
-  (unless a reviewer set its stance) and evidence on withdrawn papers.
+  (unless a reviewer set its stance), evidence on withdrawn papers, and machine stances
+  the dissent guard discounts (`claims.dissent_guard`: the judge restated the paper's
+  instructions, or a near-duplicate abstract already counts).
 
 Each status draft names what it rests on: `payload["basis"]`, evidence id -> stance, for
 every evidence row it cites. A pending proposal whose basis no longer holds is stale
