@@ -241,20 +241,37 @@ def run_due_factorial(store: Store, settings: Settings, options: WeeklyOptions, 
 
 
 def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset: str, say: Say) -> RetestOutcome:
-    """Run one protocol, store it as a retest run of the claim, and propose from its verdict."""
-    from agent.retests import failed_start, to_record
+    """Run one protocol, store it as a retest run of the claim, and propose from its verdict.
+
+    A protocol whose latest strong run for the claim said "inconsistent" and is not yet
+    replicated (`claims.replication.replication_due`) runs on the next block of seeds
+    (`agent.retests.replicated_config`); a new strong "inconsistent" not yet replicated
+    queues its replication as the claim's next retest (`claims.planning.queue_replication`).
+    Retests propose only once replicated (`claims.status_rules`), so the job replicates
+    a failed run before it proposes from it.
+    """
+    from agent.retests import failed_start, replicated_config, to_record
+    from claims.planning import queue_replication
     from claims.proposing import propose_for_claim_key
+    from claims.replication import replication_due
     from claims.retests import record_run
 
     t = time.monotonic()
     reason = f"planned by the agent (plan #{plan.plan_id})"
     raised = False
     try:
+        from retest.presets import preset as load_preset
         from retest.runner import run_protocol
 
+        config = None
+        with store.read() as s:
+            due = replication_due(s, plan.claim_key, plan.protocol)
+            if due is not None:
+                config, replication = replicated_config(s, plan.claim_key, plan.protocol, load_preset(preset))
+                reason += f"; {replication} of run {due.latest.id}"
+                say(f"retest {plan.protocol} for {plan.claim_key}: {replication} of run {due.latest.id}")
         result = run_protocol(plan.protocol, preset=preset, cache_dir=settings.retest_cache_dir,
-                              artifacts_dir=settings.retest_artifacts_dir, progress=say,
-                              workers=settings.retest_workers)
+                              artifacts_dir=settings.retest_artifacts_dir, progress=say, config=config)
         record = to_record(result, reason=reason)  # Ctrl-C inside the run: status "interrupted"
     except KeyboardInterrupt:  # Ctrl-C before the engine started (while importing it)
         record, raised = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason), True
@@ -269,6 +286,11 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
         run_id = row.id
         if not stopped:
             link_plans(s, [plan.plan_id], run_id)
+            due = replication_due(s, plan.claim_key, plan.protocol) if record.status == SUCCEEDED else None
+            if due is not None and due.latest is not None and due.latest.id == run_id:
+                if queue_replication(s, plan.claim_key, plan.protocol, run_id, actor="weekly") is not None:
+                    say(f"retest {plan.protocol} for {plan.claim_key}: run {run_id} says inconsistent; its "
+                        "replication on new seeds is queued as the claim's next retest")
             propose_for_claim_key(s, plan.claim_key, actor="weekly")
     may_propose, why = assess_strength(record.strength)
     out = RetestOutcome(id=run_id, claim=plan.claim_key, protocol=plan.protocol, preset=preset, status=record.status,

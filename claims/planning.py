@@ -3,7 +3,8 @@
 The rules below are pure (`plan_retests`). The database side is the only writer of
 `retest_plans` rows: `plan_run_retests` records an agent run's decisions (idempotent
 per run), `queued_retests` lists what the weekly job should run, `link_plans` marks a
-plan answered by a retest run of its own claim.
+plan answered by a retest run of its own claim, `queue_replication` queues the
+replication of a failed strong run.
 
 A claim is retested only if it names a protocol that the retest engine knows. Then,
 in order of priority, a retest is queued when:
@@ -14,6 +15,11 @@ in order of priority, a retest is queued when:
 3. the protocol never ran successfully for the claim (a failed run is retried at
    the next check), or its last successful run finished at least
    `interval_days` ago: reason "never run" / "last run D days ago (interval I)".
+
+4. (not the agent's planning: the weekly job's) a strong run of one of the claim's
+   protocols said "inconsistent" and is not yet replicated on new seeds
+   (`claims.replication`): `queue_replication` queues it as the claim's next retest,
+   reason "replicate run N ...", run on the next block of seeds;
 
 and skipped otherwise ("no protocol", "unknown protocol", "already queued",
 "last run D days ago, next due in N days"). Queued retests are limited by a budget
@@ -215,3 +221,32 @@ def link_plans(session: Any, plan_ids: list[int], retest_run_id: int) -> None:
         if run is None or plan.claim_id != run.claim_id:
             raise Conflict(f"retest plan {plan.id} is not for the claim of retest run {retest_run_id}")
         plan.retest_run_id = retest_run_id
+
+
+def queue_replication(session: Any, claim_key: str, protocol: str, run_id: int, actor: str = "weekly",
+                      now: dt.datetime | None = None) -> int | None:
+    """Queue the replication of retest run `run_id` (a strong "inconsistent" not yet replicated,
+    `claims.replication.replication_due`) as the claim's next retest: a plan row with no
+    agent run, reason "replicate run N ...". The weekly job runs it on the next block of
+    seeds. None when a plan for that claim and protocol is already queued."""
+    from sqlalchemy import select
+
+    from claims import audit
+    from claims.errors import NotFound
+    from claims.models import Claim, RetestPlan, utcnow
+
+    claim = session.scalar(select(Claim).where(Claim.key == claim_key))
+    if claim is None:
+        raise NotFound(f"no claim {claim_key!r}")
+    waiting = session.scalar(select(RetestPlan.id).where(
+        RetestPlan.claim_id == claim.id, RetestPlan.protocol == protocol, RetestPlan.decision == QUEUE,
+        RetestPlan.retest_run_id.is_(None)).limit(1))
+    if waiting is not None:
+        return None
+    reason = (f"replicate run {run_id} (verdict inconsistent) on new seeds: a strong run counts toward a "
+              "proposal only once replicated")
+    row = RetestPlan(claim_id=claim.id, protocol=protocol, decision=QUEUE, reason=reason, decided_at=now or utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "plan", "retest_plan", row.id, claim=claim_key, decision=QUEUE, reason=reason)
+    return row.id

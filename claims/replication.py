@@ -19,7 +19,8 @@ The rule (pure; `claims.status_rules` reads it):
   the weekly job's replication draw) starts after the largest seed used: RL seeds
   max(used) + 1 .. max(used) + n, pretraining seeds likewise (toy world only), where
   "used" is every seed of every earlier standard or gpu run of that protocol for that
-  claim (`used_seeds`; a superset of its strong runs' seeds). The block is therefore on
+  claim (`used_seeds`; a superset of its strong runs' seeds; a smoke replication also
+  skips the earlier smoke runs' seeds). The block is therefore on
   new seeds of every earlier strong run, and the caches, keyed by the seeds
   (`retest.model.base_name`, `retest.rl.rl_name`), train new bases and new GRPO runs.
 - A failed strong run is **due a replication** (`replication_due`) when the protocol's
@@ -186,16 +187,18 @@ def _claim_id(session: Session, claim_key: str) -> int:
     return found
 
 
-def used_seeds(session: Session, claim_key: str, protocol: str) -> list[RunStrength]:
-    """The strengths (seeds) of every earlier standard or gpu run of `protocol` for the claim."""
+def used_seeds(session: Session, claim_key: str, protocol: str, preset: str = "") -> list[RunStrength]:
+    """The strengths (seeds) of every earlier standard or gpu run of `protocol` for the claim
+    (and of its runs of `preset`, so that a smoke replication also moves on: a plumbing check)."""
+    presets = (*PROPOSING_PRESETS, preset)
     return [r.strength for r in runs_of(session, _claim_id(session, claim_key), protocol)
-            if r.strength.preset in PROPOSING_PRESETS]
+            if r.strength.preset in presets]
 
 
 def seed_block(session: Session, claim_key: str, protocol: str, n_rl: int, n_pretrain: int,
-               toy_world: bool = True) -> SeedBlock:
+               toy_world: bool = True, preset: str = "") -> SeedBlock:
     """The seeds a replication of `protocol` for the claim runs on (`next_seed_block` of `used_seeds`)."""
-    return next_seed_block(used_seeds(session, claim_key, protocol), n_rl, n_pretrain, toy_world)
+    return next_seed_block(used_seeds(session, claim_key, protocol, preset), n_rl, n_pretrain, toy_world)
 
 
 def replication_due(session: Session, claim_key: str, protocol: str) -> Standing | None:

@@ -63,14 +63,20 @@ def run(
                                              help="gpu preset: a local Hugging Face model directory (with --problems)."),
     problems: Optional[Path] = typer.Option(None, "--problems", exists=True, dir_okay=False,
                                             help="gpu preset: JSONL of {\"prompt\", \"answer\"} (with --model-dir)."),
+    replicate: bool = typer.Option(False, "--replicate",
+                                   help="Run on the next block of seeds: RL and pretraining seeds that no earlier "
+                                        "standard or gpu run of this protocol for the claim used (new base models; "
+                                        "a real model keeps its revision and gets new RL seeds). A strong run counts "
+                                        "toward a proposal only once replicated so."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json (the stored record)."),
 ) -> None:
     """Run a protocol and record the result as a retest run of the claim.
 
     Progress per phase goes to stderr; a crashed run is recorded as failed with its log
-    (exit code 1). Cached phases (base model, GRPO run) are reused.
+    (exit code 1). Cached phases (base model, GRPO run) are reused; a replication's new
+    seeds train new ones.
 
-    Example: claims retest run passk-boundary --claim C1 --preset smoke
+    Example: claims retest run passk-boundary --claim C1 --preset standard --replicate
     """
     from agent.retests import to_record
     from claims.retests import record_run
@@ -114,8 +120,10 @@ def run(
             print()
         print(safe_text(result.summary, multiline=True))
         print(f"strength: {strength['label']}, {strength['rl_seeds']} RL seed(s), {strength['pretrain_seeds']} "
-              f"pretraining seed(s); {'may propose' if strength['may_propose'] else 'may not propose'}: "
-              f"{safe_text(strength['why'])}")
+              f"pretraining seed(s), seeds {strength['rl_seed_ids']} / {strength['pretrain_seed_ids']}; "
+              f"{'strong' if strength['may_propose'] else 'not strong, never counts'}: {safe_text(strength['why'])}")
+        if strength["may_propose"]:
+            print(f"counts toward a status proposal {strength['counts']}")
         if result.status == "failed":
             print(safe_text(result.log[-2000:], multiline=True), file=sys.stderr)
     if result.status == "interrupted":
