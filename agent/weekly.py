@@ -271,7 +271,8 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
                 reason += f"; {replication} of run {due.latest.id}"
                 say(f"retest {plan.protocol} for {plan.claim_key}: {replication} of run {due.latest.id}")
         result = run_protocol(plan.protocol, preset=preset, cache_dir=settings.retest_cache_dir,
-                              artifacts_dir=settings.retest_artifacts_dir, progress=say, config=config)
+                              artifacts_dir=settings.retest_artifacts_dir, progress=say, config=config,
+                              workers=settings.retest_workers)
         record = to_record(result, reason=reason)  # Ctrl-C inside the run: status "interrupted"
     except KeyboardInterrupt:  # Ctrl-C before the engine started (while importing it)
         record, raised = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason), True
