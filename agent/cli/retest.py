@@ -99,11 +99,18 @@ def run(
 
         if s.scalar(select(Claim.id).where(Claim.key == claim)) is None:
             raise BadInput(f"no claim {claim!r}: try `claims list`")
+        reason = "run from the command line"
+        if replicate:  # the next block of seeds, recorded in the run's config and strength
+            from agent.retests import replicated_config
+
+            config, replication = replicated_config(s, claim, protocol, config, rl_seeds=seeds)
+            seeds, reason = None, f"{reason}: {replication}"
+            print(replication, file=sys.stderr)
     progress = Progress()
     result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=settings.retest_cache_dir,
                           artifacts_dir=settings.retest_artifacts_dir, progress=progress.log, config=config,
                           workers=settings.retest_workers)
-    record = to_record(result, reason="run from the command line")
+    record = to_record(result, reason=reason)
     with store.write() as s:
         run_id = record_run(s, claim, record).id
     from claims.strength import describe_strength
