@@ -11,9 +11,10 @@ without the Latin homoglyph folding (which would break Cyrillic):
 - *you are an AI*: "you are an AI / a language model / an assistant";
 - *addressed*: a note to reviewers, evaluators, the AI or the model.
 
-Two rules hold for any language: a judge's stance label in quotation marks, and an
-English stance label inside a passage in another script (a Chinese sentence around
-"contradicts"). `LANGUAGE_PATTERNS` is (reason, compiled pattern) pairs.
+Two rules hold for any language: a verdict label in quotation marks ("contradicts",
+"overturned", "weakened"; not "supports", "refines" or "refuted", which methods and
+datasets quote), and such a label inside a passage in another script (a Chinese
+sentence around "contradicts"). `LANGUAGE_PATTERNS` is (reason, compiled pattern) pairs.
 """
 
 from __future__ import annotations
@@ -188,6 +189,8 @@ for _language in ("German", "French", "Spanish", "Portuguese", "Italian", "Dutch
 _KIND = {"ignore": "ignore previous instructions", "answer": "dictates a verdict", "ai": "addressed to a model",
          "addressed": "addressed to a model or reviewer", "please": "dictates a verdict"}
 
+# Labels that are not everyday English verbs ("supports", "refines" are: "supports 中文 input").
+_LABEL = r"(?:contradicts|overturned|weakened)"
 _OTHER_SCRIPT = r"[\u0400-\u04ff\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 
 LANGUAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -196,9 +199,9 @@ LANGUAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in kinds.items()
 ) + (
     ("instruction: a stance label in quotation marks",
-     re.compile(r"[\"“”„«»‘’「」『』]\s*(?:contradicts?|refines?|unrelated|refuted|overturned|weakened)\s*"
+     re.compile(r"[\"“”„«»‘’「」『』]\s*(?:contradicts|overturned|weakened)\s*"
                 r"[\"“”„«»‘’「」『』]", re.I)),
     ("instruction: a stance label inside text in another script",
-     re.compile(rf"{_OTHER_SCRIPT}[^.!?。！？\n]{{0,40}}\b{_STANCE_EN}\b|\b{_STANCE_EN}\b[^.!?。！？\n]{{0,40}}{_OTHER_SCRIPT}",
+     re.compile(rf"{_OTHER_SCRIPT}[^.!?。！？\n]{{0,40}}\b{_LABEL}\b|\b{_LABEL}\b[^.!?。！？\n]{{0,40}}{_OTHER_SCRIPT}",
                 re.I)),
 )

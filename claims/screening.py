@@ -79,14 +79,15 @@ _VERDICT = r"(?:contradicts?|contradicting|supports?|supporting|refutes?|overtur
 # Who a note to the reader addresses, and what it then asks of them.
 _ADDRESSEE = (r"(?:(?:automated|automatic|ai|llm|machine|human|anonymous|esteemed|dear|paper|program|area)\s+){0,2}"
               r"(?:reviewers?|referees?|evaluators?|graders?|judges?|annotators?|assistants?|ai|a\.i\.|llms?|"
-              r"language\s+models?|chatbots?|bots?|agents?|screeners?|chairs?|committee|gpt|chatgpt|claude|gemini)")
+              r"language\s+models?|chatbots?|screeners?|gpt|chatgpt|claude|gemini)")
 _ASK = (r"(?:please|kindly|must|should|shall|approve|accept|endorse|rate|score|recommend|classify|label|mark|answer|"
         r"respond|ignore|disregard|forget|give|select|favou?r|consider\s+this|treat\s+this|record|output|report)")
 _SENTENCE = r"(?:^|[\n\r]|[.!?;]\s+|\s{2,})"
 # What only a note to the reader asks (never a sentence about the science).
 _STRONG_ASK = (r"(?:please|kindly|approve|endorse|recommend\s+(?:acceptance|approval)|accept\s+(?:this|it|our)|"
-               r"ignore|disregard|give\s+(?:this|it|us)|rate\s+(?:this|it)|score\s+(?:this|it)|"
-               r"(?:classify|label|mark)\s+(?:this|it)|(?:answer|respond)\s+(?:with|as))")
+               r"(?:ignore|disregard)\s+(?:all|any|previous|prior|the\s+(?:above|previous|prior|claim))|"
+               r"rate\s+(?:this|it)|score\s+(?:this|it)|(?:classify|label|mark)\s+(?:this|it)|"
+               r"(?:answer|respond)\s+(?:with|as))")
 
 # (reason, pattern): each aims at one way text addresses the reader's model.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -175,7 +176,7 @@ _SPACED_WORDS = re.compile(r"ignore|disregard|forget|previous|instruction|contra
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}[\s:]?){12,}\b")
 OPAQUE_BLOB = 48  # characters; a base64-looking run this long that decodes to nothing readable is flagged
-_URL_BEFORE = re.compile(r"(?:https?://|www\.|doi\.org/|\S+\.(?:com|org|net|io|edu|ai)/)\S*$", re.I)
+_URL_BEFORE = re.compile(r"(?:https?://|www\.|[\w-]+\.[a-z]{2,6}/)\S*$|[\w-]+\.$", re.I)
 
 
 def _unleet(text: str) -> list[str]:
@@ -210,6 +211,16 @@ def _readable(data: bytes) -> str | None:
     return text if good >= 0.9 * len(text) else None
 
 
+def _random_looking(run: str) -> bool:
+    """Does the run switch between upper case, lower case, digits and symbols as random bytes encoded do?
+
+    Base64 of random bytes switches class at about 2 of 3 characters; a path or a
+    CamelCase name ("OpenReasonerZero/ORZ-Math-57k") far less often.
+    """
+    kinds = ["u" if c.isupper() else "l" if c.islower() else "d" if c.isdigit() else "s" for c in run]
+    return sum(a != b for a, b in zip(kinds, kinds[1:])) >= 0.4 * len(run)
+
+
 def _decoded(text: str) -> tuple[list[str], bool]:
     """Texts hidden as base64 or hex in this text, and whether an opaque long blob is there."""
     found: list[str] = []
@@ -230,7 +241,7 @@ def _decoded(text: str) -> tuple[list[str], bool]:
                 break
         if decoded is not None:
             found.append(decoded)
-        elif len(run) >= OPAQUE_BLOB and re.search(r"\d", run) and not re.fullmatch(r"[0-9a-fA-F]+", run):
+        elif len(run) >= OPAQUE_BLOB and not re.fullmatch(r"[0-9a-fA-F]+", run) and _random_looking(run):
             opaque = True
     for m in _HEX.finditer(text):
         digits = re.sub(r"[\s:]", "", m.group())

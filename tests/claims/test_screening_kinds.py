@@ -200,6 +200,13 @@ ORDINARY = [
     "We translate prompts into Chinese (中文) and Japanese (日本語) and compare accuracy.",
     "Token IDs such as 128000 and 128001 mark the start and end of a dialogue turn.",
     "We use the τ-bench and the SWE-bench Verified split.",
+    "Data: huggingface.co/datasets/OpenReasonerZero/ORZ-Math-57k-Collection2025-Verified-Subset.",
+    "The tokenizer supports 中文 and English equally well.",
+    "Self-refinement runs a \"draft\", \"critique\", \"refine\" loop until the answer is stable.",
+    "FEVER labels each claim \"SUPPORTED\", \"REFUTED\" or \"NOT ENOUGH INFO\".",
+    "To the agent, the environment should appear stationary.",
+    "LLMs: they often ignore the context when the prompt is long.",
+    "Models report a confidence for each answer; we calibrate it with temperature scaling.",
 ]
 
 
