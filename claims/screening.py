@@ -108,8 +108,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"\bif\s+you\s+are\s+(?:an?\s+|the\s+)?(?:ai|a\.i\.|llm|(?:large\s+)?language\s+model|assistant|chatbot|bot|"
          r"automated|automatic|machine|reviewer|evaluator|grader|judge|agent)\b"),
         ("instruction: addressed to a model or reviewer",
-         r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:helpful\s+|automated\s+|impartial\s+)?(?:ai|a\.i\.|llm|"
-         r"(?:large\s+)?language\s+model|assistant|chatbot|judge|reviewer|grader|evaluator)\b(?!\s+(?:is|are|was)\b)"),
+         r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:(?:helpful|automated|impartial|strict|expert|ai|llm|large)\s+){0,3}"
+         r"(?:ai|a\.i\.|llm|language\s+model|assistant|chatbot|judge|reviewer|grader|evaluator)"
+         r"(?=\s*(?:[.,;:!]|$)|\s+(?:and|that|who|which|with|whose|tasked|acting|trained|built|designed|reading)\b)"),
         ("instruction: addressed to a model or reviewer",  # "Dear reviewers, ... please", "Note to the AI: ... must"
          rf"{_SENTENCE}(?:dear\s+|attention\s*,?\s*|to\s+(?:the|all|any|our|every)\s+|note\s+(?:to|for)\s+(?:the\s+|all\s+|"
          rf"any\s+)?|message\s+(?:to|for)\s+(?:the\s+|all\s+|any\s+)?|hey\s+|hello\s+|hi\s+)"

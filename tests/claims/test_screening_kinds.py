@@ -207,6 +207,7 @@ ORDINARY = [
     "To the agent, the environment should appear stationary.",
     "LLMs: they often ignore the context when the prompt is long.",
     "Models report a confidence for each answer; we calibrate it with temperature scaling.",
+    "You are an LLM researcher evaluating whether pretrained capacity or the RL algorithm limits search.",
 ]
 
 
