@@ -191,3 +191,28 @@ def test_an_obeyed_instruction_the_screen_missed_proposes_nothing(bundled_store)
         assert claim_facts(s, claim)[1] == []
         propose_for_claim(s, claim)
     assert proposed(bundled_store, "C2") == []
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+POOL = [A, B, C, SCIENCE + " " + C]
+rows_st = st.lists(st.tuples(st.sampled_from(range(len(POOL))), st.sampled_from(["contradicts", "supports", "refines"]),
+                             st.booleans()), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows_st)
+def test_reviewed_rows_always_count_and_twins_count_once(spec) -> None:
+    rows = [judged(i + 1, POOL[k], stance=stance, reviewed=reviewed) for i, (k, stance, reviewed) in enumerate(spec)]
+    out = discounted(rows)
+    assert not any(r.reviewed for r in rows if r.id in out)
+    counted = [r for r in rows if r.id not in out]
+    for stance in ("contradicts", "supports"):
+        same = [r for r in counted if r.stance == stance]
+        for i, a in enumerate(same):
+            for b in same[i + 1:]:
+                if cosine(a.abstract, b.abstract) >= DUPLICATE_COSINE:
+                    assert a.reviewed and b.reviewed, (a, b)  # only reviewer-set twins both count
