@@ -15,8 +15,8 @@ confirmed or set) does not count toward a proposal when:
      person ("you must", "vous", "你"), one that says please in any of a dozen languages,
      or one in another script than the rest of the abstract. Echoing means sharing a run
      of `ECHO_WORDS` words (`ECHO_CHARS` characters for text without spaces);
-   - the rationale is mostly in another script than the abstract (the judge switched
-     language: it followed the paper, not the system prompt).
+   - the rationale is mostly in a script other than Latin and the abstract's (the judge
+     switched away from the English of its prompt: it followed the paper).
 2. **Near-duplicate abstracts push the same way** (`near_duplicates`): papers whose
    abstracts have a cosine of at least `DUPLICATE_COSINE` (word unigrams and bigrams,
    after the screen's normalisation and homoglyph folding, lower case) and the same
@@ -142,7 +142,7 @@ def echoes_instructions(row: Judged) -> str | None:
         if _shares_run(answer, sentence):
             return f"the judge's answer echoes a sentence addressed to its reader ({sentence[:80]!r})"
     rationale_script, main = _script(row.rationale), _script(row.abstract)
-    if rationale_script and main and rationale_script != main:
+    if rationale_script not in (None, "latin") and rationale_script != main:  # the judge left the prompt's English
         return f"the judge answered in another script ({rationale_script}) than the abstract's ({main})"
     return None
 

@@ -216,3 +216,10 @@ def test_reviewed_rows_always_count_and_twins_count_once(spec) -> None:
             for b in same[i + 1:]:
                 if cosine(a.abstract, b.abstract) >= DUPLICATE_COSINE:
                     assert a.reviewed and b.reviewed, (a, b)  # only reviewer-set twins both count
+
+
+def test_an_english_answer_about_a_paper_in_another_script_counts() -> None:
+    abstract = "我们在数学推理上训练了从五亿到三百二十亿参数的模型，发现强化学习扩展了基础模型的能力边界，通过率在每个规模上都更高。"
+    row = judged(1, abstract, rationale="The paper finds RL expands the base model's abilities at every scale.",
+                 quote=abstract[:20])
+    assert echoes_instructions(row) is None
