@@ -52,7 +52,7 @@ _REPORTS = re.compile(
     r"wants?|urges?|says\s+to|requires?)\s+(?:me|us|you|the\s+(?:reader|judge|reviewer|grader|evaluator|classifier|"
     r"annotator|assistant|ai)|(?:an?|any)\s+(?:ai|llm|language\s+model|judge)|that\s+(?:the\s+|its\s+|this\s+)?"
     r"(?:stance|answer|verdict|label|classification)|to\s+(?:answer|respond|classify|label|mark|rate|treat|output))\b"
-    r"|\bas\s+(?:instructed|requested|directed|told|asked|demanded|commanded)\b"
+    r"|\bas\s+(?:instructed|requested|directed|demanded|commanded)\b"  # not "as asked": "the question as asked"
     r"|\bas\s+(?:the\s+|its\s+)?(?:paper|abstract|authors?|text|title|note)\s+(?:requests?|asks?|instructs?|"
     r"demands?|directs?|wants?|tells\s+(?:me|us))\b"
     r"|\b(?:instructions?|directions?|directives?|requests?)\s+(?:in|from|within|embedded\s+in|given\s+(?:in|by))\s+"

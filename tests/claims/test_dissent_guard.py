@@ -223,3 +223,13 @@ def test_an_english_answer_about_a_paper_in_another_script_counts() -> None:
     row = judged(1, abstract, rationale="The paper finds RL expands the base model's abilities at every scale.",
                  quote=abstract[:20])
     assert echoes_instructions(row) is None
+
+
+@pytest.mark.parametrize("rationale", [
+    "The paper answers the question as asked by the claim and finds pass@256 rises after RL.",
+    "The study asks whether RL expands reasoning and finds that it does at 32B.",
+    "As the paper says, RL raises pass@256 above the base model, against the claim.",
+    "Instruction-tuned models in the paper improve pass@1 but not pass@256.",
+])
+def test_ordinary_rationales_count(rationale: str) -> None:
+    assert echoes_instructions(judged(1, rationale=rationale)) is None
