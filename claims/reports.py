@@ -229,7 +229,7 @@ def render_report(report: WeeklyReport) -> str:
     out += [f"- arXiv:{a.id}: {a.status} \u2014 " + "; ".join(a.differences or ["no details"]) for a in report.anchor_problems] or ["- none"]
     out += ["", "## Retests", ""]
     for r in report.retests:
-        weight = "" if not r.strength else (" \u2014 may back a proposal" if r.may_propose
+        weight = "" if not r.strength else (" \u2014 strong: may back a proposal once replicated on new seeds" if r.may_propose
                                             else f" \u2014 not evidence for a proposal: {r.strength}")
         out.append(f"- {r.claim} `{r.protocol}` ({run_label(r.preset)}): {r.status}, verdict **{r.verdict or '-'}**"
                    f"{_fmt_effect(r)} in {r.duration_s:.0f} s" + (f" \u2014 {r.summary}" if r.summary else "") + weight)

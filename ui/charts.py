@@ -152,7 +152,8 @@ def run_summary(run: dict[str, Any]) -> None:
         unsafe_allow_html=True,
     )
     if strength["may_propose"]:
-        st.caption(f"Strong enough to back a proposal: {strength['why']}.")
+        st.caption(f"Strong enough to back a proposal once replicated on new seeds "
+                   f"(`claims retest run --replicate`): {strength['why']}.")
     else:
         st.caption(f"Not evidence for a proposal: {strength['why']}.")
     if run.get("summary"):
