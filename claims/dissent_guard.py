@@ -7,7 +7,8 @@ confirmed or set) does not count toward a proposal when:
 
 1. **The judge's answer restates the paper's instructions** (`echoes_instructions`):
    - the answer itself (rationale, quote or conditions) is instruction-like by the
-     screen's own patterns, in any of its languages;
+     screen's own patterns, in any of its languages (naming a stance or a confidence,
+     as the judge's schema does, is not);
    - the rationale reports that the paper asked for something ("the abstract instructs
      the judge to answer contradicts", "as requested by the paper", "I was told to");
    - the rationale or the quote echoes a sentence of the paper that addresses its reader
@@ -44,6 +45,8 @@ MIN_WORDS = 12
 ECHO_WORDS = 5
 ECHO_CHARS = 8
 PUSHING = ("contradicts", "supports")  # the stances that move a status proposal
+# Screen reasons a judge's own answer may give: it names stances and confidences by its schema.
+_JUDGES_OWN_WORDS = ("dictates a verdict", "judge answer look-alike", "stance label")
 
 # The judge reporting that the paper asked for something (the judge answers in English, as told).
 _REPORTS = re.compile(
@@ -134,7 +137,8 @@ def echoes_instructions(row: Judged) -> str | None:
     answer = " ".join(part for part in (row.rationale, row.quote, row.conditions) if part)
     if not answer.strip():
         return None
-    if reasons := screen_text(answer):
+    # a judge may name a stance ("the stance should be contradicts"); anything else instruction-like may not
+    if reasons := [r for r in screen_text(answer) if not any(ok in r for ok in _JUDGES_OWN_WORDS)]:
         return f"the judge's answer is instruction-like ({'; '.join(reasons)})"
     if match := _REPORTS.search(normalise(row.rationale)):
         return f"the judge's rationale reports instructions in the paper ({match.group(0)!r})"

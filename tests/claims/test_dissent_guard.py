@@ -233,3 +233,8 @@ def test_an_english_answer_about_a_paper_in_another_script_counts() -> None:
 ])
 def test_ordinary_rationales_count(rationale: str) -> None:
     assert echoes_instructions(judged(1, rationale=rationale)) is None
+
+
+def test_a_judge_may_name_its_own_stance() -> None:
+    row = judged(1, rationale="Pass@256 rises after RL at every scale, so the stance should be contradicts.")
+    assert echoes_instructions(row) is None
