@@ -246,7 +246,8 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
     A protocol whose latest strong run for the claim said "inconsistent" and is not yet
     replicated (`claims.replication.replication_due`) runs on the next block of seeds
     (`agent.retests.replicated_config`); a new strong "inconsistent" not yet replicated
-    queues its replication as the claim's next retest (`claims.planning.queue_replication`).
+    queues its replication as the claim's next retest (`claims.planning.queue_replication`),
+    and a strong run queues the claim's other protocols that have no strong run yet.
     Retests propose only once replicated (`claims.status_rules`), so the job replicates
     a failed run before it proposes from it.
     """
@@ -292,6 +293,8 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
                 if queue_replication(s, plan.claim_key, plan.protocol, run_id, actor="weekly") is not None:
                     say(f"retest {plan.protocol} for {plan.claim_key}: run {run_id} says inconsistent; its "
                         "replication on new seeds is queued as the claim's next retest")
+            if record.status == SUCCEEDED and assess_strength(record.strength)[0]:
+                _queue_other_protocols(s, plan.claim_key, say)
             propose_for_claim_key(s, plan.claim_key, actor="weekly")
     may_propose, why = assess_strength(record.strength)
     out = RetestOutcome(id=run_id, claim=plan.claim_key, protocol=plan.protocol, preset=preset, status=record.status,
@@ -300,6 +303,24 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
                         may_propose=may_propose and record.status == "succeeded", strength=why)
     say(f"retest {plan.protocol} for {plan.claim_key}: {out.status}, verdict {out.verdict or '-'}")
     return out
+
+
+def _queue_other_protocols(session: Any, claim_key: str, say: Say) -> None:
+    """Queue each protocol that serves the claim with no strong run yet (retests propose only
+    when all of a claim's protocols agree: C4 has two, C5 three)."""
+    from claims.planning import queue_retest
+    from claims.protocols import serving_protocols
+    from claims.replication import protocols_without_strong_run
+
+    missing = protocols_without_strong_run(session, claim_key)
+    if not missing:
+        return
+    served = ", ".join(serving_protocols(missing))  # the whole family: they share the claim's hint
+    for protocol in missing:
+        reason = (f"{claim_key} is tested by several protocols ({served}): {protocol} has no strong run yet, "
+                  "and retests propose only when all of them agree")
+        if queue_retest(session, claim_key, protocol, reason, actor="weekly") is not None:
+            say(f"retest {protocol} for {claim_key}: queued ({reason})")
 
 
 def build_report(store: Store, run_id: int, started: dt.datetime, done: WeeklyState, duration_s: float) -> WeeklyReport:

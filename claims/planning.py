@@ -3,8 +3,9 @@
 The rules below are pure (`plan_retests`). The database side is the only writer of
 `retest_plans` rows: `plan_run_retests` records an agent run's decisions (idempotent
 per run), `queued_retests` lists what the weekly job should run, `link_plans` marks a
-plan answered by a retest run of its own claim, `queue_replication` queues the
-replication of a failed strong run.
+plan answered by a retest run of its own claim, `queue_replication` and
+`queue_retest` queue the replication of a failed strong run and the claim's other
+protocols.
 
 A claim is retested only if it names a protocol that the retest engine knows. Then,
 in order of priority, a retest is queued when:
@@ -16,10 +17,12 @@ in order of priority, a retest is queued when:
    the next check), or its last successful run finished at least
    `interval_days` ago: reason "never run" / "last run D days ago (interval I)".
 
-4. (not the agent's planning: the weekly job's) a strong run of one of the claim's
-   protocols said "inconsistent" and is not yet replicated on new seeds
+4. (not the agent's planning: the weekly job's, after a strong run) a strong run of one
+   of the claim's protocols said "inconsistent" and is not yet replicated on new seeds
    (`claims.replication`): `queue_replication` queues it as the claim's next retest,
-   reason "replicate run N ...", run on the next block of seeds;
+   reason "replicate run N ...", run on the next block of seeds; and each protocol that
+   serves the claim with no strong run yet (C4, C5: retests propose only when all agree)
+   is queued too (`queue_retest`);
 
 and skipped otherwise ("no protocol", "unknown protocol", "already queued",
 "last run D days ago, next due in N days"). Queued retests are limited by a budget
@@ -226,9 +229,18 @@ def link_plans(session: Any, plan_ids: list[int], retest_run_id: int) -> None:
 def queue_replication(session: Any, claim_key: str, protocol: str, run_id: int, actor: str = "weekly",
                       now: dt.datetime | None = None) -> int | None:
     """Queue the replication of retest run `run_id` (a strong "inconsistent" not yet replicated,
-    `claims.replication.replication_due`) as the claim's next retest: a plan row with no
-    agent run, reason "replicate run N ...". The weekly job runs it on the next block of
-    seeds. None when a plan for that claim and protocol is already queued."""
+    `claims.replication.replication_due`) as the claim's next retest (`queue_retest`, reason
+    "replicate run N ..."). The weekly job runs it on the next block of seeds."""
+    reason = (f"replicate run {run_id} (verdict inconsistent) on new seeds: a strong run counts toward a "
+              "proposal only once replicated")
+    return queue_retest(session, claim_key, protocol, reason, actor=actor, now=now)
+
+
+def queue_retest(session: Any, claim_key: str, protocol: str, reason: str, actor: str = "weekly",
+                 now: dt.datetime | None = None) -> int | None:
+    """Queue a retest of the claim with `protocol` outside the agent's planning (a plan row with
+    no agent run: a replication, or a protocol of the claim that has no strong run yet). None
+    when a plan for that claim and protocol is already queued."""
     from sqlalchemy import select
 
     from claims import audit
@@ -243,8 +255,6 @@ def queue_replication(session: Any, claim_key: str, protocol: str, run_id: int, 
         RetestPlan.retest_run_id.is_(None)).limit(1))
     if waiting is not None:
         return None
-    reason = (f"replicate run {run_id} (verdict inconsistent) on new seeds: a strong run counts toward a "
-              "proposal only once replicated")
     row = RetestPlan(claim_id=claim.id, protocol=protocol, decision=QUEUE, reason=reason, decided_at=now or utcnow())
     session.add(row)
     session.flush()

@@ -27,7 +27,8 @@ The rule (pure; `claims.status_rules` reads it):
   standing for the claim is an unconfirmed "inconsistent": the weekly job plans it as the
   claim's next retest (`claims.planning.queue_replication`) and runs it on the next block.
 
-The database side here only reads (`runs_of`, `used_seeds`, `replication_due`).
+The database side here only reads (`runs_of`, `used_seeds`, `replication_due`,
+`protocols_without_strong_run`).
 """
 
 from __future__ import annotations
@@ -207,3 +208,16 @@ def replication_due(session: Session, claim_key: str, protocol: str) -> Standing
     if found.latest is not None and found.verdict == "inconsistent" and not found.confirmed:
         return found
     return None
+
+
+def protocols_without_strong_run(session: Session, claim_key: str) -> list[str]:
+    """The protocols that serve the claim (`claims.protocols.serving_protocols`) with no strong run for it yet."""
+    from sqlalchemy import select
+
+    from claims.models import Claim
+    from claims.protocols import serving_protocols
+
+    claim = session.scalar(select(Claim).where(Claim.key == claim_key))
+    strong = strong_runs(runs_of(session, _claim_id(session, claim_key)))
+    have = {r.protocol for r in strong}
+    return [p for p in serving_protocols([claim.protocol or "", *have]) if p not in have]

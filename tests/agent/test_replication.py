@@ -68,6 +68,30 @@ def test_the_weekly_job_replicates_a_failed_strong_run_before_it_proposes(bundle
     assert queued_retests(store) == []  # replicated: nothing more to replicate
 
 
+def test_the_weekly_job_queues_a_claims_other_protocols_and_proposes_once_all_agree(bundled_store, settings,
+                                                                                   engine) -> None:
+    from agent.weekly import run_one_retest
+
+    store = bundled_store
+    with store.write() as s:
+        c5 = s.scalar(select(Claim).where(Claim.key == "C5"))
+        s.add(RetestPlan(claim_id=c5.id, protocol="hard-samples", decision="queue", reason="never run"))
+    run_one_retest(store, settings, queued_retests(store)[0], "standard", lambda _m: None)
+    queued = queued_retests(store)
+    assert sorted(q.protocol for q in queued) == ["calibration", "hard-samples", "prior-corruption"]
+    assert any("has no strong run yet" in q.reason for q in queued)
+    for _ in range(10):  # each strong "inconsistent" queues its replication; all run on the next blocks
+        if not queued_retests(store):
+            break
+        with store.read() as s:
+            assert s.scalar(select(Proposal.id)) is None  # not before every protocol is replicated
+        run_one_retest(store, settings, queued_retests(store)[0], "standard", lambda _m: None)
+    assert queued_retests(store) == [] and len(engine) == 6
+    with store.read() as s:
+        (proposal,) = s.scalars(select(Proposal))
+        assert proposal.proposed_status == "contested" and len(proposal.retest_runs) == 6
+
+
 def test_a_smoke_run_never_queues_a_replication(bundled_store, settings, engine) -> None:
     from agent.weekly import run_one_retest
 
