@@ -5,6 +5,9 @@ The core may not import `retest`; the retest package lists its protocols under t
 `name`, `claim_hint`, `interval_days`, `description`). That dict is the one source of the
 protocols' claim hints: the bundled document's protocols (C1..C3) are derived from it,
 and `claims protocol list` shows the hints as suggestions.
+Protocols with one hint are the parts of one test (`serving_protocols`): a claim's
+retests propose its status only when every part has a replicated strong run and they
+agree (`claims.status_rules`).
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def bundled_hints(catalog: dict[str, ProtocolInfo] | None = None) -> dict[str, s
     """Claim key -> protocol, from the protocols' own hints (the bundled document's C1..C5).
 
     A claim holds one protocol: where several name the same claim (C4, C5), the first in
-    the package's registry order is its default; the others are suggestions to attach.
+    the package's registry order is its default; the others still serve it: its retests
+    propose only when all of them agree (`serving_protocols`, `claims.status_rules`).
     """
     catalog = protocol_catalog() if catalog is None else catalog
     out: dict[str, str] = {}
