@@ -166,8 +166,8 @@ def _retest_parts(retests: Retests) -> list[str]:
     if retests.failed:
         return ["retests: every protocol that tests the claim says inconsistent, each replicated on new seeds "
                 f"(retests alone propose at most contested: weigh them against the literature): {each}"]
-    return ["retests not counted (they count only when every protocol that tests the claim has a strong run "
-            f"replicated on new seeds, all with one verdict): {each}"]
+    return ["retests not counted toward this proposal (only an inconsistent verdict from every protocol that "
+            f"tests the claim, each replicated on new seeds, counts): {each}"]
 
 
 def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[RunFact]) -> Draft | None:
