@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 Say = Callable[[str], None]
 Grid = Callable[..., "FactorialResult"]  # retest.factorial.run_factorial's signature
-INTERVAL = "hierarchical bootstrap over pretraining seeds, RL seeds"
+INTERVAL = "bases nested in priors and RL seeds (mixed model, generalized confidence intervals)"
 RAY_MISSING = "the ray executor needs Ray: pip install 'claims-tracker[grid]' (or use --executor local)"
 
 

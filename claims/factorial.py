@@ -36,7 +36,9 @@ FACTORIAL_STATUSES = ("succeeded", "partial", "failed", "interrupted")
 FINISHED = ("succeeded", "partial")  # a grid with shares to read (partial: some cells failed)
 PROPOSING_PRESETS = ("full", "gpu")
 HEADLINE = ("pass@256", "pass@1")  # the outcomes the answer leads with (search capability first)
-COMPONENTS = ("prior", "optimizer", "interaction", "residual")
+COMPONENTS = ("prior", "optimizer", "interaction", "pretrain_seed", "base_x_optimizer", "residual")
+"""The variance components of the mixed model (retest.factorial.analysis); grids stored before it lack the
+two random between-base ones (`pretrain_seed` may be there, as a part of `prior`)."""
 
 
 class _Frozen(BaseModel):
@@ -52,13 +54,15 @@ class ShareRecord(_Frozen):
 
 
 class OutcomeSharesRecord(_Frozen):
-    """The variance of one outcome split into prior, optimizer, interaction and residual (seed noise)."""
+    """The variance of one run split into the designed prior, optimizer and interaction, base to base
+    (`pretrain_seed`), base x optimizer and RL-seed noise (`residual`); see COMPONENTS."""
 
     prior: ShareRecord
     optimizer: ShareRecord
     interaction: ShareRecord
     residual: ShareRecord
-    pretrain_seed: ShareRecord | None = None  # the nested base-model part of `prior`
+    pretrain_seed: ShareRecord | None = None  # base to base (before issue 23: the nested part of `prior`)
+    base_x_optimizer: ShareRecord | None = None  # a base's own response to the optimizer
 
 
 class CellRecord(_Frozen):
@@ -168,8 +172,12 @@ def levels_text(record: FactorialRecord) -> str:
 
 def outcome_sentence(outcome: str, shares: OutcomeSharesRecord) -> str:
     """One outcome's shares in words."""
+    between = ""
+    if shares.base_x_optimizer is not None and shares.pretrain_seed is not None:  # the mixed model's six
+        between = (f", base to base {shares.pretrain_seed.estimate:.0%}, base x optimizer "
+                   f"{shares.base_x_optimizer.estimate:.0%}")
     return (f"{outcome}: prior {_pct(shares.prior)}, optimizer {_pct(shares.optimizer)}, interaction "
-            f"{shares.interaction.estimate:.0%}, seed noise {shares.residual.estimate:.0%} ({compare(shares)})")
+            f"{shares.interaction.estimate:.0%}{between}, seed noise {shares.residual.estimate:.0%} ({compare(shares)})")
 
 
 def measured_answer(record: FactorialRecord) -> str:

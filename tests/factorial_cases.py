@@ -16,13 +16,16 @@ PRIORS = ("A-rich/short", "A-rich/long", "C-rich/long")
 OPTIMIZERS = ("grpo", "dr_grpo", "dapo", "ppo_kl")
 
 
-def shares(prior: float, optimizer: float, interaction: float, width: float = 0.1) -> OutcomeShares:
-    residual = round(1.0 - prior - optimizer - interaction, 6)
+def shares(prior: float, optimizer: float, interaction: float, width: float = 0.1, pretrain_seed: float = 0.1,
+           base_x_optimizer: float = 0.05) -> OutcomeShares:
+    """The six shares of the mixed model (retest.factorial.analysis); the residual takes the rest."""
+    residual = round(1.0 - prior - optimizer - interaction - pretrain_seed - base_x_optimizer, 6)
 
     def s(x: float) -> Share:
         return Share(estimate=x, low=max(0.0, x - width), high=min(1.0, x + width))
 
-    return OutcomeShares(prior=s(prior), optimizer=s(optimizer), interaction=s(interaction), residual=s(residual))
+    return OutcomeShares(prior=s(prior), optimizer=s(optimizer), interaction=s(interaction), residual=s(residual),
+                         pretrain_seed=s(pretrain_seed), base_x_optimizer=s(base_x_optimizer))
 
 
 def make_result(preset: str = "full", executor: str = "local", status: str = "succeeded", rl_seeds: int = 3,

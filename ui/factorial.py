@@ -16,7 +16,8 @@ from claims.factorial import COMPONENTS, HEADLINE, FactorialRecord, StoredFactor
 from claims.models import FactorialRun, Inquiry
 from ui.data import get_store
 
-COLOURS = {"prior": "#4c78a8", "optimizer": "#e45756", "interaction": "#72b7b2", "residual": "#bab0ac"}
+COLOURS = {"prior": "#4c78a8", "optimizer": "#e45756", "interaction": "#72b7b2", "pretrain_seed": "#f58518",
+           "base_x_optimizer": "#b279a2", "residual": "#bab0ac"}
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=64)
@@ -45,10 +46,12 @@ def outcomes_of(record: FactorialRecord) -> list[str]:
 
 
 def shares_frame(record: FactorialRecord) -> pd.DataFrame:
-    """Long form: outcome, component (prior | optimizer | interaction | residual), estimate, low, high."""
-    rows = [{"outcome": o, "component": c, "estimate": getattr(s, c).estimate, "low": getattr(s, c).low,
-             "high": getattr(s, c).high}
-            for o in outcomes_of(record) if (s := record.shares.get(o)) for c in COMPONENTS]
+    """Long form: outcome, component (claims.factorial.COMPONENTS), estimate, low, high. A grid stored
+    before the mixed model has four components (its `prior` included the bases: `pretrain_seed` is left out)."""
+    old = {o: s.base_x_optimizer is None for o, s in record.shares.items()}
+    rows = [{"outcome": o, "component": c, "estimate": x.estimate, "low": x.low, "high": x.high}
+            for o in outcomes_of(record) if (s := record.shares.get(o)) for c in COMPONENTS
+            if (x := getattr(s, c)) is not None and not (old[o] and c == "pretrain_seed")]
     return pd.DataFrame(rows, columns=["outcome", "component", "estimate", "low", "high"])
 
 

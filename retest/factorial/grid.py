@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from retest.factorial.analysis import analyse, to_array
+from retest.factorial.analysis import AnalysisError, analyse
 from retest.factorial.cells import K, build_base, read_outcome, run_cell
 from retest.factorial.design import BaseSpec, CellSpec, FactorialConfig, bases, cells, factorial_preset, prior_name
 from retest.factorial.executors import Job, Outcome, open_executor
@@ -78,8 +78,8 @@ def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | 
     cell_list = [results[s] for s in cells(fc) if s in results]
     failed = [c for c in cell_list if c.status == "failed"]
     if failed:
-        flags.append(f"{len(failed)} of {len(cell_list)} cells failed after a retry; a missing RL seed takes its "
-                     "cell's mean in the analysis")
+        flags.append(f"{len(failed)} of {len(cell_list)} cells failed after a retry; the analysis uses the runs "
+                     "that finished (the residual's degrees of freedom are the runs less the cells)")
     flags.extend(ceiling_flags(cell_list))
     shares, ranges = _analyse(fc, cell_list, flags)
     if status == "succeeded":
@@ -174,22 +174,20 @@ def ceiling_flags(cell_list: list[Cell], ceiling: float = 0.99) -> list[str]:
 
 
 def _analyse(fc: FactorialConfig, cell_list: list[Cell], flags: list[str]):
+    """The mixed-model analysis of each outcome over the cells that finished (no imputation)."""
     shares: dict[str, OutcomeShares] = {}
     ranges: dict[str, dict[str, float]] = {}
-    priors = [prior_name(m, a) for m, a in fc.priors]
-    shape = (len(priors), len(fc.pretrain_seeds), len(fc.optimizers), len(fc.rl_seeds))
     ok = [c for c in cell_list if c.status != "failed"]
     if not ok:
         return shares, ranges
     for name in ANALYSED:
-        rows = [(priors.index(c.prior), fc.pretrain_seeds.index(c.pretrain_seed), fc.optimizers.index(c.optimizer),
-                 fc.rl_seeds.index(c.rl_seed), c.outcomes[name]) for c in ok if name in c.outcomes]
+        rows = [(c.prior, c.optimizer, c.pretrain_seed, c.rl_seed, c.outcomes[name]) for c in ok if name in c.outcomes]
         try:
-            y = to_array(rows, shape)
-        except ValueError as exc:
+            result = analyse(rows)
+        except AnalysisError as exc:
             flags.append(f"{name}: no shares ({exc})")
             continue
-        result = analyse(y, draws=fc.bootstrap)
+        flags.extend(f"{name}: {note}" for note in result.notes)
         ranges[name] = {k: round(v, 4) for k, v in result.ranges.items()}
         if result.shares is None:
             flags.append(f"{name}: the same value in every cell, no variance to share")
@@ -218,8 +216,10 @@ def answer_text(fc: FactorialConfig, shares: dict[str, OutcomeShares], ranges: d
         if name in shares:
             s = shares[name]
             r = ranges.get(name, {})
+            between = f", base to base {_pct(s.pretrain_seed)}" if s.pretrain_seed else ""
+            between += f", base x optimizer {_pct(s.base_x_optimizer)}" if s.base_x_optimizer else ""
             parts.append(f"{name}: prior {_pct(s.prior)}, optimizer {_pct(s.optimizer)}, interaction "
-                         f"{_pct(s.interaction)}, seed noise {_pct(s.residual)} of the variance; spread across "
+                         f"{_pct(s.interaction)}{between}, RL-seed noise {_pct(s.residual)} of the variance; spread across "
                          f"optimizers at a fixed prior {r.get('across_optimizers', float('nan')):.3f} vs across priors "
                          f"at a fixed optimizer {r.get('across_priors', float('nan')):.3f}")
     if not parts:

@@ -6,9 +6,11 @@
 
 - `Cell`: one GRPO run (prior level x optimizer level x pretraining seed x RL seed),
   its status and outcomes (each outcome as a value and as a gain over its base model).
-- `OutcomeShares`: the variance shares of one outcome (prior, optimizer, their
-  interaction, and the residual: RL-seed noise), each a `Share` with a 95% interval from
-  a hierarchical bootstrap. The estimates of one outcome add up to 1.
+- `OutcomeShares`: the variance shares of one outcome from a mixed model
+  (`retest.factorial.analysis`): the designed prior, optimizer and their interaction; the
+  random base-to-base (`pretrain_seed`), base x optimizer and RL-seed (`residual`)
+  components; each a `Share` with a 95% generalized confidence interval. The six
+  estimates of one outcome add up to 1.
 - `ranges`: per outcome, the spread across optimizers at a fixed prior against the
   spread across priors at a fixed optimizer (means over the fixed level).
 
@@ -34,7 +36,7 @@ _Frozen = _Stored  # frozen, unknown keys of older rows ignored, `from_stored` (
 
 
 class Share(_Frozen):
-    """One variance share (0..1) with its 95% hierarchical-bootstrap interval."""
+    """One variance share (0..1) with its 95% interval (not forced to contain the estimate)."""
 
     estimate: float
     low: float
@@ -42,13 +44,17 @@ class Share(_Frozen):
 
 
 class OutcomeShares(_Frozen):
-    """How the variance of one outcome splits: prior + optimizer + interaction + residual = 1."""
+    """How the variance of one run splits; the six estimates add up to 1.
 
-    prior: Share
+    Rows stored before the mixed model (issue 23) have no `base_x_optimizer`, and there
+    `prior` included the base-to-base variance and `interaction` the base x optimizer part."""
+
+    prior: Share  # the designed prior levels (mixture x amount) only
     optimizer: Share
-    interaction: Share
-    residual: Share  # RL-seed noise within a cell (pretraining-seed variance is counted in prior)
-    pretrain_seed: Share | None = None  # the nested base-model part of `prior`, reported apart
+    interaction: Share  # prior x optimizer, designed
+    residual: Share  # RL-seed noise within a (base, optimizer) cell
+    pretrain_seed: Share | None = None  # base-to-base: pretraining seeds nested in a prior
+    base_x_optimizer: Share | None = None  # a base's own response to the optimizer
 
 
 class Cell(_Frozen):

@@ -78,7 +78,8 @@ def test_json_has_the_executor_cells_and_shares_and_the_grid_is_stored(capsys, m
     assert {"prior", "mixture", "amount", "optimizer", "pretrain_seed", "rl_seed", "status", "outcomes"} <= set(cell)
     assert {"pass@1", "pass@256", "reachable", "kl", "pass@256_gain"} <= set(cell["outcomes"])
     for outcome, shares in data["shares"].items():
-        parts = [shares[c] for c in ("prior", "optimizer", "interaction", "residual")]
+        parts = [shares[c] for c in ("prior", "optimizer", "interaction", "pretrain_seed", "base_x_optimizer",
+                                     "residual")]
         assert all(set(p) >= {"estimate", "low", "high"} for p in parts)
         assert sum(p["estimate"] for p in parts) == pytest.approx(1.0, abs=1e-6), outcome
     assert data["may_propose"] is False and "preset 'weekly'" in data["why"] and data["proposals"] == []
