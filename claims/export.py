@@ -48,6 +48,7 @@ from claims.listing import RankedRow, Standing, inquiry_papers, standings
 from claims.models import Claim, Evidence, Export, Inquiry, Paper, RetestRun
 from claims.retests import RunStrength
 from claims.screening import sanitise_title, screen_paper
+from claims.replication import runs_of, standing
 from claims.strength import describe_strength
 from claims.textgate import safe_text
 
@@ -188,9 +189,11 @@ def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
     if run is None:
         return None
     strength = describe_strength(RunStrength.model_validate(run.strength or {"preset": run.preset}))
+    found = standing(run.protocol, runs_of(session, claim.id, run.protocol)) if strength["may_propose"] else None
+    replicated = bool(found and found.latest and found.latest.id == run.id and found.confirmed)
     return {"protocol": run.protocol, "verdict": run.verdict, "effect_size": run.effect_size, "ci_low": run.ci_low,
             "ci_high": run.ci_high, "finished": _d(run.finished_at), "summary": run.summary,
-            "label": strength["label"], "may_propose": strength["may_propose"]}
+            "label": strength["label"], "may_propose": strength["may_propose"], "replicated": replicated}
 
 
 def _factorial(session: Session, inquiry: Inquiry) -> dict[str, Any] | None:
@@ -332,7 +335,8 @@ def _claim_line(c: dict[str, Any]) -> list[str]:
     retest = c["last_retest"]
     checked = f"last checked {c['last_checked'] or 'never'}; last retested {c['last_retested'] or 'never'}"
     if retest:
-        weight = "" if retest.get("may_propose") else ", not evidence on its own"
+        weight = ("" if retest.get("replicated") else ", not yet replicated on new seeds") if retest.get("may_propose") \
+            else ", not evidence on its own"
         checked += f" ({retest['protocol']}: {retest['verdict']}, toy-world, {retest.get('label', 'unknown preset')}{weight})"
     if c["status"] in SETTLED:
         head = f"\u2022 [{c['status'].upper()}] {c['text']} ({c['as_of']}) \u2014 settled: do not re-test as a live finding; {checked}."

@@ -248,6 +248,15 @@ def propose(store, key: str) -> list[Proposal]:
                 for p in s.scalars(select(Proposal).where(Proposal.id.in_(ids)))]
 
 
+def c3_prompt_line(store) -> str:
+    """C3's line in the exported research prompt (its last retest, labelled)."""
+    from claims.export import build_export, render_markdown
+
+    with store.read() as s:
+        text = render_markdown(build_export(s))
+    return next(line for line in text.splitlines() if "format-collapse" in line)
+
+
 def test_end_to_end_one_toy_run_proposes_nothing_and_its_replication_contests(bundled_store) -> None:
     store = bundled_store
     # one consistent toy run: no holds
@@ -256,6 +265,7 @@ def test_end_to_end_one_toy_run_proposes_nothing_and_its_replication_contests(bu
     # one inconsistent toy run: no proposal, but a replication is due on the next block
     first = record(store, "C3", "format-collapse", "inconsistent", TOY, 2)
     assert propose(store, "C3") == []
+    assert "standard preset, not yet replicated on new seeds)" in c3_prompt_line(store)
     with store.read() as s:
         assert replication_due(s, "C3", "format-collapse").latest.id == first
         block = seed_block(s, "C3", "format-collapse", 3, 2)
@@ -263,6 +273,7 @@ def test_end_to_end_one_toy_run_proposes_nothing_and_its_replication_contests(bu
     # the replicated pair: contested, citing both runs
     second = record(store, "C3", "format-collapse", "inconsistent", TOY_NEW, 3)
     assert propose(store, "C3") == [("contested", [first, second])]
+    assert "(format-collapse: inconsistent, toy-world, standard preset)" in c3_prompt_line(store)
     with store.read() as s:
         assert replication_due(s, "C3", "format-collapse") is None
         assert [u.rl_seeds for u in used_seeds(s, "C3", "format-collapse")] == [(0, 1, 2), (3, 4, 5)]
