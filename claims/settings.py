@@ -70,7 +70,8 @@ class Settings(BaseSettings):
         2, ge=0, description="Retests the agent may queue in one run (requested first, then contradicted, then overdue)."
     )
     retest_workers: int | None = Field(
-        None, ge=1, description="Retest runs trained side by side (read by retest.parallel); "
+        None, ge=1, description="Retest runs trained side by side (passed to retest.parallel by the retest commands and "
+        "the weekly job); "
         "unset: 2 on a CPU with 2+ cores, 1 on a GPU; 1 trains them in order."
     )
     reviewers: list[str] = Field(

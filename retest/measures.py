@@ -1,4 +1,4 @@
-"""The measurements: pure functions of samples and weights (numpy only).
+"""The measurements: pure functions of samples and weights (numpy; scipy for the t quantile of `seed_interval`).
 
 pass@k (unbiased estimator) with bootstrap intervals over problems, format shares,
 token entropy, update sparsity in fp32 and as seen after rounding to bf16, and the
