@@ -139,6 +139,10 @@ def analyse(
     from claims.errors import BadInput, DocumentError
     from retest.factorial.table import TableError, analyse_table, decode, report
 
+    import importlib.util
+
+    if importlib.util.find_spec("scipy") is None:
+        raise BadInput("the analysis needs scipy: pip install 'claims-tracker[retest]'")
     try:
         data = table.read_bytes()
     except OSError as exc:

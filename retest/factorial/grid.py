@@ -81,7 +81,7 @@ def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | 
         flags.append(f"{len(failed)} of {len(cell_list)} cells failed after a retry; the analysis uses the runs "
                      "that finished (the residual's degrees of freedom are the runs less the cells)")
     flags.extend(ceiling_flags(cell_list))
-    shares, ranges = _analyse(fc, cell_list, flags)
+    shares, ranges = analyse_cells(cell_list, flags)
     if status == "succeeded":
         status = "failed" if len(failed) == len(cell_list) else ("partial" if failed or not shares else "succeeded")
     return FactorialResult(
@@ -173,8 +173,9 @@ def ceiling_flags(cell_list: list[Cell], ceiling: float = 0.99) -> list[str]:
     return flags
 
 
-def _analyse(fc: FactorialConfig, cell_list: list[Cell], flags: list[str]):
-    """The mixed-model analysis of each outcome over the cells that finished (no imputation)."""
+def analyse_cells(cell_list: list[Cell], flags: list[str]) -> tuple[dict[str, OutcomeShares], dict[str, dict[str, float]]]:
+    """Shares and ranges of each analysed outcome over the cells that finished (a failed cell's RL seed
+    is left out, not imputed); what could not be analysed, or was left out, is appended to `flags`."""
     shares: dict[str, OutcomeShares] = {}
     ranges: dict[str, dict[str, float]] = {}
     ok = [c for c in cell_list if c.status != "failed"]

@@ -135,3 +135,19 @@ def test_ranges_compare_optimizers_at_a_fixed_prior_with_priors_at_a_fixed_optim
     assert result.ranges["across_priors"] == pytest.approx(2.0)
     r = ranges_of(np.array([[0.0, 1.0], [2.0, 5.0]]))
     assert (float(r["across_optimizers"]), float(r["across_priors"])) == (2.0, 3.0)
+
+
+def test_the_grid_analyses_the_cells_that_finished_and_flags_what_it_left_out():
+    from retest.factorial.grid import analyse_cells
+    from tests.factorial_cases import make_result
+
+    result = make_result(failed=1)  # the first cell (A-rich/short, grpo, pretrain seed 0, RL seed 0) failed
+    flags: list[str] = []
+    shares, ranges = analyse_cells(result.cells, flags)
+    assert {"pass@1", "pass@256"} <= set(shares) and ranges["pass@256"]["across_priors"] == pytest.approx(0.2, abs=0.01)
+    assert shares["pass@256"].prior.estimate > 0.9  # the hand-made pass@256 moves with the prior
+    assert any(f.startswith("reachable_gain: the same value in every cell") for f in flags)
+    lost = make_result(failed=3)  # all 3 RL seeds of one (base, optimizer) cell: that base is left out
+    flags = []
+    analyse_cells(lost.cells, flags)
+    assert any(f.startswith("pass@1: prior A-rich/short, pretrain seed 0 has no run with optimizer grpo") for f in flags)
