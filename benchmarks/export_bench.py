@@ -61,7 +61,7 @@ def run(dev: Path, target: float = CV_TARGET) -> dict[str, Any]:
     from sqlalchemy.orm import selectinload
 
     from agent.run import run_agent
-    from claims.evidence import is_newer_than_claim
+    from claims.window import is_newer_than_claim
     from claims.export import build_export
     from claims.importer import import_bundled
     from claims.listing import RankedRow, inquiry_papers, standings

@@ -46,7 +46,6 @@ from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
 from claims.proposing import mark_stale
 from claims.reviewers import check_reviewer
 from claims.screening import screen_paper
-from claims.window import is_newer_than_claim  # noqa: F401  (the rule's home is claims.window; still importable here)
 
 SERVICE_ERROR = "service:"  # prefix of judge failures worth retrying on a later run
 

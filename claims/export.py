@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from claims.errors import BadInput, NotFound
 from claims.dates import format_published
-from claims.evidence import is_newer_than_claim
+from claims.window import is_newer_than_claim
 from claims.listing import RankedRow, Standing, inquiry_papers, standings
 from claims.models import Claim, Evidence, Export, Inquiry, Paper, RetestRun
 from claims.retests import RunStrength
@@ -111,7 +111,7 @@ def _item(e: Evidence, include_machine: bool) -> dict[str, Any]:
 
 
 def _shown(e: Evidence, claim: Claim, since: dt.date | None, anchors: set[str]) -> bool:
-    """Dates and anchors: newer than the claim (claims.evidence.is_newer_than_claim), since `since`, not cited."""
+    """Dates and anchors: newer than the claim (claims.window.is_newer_than_claim), since `since`, not cited."""
     published = e.paper.published if e.paper else None
     if e.paper_id in anchors:
         return False  # cited by the document itself: listed with the anchors
