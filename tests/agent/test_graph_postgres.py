@@ -12,11 +12,13 @@ import agent.run
 from agent.run import run_agent
 from claims.models import AgentRun, Claim, Evidence, Paper, Proposal
 from claims.settings import Settings
+from claims.window import place_in_window
 from tests.agent.openai_server import OpenAIServer
 from tests.agent.test_graph import newer_contradicts
 
 pytestmark = pytest.mark.postgres
 
+PUBLISHED = dt.date(2026, 2, 1)
 PAPERS = [
     ("2601.00011", "Newer work one", "RL expands what the base model can reach. We show it at scale."),
     ("2602.00022", "Newer work two", "Pass@k of the RL model exceeds the base model. This holds for 7B models."),
@@ -34,7 +36,7 @@ def fake_search(store, settings, claim_keys=None, agent_run_id=None, **_):
     with store.write() as s:
         for arxiv_id, title, summary in PAPERS:
             if s.get(Paper, arxiv_id) is None:
-                s.add(Paper(arxiv_id=arxiv_id, title=title, summary=summary, published=dt.date(2026, 2, 1)))
+                s.add(Paper(arxiv_id=arxiv_id, title=title, summary=summary, published=PUBLISHED))
         s.flush()
         candidates = {}
         for claim in s.scalars(select(Claim).where(Claim.key.in_(claim_keys))):
@@ -73,8 +75,12 @@ def test_agent_on_postgres_checkpoints_there_and_does_not_repeat_itself(pg_store
         server.stop()
     assert first.mode == "judge" and first.papers_judged == 15 and first.status == "succeeded"
     assert first.proposals_written and second.proposals_written == [] and second.papers_judged == 0
-    with pg_store.read() as s:
-        assert {p.proposed_status for p in s.scalars(select(Proposal))} == {"weakened"}
+    with pg_store.read() as s:  # the papers (Feb 2026) are newer than some claims, inside others' window
+        expected = {c.id: "contested" if place_in_window(PUBLISHED, c.as_of_start, c.as_of_end) == "inside"
+                    else "weakened" for c in s.scalars(select(Claim))}
+        proposals = s.scalars(select(Proposal).where(Proposal.kind == "status")).all()
+        assert proposals and {p.proposed_status for p in proposals} <= {"weakened", "contested"}
+        assert all(p.proposed_status == expected[p.claim_id] for p in proposals)
         assert s.scalar(select(func.count()).select_from(AgentRun).where(AgentRun.status == "succeeded")) == 2
         threads = set(s.scalars(text("SELECT DISTINCT thread_id FROM checkpoints")))
     assert {first.thread_id, second.thread_id} <= threads

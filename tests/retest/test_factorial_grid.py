@@ -58,7 +58,10 @@ def test_a_killed_grid_resumes_without_rerunning_a_finished_cell(killed_and_resu
 
 def test_cells_carry_levels_seeds_and_outcomes_with_gains(killed_and_resumed):
     result = killed_and_resumed[2]
-    assert result.status == "succeeded" and result.executor == "local" and result.toy_world
+    # every cell trained; a grid too small for the mixed model says so and is "partial"
+    assert result.status == ("succeeded" if result.shares else "partial")
+    assert all(c.status in ("done", "cached") for c in result.cells)
+    assert result.executor == "local" and result.toy_world
     cell = result.cells[0]
     for name in ("pass@1", "pass@256", "reachable", "kl", "pass@1_gain", "pass@256_gain", "reachable_gain"):
         assert name in cell.outcomes
