@@ -5,14 +5,20 @@ GRPO runs and 256-sample draws on the hard slice, cached), so it costs nothing a
 
 A problem is *reached* at k = K when any of its K samples is right. Reach at K is itself
 a noisy draw: a problem the base solves once in 300 is reached by one draw of 256 and
-missed by the next. So a loss counts only beyond that noise: the base is drawn twice on
-the slice, and
+missed by the next. So a loss counts only beyond that noise, measured on matched
+sampler seeds: the base is drawn twice on the slice (sampler seeds 1 and 2), every RL
+run once with seed 1, and the base's seed-2 draw is the reference both arms are read
+against (a model and its base drawn with one seed share their random numbers, so a loss
+read base-seed-1 against RL-seed-1 and its chance level read seed 1 against seed 2 would
+compare unlike noise):
 
-- *lost* (per run): reached by the base's first draw, not by the RL model;
-- *lost by chance*: reached by the base's first draw, not by its second;
+- *lost* (per run): reached by the reference draw, not by the RL model (seed 1);
+- *lost by chance*: reached by the reference draw, not by the base's own seed-1 draw;
 - the effect, **excess loss**: lost minus lost by chance, the share of slice problems RL
-  lost beyond what redrawing the base itself loses. The reverse (reached only by RL,
-  beyond the base's own redraw gain) is reported beside it.
+  lost beyond what the base's own draw with the same seed loses. With RL equal to its
+  base it is exactly 0. The reverse (reached only by RL, beyond the base's same-seed
+  gain) is reported beside it; their difference, the net reach change, is RL's reach
+  minus the base's on the seed-1 draws (C1's reach difference).
 
 Interval: `retest.measures.hierarchical_bootstrap` over pretraining seeds, RL seeds and
 problems; the base's noise is in the effect itself (its second draw).
@@ -42,24 +48,27 @@ def _j(i: Interval) -> dict[str, Any]:
 
 
 def figures(m: C1Measurements) -> dict[str, Any]:
-    """Lost, gained and their chance levels per (pretraining seed, RL seed, problem) (pure)."""
-    b1 = base_grid(m, lambda ps: np.asarray(m.hard_base[ps]) > 0)  # (P, 1, N)
-    b2 = base_grid(m, lambda ps: np.asarray(m.hard_base_redraw[ps]) > 0)
-    rl = grid(m, lambda i, _r: np.asarray(m.hard_rl[i]) > 0)  # (P, R, N)
-    b1, b2, rl = b1 > 0, b2 > 0, rl > 0
-    lost = (b1 & ~rl).astype(float)
-    gained = (~b1 & rl).astype(float)
-    lost_null = np.broadcast_to((b1 & ~b2).astype(float), lost.shape)
-    gained_null = np.broadcast_to((~b1 & b2).astype(float), lost.shape)
+    """Lost, gained and their chance levels per (pretraining seed, RL seed, problem), matched seeds (pure).
+
+    The reference is the base's seed-2 draw; RL's draw and the base's chance draw both use seed 1.
+    """
+    ref = base_grid(m, lambda ps: np.asarray(m.hard_base_redraw[ps]) > 0) > 0  # (P, 1, N), seed 2
+    b1 = base_grid(m, lambda ps: np.asarray(m.hard_base[ps]) > 0) > 0  # seed 1, as RL's
+    rl = grid(m, lambda i, _r: np.asarray(m.hard_rl[i]) > 0) > 0  # (P, R, N), seed 1
+    lost = (ref & ~rl).astype(float)
+    gained = (~ref & rl).astype(float)
+    lost_null = np.broadcast_to((ref & ~b1).astype(float), lost.shape)
+    gained_null = np.broadcast_to((~ref & b1).astype(float), lost.shape)
     return {
         "excess_loss": hierarchical_bootstrap(lost - lost_null, DRAWS, 0),
         "excess_gain": hierarchical_bootstrap(gained - gained_null, DRAWS, 0),
-        "net_reach": hierarchical_bootstrap(gained - lost, DRAWS, 0),
+        "net_reach": hierarchical_bootstrap(gained - gained_null - (lost - lost_null), DRAWS, 0),
         "lost": [int(x) for x in lost.sum(axis=2).ravel()],
         "gained": [int(x) for x in gained.sum(axis=2).ravel()],
-        "lost_by_chance": [int(x) for x in (b1 & ~b2).sum(axis=2).ravel()],  # per base, not per run
-        "gained_by_chance": [int(x) for x in (~b1 & b2).sum(axis=2).ravel()],
-        "base_reached": float(b1.sum(axis=2).mean()), "null_loss": float((b1 & ~b2).mean()),
+        "lost_by_chance": [int(x) for x in (ref & ~b1).sum(axis=2).ravel()],  # per base, not per run
+        "gained_by_chance": [int(x) for x in (~ref & b1).sum(axis=2).ravel()],
+        "base_reached": float(ref.sum(axis=2).mean()), "null_loss": float((ref & ~b1).mean()),
+        "reference_seed": 2, "compared_seed": 1,
         "hard_problems": len(m.hard_prompts), "hard_samples": m.hard_samples, "runs": len(m.runs),
     }
 
@@ -71,7 +80,7 @@ def flags_of(f: dict[str, Any]) -> tuple[str, ...]:
         out.append(f"too few reached problems: the base reaches {f['base_reached']:.0f} of the slice "
                    f"(< {MIN_REACHED}): little to lose")
     if f["null_loss"] >= NULL_MAX:
-        out.append(f"unstable reach: the base's own second draw loses {f['null_loss']:.2f} of the slice "
+        out.append(f"unstable reach: the base's own redraw loses {f['null_loss']:.2f} of the slice "
                    f"(>= {NULL_MAX})")
     if f["hard_samples"] < MIN_SAMPLES:
         out.append(f"few samples: {f['hard_samples']} per hard problem (< {MIN_SAMPLES})")
@@ -96,8 +105,8 @@ def decide(m: C1Measurements) -> Decision:
     K, N = f["hard_samples"], f["hard_problems"]
     finding = (
         f"on {N} hard problems RL lost {e.estimate:+.3f} [{e.low:+.3f}, {e.high:+.3f}] of them beyond chance "
-        f"(reached by the base at k = {K}, not after RL: {np.mean(f['lost']):.1f} per run, against "
-        f"{np.mean(f['lost_by_chance']):.1f} lost by redrawing the base) and gained {g.estimate:+.3f} "
+        f"(reached by the base's reference draw at k = {K}, not after RL: {np.mean(f['lost']):.1f} per run, against "
+        f"{np.mean(f['lost_by_chance']):.1f} lost by the base's own draw on RL's sampler seed) and gained {g.estimate:+.3f} "
         f"[{g.low:+.3f}, {g.high:+.3f}] beyond chance; net reach {net.estimate:+.3f} [{net.low:+.3f}, {net.high:+.3f}]"
     )
     details = {"excess_loss": _j(e), "excess_gain": _j(g), "net_reach": _j(net),
@@ -107,14 +116,15 @@ def decide(m: C1Measurements) -> Decision:
 
 SPEC = ProtocolSpec(
     name="prior-corruption",
-    version="1",
+    version="2",  # 2: the chance level on matched sampler seeds (issue 23)
     claim_hint="C5",
     interval_days=28,
     description="RL can corrupt the prior even as it fails to exceed it: on C1's hard slice (same bases, GRPO "
     "runs and 256-sample draws), does RL lose problems the base reaches at k = 256, beyond the losses of "
     "redrawing the base itself, while its net reach does not exceed the base's?",
-    decision_rule=f"Effect: excess loss, the share of hard-slice problems reached by the base at k = K but not "
-    f"after RL, minus the share reached by one base draw but not by a second; 95% hierarchical-bootstrap interval "
+    decision_rule=f"Effect: excess loss, the share of hard-slice problems reached at k = K by the base's reference "
+    f"draw (sampler seed 2) but not by RL's draw (seed 1), minus the share reached by the reference but not by the "
+    f"base's own draw on RL's seed (1): matched seeds, exactly 0 when RL equals its base; 95% hierarchical-bootstrap interval "
     f"over pretraining seeds, RL seeds and problems. consistent if its interval lies above 0 and RL's net reach "
     f"change (reached only by RL minus only by the base) has its interval at or below +{MARGIN}; inconsistent if "
     f"the excess loss's interval lies at or below 0 or the net reach change's lies above +{MARGIN}; else "
@@ -125,7 +135,7 @@ SPEC = ProtocolSpec(
                 "null_max": NULL_MAX, "min_samples": MIN_SAMPLES, "min_runs": MIN_RUNS},
     validity_flags=(
         f"too few reached problems: the base reaches fewer than {MIN_REACHED} slice problems",
-        f"unstable reach: the base's second draw loses >= {NULL_MAX} of the slice",
+        f"unstable reach: the base's own redraw loses >= {NULL_MAX} of the slice",
         f"few samples: fewer than {MIN_SAMPLES} per hard problem",
         f"few runs: fewer than {MIN_RUNS} runs",
     ),

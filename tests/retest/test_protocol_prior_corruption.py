@@ -14,6 +14,7 @@ K = 256
 
 
 def c5(base: list[int], redraw: list[int], rl: list[list[int]], k: int = K) -> C1Measurements:
+    """`base` and `rl` are the sampler-seed-1 draws, `redraw` the base's seed-2 draw (the reference)."""
     m = measured(sampled([1] * 10), [sampled([3] * 10)] * len(rl))
     return C1Measurements(**dict(m), hard_samples=k, hard_prompts=tuple(f"p{i}" for i in range(len(base))),
                           hard_base={0: tuple(base)}, hard_base_redraw={0: tuple(redraw)},
@@ -54,6 +55,19 @@ def test_losses_the_base_redraw_also_shows_are_chance_not_corruption() -> None:
     assert d.effect_size == 0 and d.verdict == "inconsistent"
 
 
+def test_chance_level_is_read_on_the_sampler_seed_of_the_rl_draw() -> None:
+    # RL identical to its base: drawn on the same sampler seed it reaches exactly what the base's seed-1 draw
+    # reaches, 5 problems more than the base's seed-2 draw. Read against the matched base draw the excess loss
+    # is exactly 0; a chance level from a different seed than RL's draw would call it -0.10 (a gain from noise).
+    seed1 = [5] * 30 + [0] * 20
+    seed2 = [5] * 25 + [0] * 25
+    d = decide(c5(seed1, seed2, [seed1] * 3))
+    assert (d.effect_size, d.ci_low, d.ci_high) == (0.0, 0.0, 0.0) and d.verdict == "inconsistent"
+    assert d.details["net_reach"]["estimate"] == 0 and d.details["excess_gain"]["estimate"] == 0
+    assert d.details["lost"] == [0, 0, 0] and d.details["lost_by_chance"] == [0]
+    assert d.details["gained"] == [5, 5, 5] and d.details["gained_by_chance"] == [5]
+
+
 def test_inconsistent_when_rl_exceeds_the_prior() -> None:
     more = [5] * 40 + [0] * 10  # 10 new problems, none lost
     d = decide(c5(REACHED, REACHED, [more] * 3))
@@ -69,8 +83,8 @@ def test_inconclusive_when_runs_disagree() -> None:
 def test_flags() -> None:
     few = [5] * 9 + [0] * 41
     assert any(f.startswith("too few reached") for f in decide(c5(few, few, [few] * 3)).flags)
-    shaky = [5] * 20 + [0] * 30
-    assert any(f.startswith("unstable reach") for f in decide(c5(REACHED, shaky, [REACHED] * 3)).flags)
+    shaky = [5] * 20 + [0] * 30  # the base's seed-1 draw misses 10 its reference draw reaches
+    assert any(f.startswith("unstable reach") for f in decide(c5(shaky, REACHED, [REACHED] * 3)).flags)
     assert any(f.startswith("few samples") for f in decide(c5(REACHED, REACHED, [REACHED] * 3, k=64)).flags)
     assert any(f.startswith("few runs") for f in decide(c5(REACHED, REACHED, [REACHED] * 2)).flags)
 
@@ -78,4 +92,4 @@ def test_flags() -> None:
 def test_spec_reuses_c1_measurements() -> None:
     spec = PROTOCOLS["prior-corruption"]
     assert spec.claim_hint == "C5" and spec.measure is PROTOCOLS["passk-boundary"].measure
-    assert spec.version == "1" and len(spec.validity_flags) == 4
+    assert spec.version == "2" and len(spec.validity_flags) == 4
