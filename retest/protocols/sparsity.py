@@ -9,8 +9,13 @@ estimated before any run, from the claim's setting alone: 7B models trained at l
 and by about lr * sqrt(T) over T steps when the gradient is mostly noise (RL's is), so
 with median |w| of 0.01-0.02 the median |dw|/|w| is 1e-6 * sqrt(100..1000) / (0.02..0.01)
 = 5e-4..3e-3, centre 1.2e-3 (checked on the toy: for the smoke preset's lr 3e-4, 16 steps and
-median |w| 0.037 the rule gives 3.2e-2; measured 2.8e-2). The sweep's learning rate nearest that centre (in log)
-is the regime; none within the band: inconclusive, flagged.
+median |w| 0.037 the rule gives 3.2e-2; measured 2.8e-2).
+
+The share is read off the measured curve (share against log median |dw|/|w|, linear between
+the sweep's points) at the regime's centre, with its interval from a nested bootstrap (bases,
+then RL seeds within each base), and over the whole band; a sweep that does not span the band
+is inconclusive, and so is a band that reaches across an edge of the claimed range. Overlap and
+rank are read at the sweep point nearest the centre (they cannot be interpolated).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ RANK_MIN = 0.9  # "nearly full rank": mean numerical rank of the visible update 
 SAME_AS_SFT = 0.05  # RL and SFT shares this close at the same update size: not RL-specific
 MAGNITUDE_MARGIN = 0.05  # the smallest-|w| set overlaps within this of a second seed's set
 HALF_ULP = 2.0**-9  # bf16's half spacing relative to |w| (the lower end: 2^-9 to 2^-8)
+DRAWS = 2000  # nested bootstrap draws of the curve
 EPS = 1e-9  # float slack: equal per-seed values sit on a threshold, not a rounding error beside it
 
 THRESHOLDS = {
@@ -40,15 +46,15 @@ THRESHOLDS = {
 }
 
 FLAGS = {
-    "regime-outside-sweep": f"no learning rate of the sweep gave a median |dw|/|w| within {REGIME[0]:g}-{REGIME[2]:g} "
-    "(the claim's setting): the verdict is inconclusive",
+    "regime-outside-sweep": f"the sweep's RL median |dw|/|w| does not reach both ends of {REGIME[0]:g}-{REGIME[2]:g} "
+    "(the claim's setting), so the share there would be extrapolated: the verdict is inconclusive",
     "below-bf16-resolution-everywhere": "the median |dw|/|w| is below bf16's half ulp (2^-9) at every learning rate: "
     "the sweep never shows the dense side",
     "above-bf16-resolution-everywhere": "the median |dw|/|w| is above bf16's half ulp (2^-9) at every learning rate: "
     "the sweep never shows the sparse side",
     "one-seed": "fewer than two seeds at the regime: overlap across seeds is not measured (the verdict is inconclusive)",
-    "fewer-seeds-at-regime": "the rate nearest the regime is a bracket rate of the sweep, run with fewer seeds than "
-    "the middle rate: the decision rests on fewer runs than the sweep's design",
+    "fewer-seeds-at-regime": "the rate nearest the regime's centre (where overlap and rank are read) is a bracket "
+    "rate of the sweep, run with fewer seeds than the middle rate: those parts rest on fewer runs than designed",
     "not-rl-specific": f"SFT on correct completions of the same prompts, at the same median |dw|/|w|, changes a "
     f"share within {SAME_AS_SFT} of RL's: the sparsity follows the update's size against bf16 precision, not RL",
     "magnitude-explained": f"the changed set overlaps the same number of smallest-|w| base weights at least as much "
@@ -102,18 +108,110 @@ def sft_at(s: Sweep, p50: float) -> float | None:
     return float(np.interp(x, [p[0] for p in pts], [p[1] for p in pts]))
 
 
+Curve = list[tuple[float, float]]  # (log10 median |dw|/|w|, share changed in bf16) per learning rate, sorted
+
+
+def rl_curve(runs: list[ArmRun]) -> Curve:
+    """Per learning rate: the mean log10 median |dw|/|w| and the mean share of `runs`, sorted."""
+    by_lr: dict[float, list[ArmRun]] = {}
+    for r in runs:
+        by_lr.setdefault(r.lr, []).append(r)
+    return sorted((float(np.mean([math.log10(max(r.p50, 1e-30)) for r in rs])),
+                   float(np.mean([r.changed_bf16 for r in rs]))) for rs in by_lr.values())
+
+
+def share_at(curve: Curve, p50: float) -> float:
+    """The curve, linear in log10 |dw|/|w|, at `p50` (held at its end value beyond the sweep)."""
+    return float(np.interp(math.log10(p50), [x for x, _ in curve], [y for _, y in curve]))
+
+
+def band_of(curve: Curve) -> tuple[float, float]:
+    """(lowest, highest) share of the interpolated curve across the regime band REGIME[0]-REGIME[2]."""
+    lo, hi = math.log10(REGIME[0]), math.log10(REGIME[2])
+    ys = [share_at(curve, REGIME[0]), share_at(curve, REGIME[2])] + [y for x, y in curve if lo <= x <= hi]
+    return min(ys), max(ys)
+
+
+def spans_band(curve: Curve) -> bool:
+    """Whether the sweep's RL curve reaches both ends of the regime band (no extrapolation)."""
+    return bool(curve) and curve[0][0] <= math.log10(REGIME[0] * (1 + EPS)) and \
+        curve[-1][0] >= math.log10(REGIME[2] * (1 - EPS))
+
+
+def nested_interval(s: Sweep, draws: int = DRAWS, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the curve's share at the regime centre: each draw resamples the bases,
+    then the RL seeds within each base at each learning rate, and re-reads the mean curve."""
+    rl = [r for r in s.runs if r.arm == "rl"]
+    bases = sorted({r.pretrain_seed for r in rl})
+    lrs = sorted({r.lr for r in rl})
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(bases), (draws, len(bases)))  # the bases of each draw
+    xs, ys = np.empty((draws, len(lrs))), np.empty((draws, len(lrs)))
+    for k, lr in enumerate(lrs):
+        cells = [[r for r in rl if r.pretrain_seed == b and r.lr == lr] for b in bases]
+        width = max(len(c) for c in cells)
+        count = np.array([len(c) for c in cells])
+        share = np.array([[r.changed_bf16 for r in c] + [0.0] * (width - len(c)) for c in cells])
+        logu = np.array([[math.log10(max(r.p50, 1e-30)) for r in c] + [0.0] * (width - len(c)) for c in cells])
+        n = count[pick]  # (draws, bases): runs of that base at this rate
+        j = np.floor(rng.random((draws, len(bases), width)) * np.maximum(n, 1)[..., None]).astype(int)
+        keep = np.arange(width)[None, None, :] < n[..., None]
+        total = np.maximum(keep.sum(axis=(1, 2)), 1)
+        ys[:, k] = np.where(keep, share[pick[..., None], j], 0.0).sum(axis=(1, 2)) / total
+        xs[:, k] = np.where(keep, logu[pick[..., None], j], 0.0).sum(axis=(1, 2)) / total
+    centre = math.log10(REGIME[1])
+    order = np.argsort(xs, axis=1)
+    out = np.array([np.interp(centre, x[o], y[o]) for x, y, o in zip(xs, ys, order)])
+    lo, hi = np.quantile(out, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def share_part(lo: float, hi: float, band: tuple[float, float]) -> str:
+    """'inside' the claimed range (the centre's interval and the whole band), 'outside' (both wholly
+    outside), else 'across an edge'."""
+    def inside(a: float, b: float) -> bool:
+        return a >= CLAIMED[0] - EPS and b <= CLAIMED[1] + EPS
+
+    def outside(a: float, b: float) -> bool:
+        return b < CLAIMED[0] - EPS or a > CLAIMED[1] + EPS
+
+    if inside(lo, hi) and inside(*band):
+        return "inside"
+    if outside(lo, hi) and outside(*band) and (band[1] < CLAIMED[0]) == (hi < CLAIMED[0]):
+        return "outside"
+    return "across an edge"
+
+
+def verdict_of(spanned: bool, parts: dict[str, str]) -> str:
+    """The rule, on the parts: consistent, inconsistent or inconclusive."""
+    if not spanned or parts["overlap"] == "none":
+        return "inconclusive"
+    if parts["share"] == "inside" and parts["overlap"] == "high" and parts["rank"] == "full":
+        return "consistent"
+    if parts["share"] == "outside" or parts["overlap"] == "low" or parts["rank"] == "low":
+        return "inconsistent"
+    return "inconclusive"
+
+
 def decide_sparsity(s: Sweep) -> Decision:
     lr, p50 = regime_lr(s)
     rl: list[ArmRun] = s.arm("rl", lr)
+    points = rl_curve([r for r in s.runs if r.arm == "rl"])
+    spanned = spans_band(points)
+    mean = share_at(points, REGIME[1])
+    lo, hi = nested_interval(s)
+    band = band_of(points)
+    bases = sorted({r.pretrain_seed for r in s.runs if r.arm == "rl"})
+    per_base = tuple(round(share_at(rl_curve([r for r in s.runs if r.arm == "rl" and r.pretrain_seed == b]),
+                                    REGIME[1]), 4) for b in bases)
     shares = [r.changed_bf16 for r in rl]
-    mean, lo, hi = seed_interval(shares)
     pairs = [p.jaccard for p in s.pairs("rl", lr)]
     ranks = [r.rank_fraction for r in rl]
     in_regime = REGIME[0] * (1 - EPS) <= p50 <= REGIME[2] * (1 + EPS)
     all_p50 = [_gmean([r.p50 for r in s.arm("rl", x)]) for x in s.lrs if s.arm("rl", x)]
 
     flags = []
-    if not in_regime:
+    if not spanned:
         flags.append(_flag("regime-outside-sweep"))
     if all(x < HALF_ULP for x in all_p50):
         flags.append(_flag("below-bf16-resolution-everywhere"))
@@ -123,7 +221,7 @@ def decide_sparsity(s: Sweep) -> Decision:
         flags.append(_flag("one-seed"))
     elif len(rl) < max(len(s.arm("rl", x)) for x in s.lrs):
         flags.append(_flag("fewer-seeds-at-regime"))
-    sft_matched = sft_at(s, p50)
+    sft_matched = sft_at(s, REGIME[1])
     if sft_matched is not None and abs(sft_matched - mean) <= SAME_AS_SFT + EPS:
         flags.append(_flag("not-rl-specific"))
     magnitude = float(np.mean([r.magnitude_jaccard for r in rl]))
@@ -131,20 +229,12 @@ def decide_sparsity(s: Sweep) -> Decision:
         flags.append(_flag("magnitude-explained"))
 
     parts = {
-        "share": "inside" if lo >= CLAIMED[0] - EPS and hi <= CLAIMED[1] + EPS
-        else "outside" if hi < CLAIMED[0] - EPS or lo > CLAIMED[1] + EPS else "across an edge",
+        "share": share_part(lo, hi, band),
         "overlap": "none" if not pairs else "high" if min(pairs) >= OVERLAP_MIN
         else "low" if max(pairs) < OVERLAP_MIN else "mixed",
         "rank": "full" if min(ranks) >= RANK_MIN else "low" if max(ranks) < RANK_MIN else "mixed",
     }
-    if not in_regime or not pairs:
-        verdict = "inconclusive"
-    elif parts["share"] == "inside" and parts["overlap"] == "high" and parts["rank"] == "full":
-        verdict = "consistent"
-    elif parts["share"] == "outside" or parts["overlap"] == "low" or parts["rank"] == "low":
-        verdict = "inconsistent"
-    else:
-        verdict = "inconclusive"
+    verdict = verdict_of(spanned, parts)
 
     sweep = {f"{x:g}": {"rl": _arm_summary(s, "rl", x), "sft": _arm_summary(s, "sft", x)} for x in s.lrs}
     sft_here = sweep[f"{lr:g}"]["sft"]
@@ -152,9 +242,10 @@ def decide_sparsity(s: Sweep) -> Decision:
     curve = "; ".join(f"lr {x}: {v['rl']['share_bf16']:.1%} at {v['rl']['median_relative_update']:.1e}"
                       for x, v in sweep.items() if v["rl"])
     finding = (
-        f"at lr {lr:g} (median |dw|/|w| {p50:.1e}; the claim's regime {REGIME[0]:g}-{REGIME[2]:g}) RL changed "
-        f"{mean:.1%} [{lo:.1%}, {hi:.1%}] of parameters as seen in bf16 (claimed 5-30%; per seed "
-        f"{', '.join(f'{x:.1%}' for x in shares)})"
+        f"at the regime's centre (median |dw|/|w| {REGIME[1]:g}, interpolated on the sweep) RL changed "
+        f"{mean:.1%} [{lo:.1%}, {hi:.1%}] of parameters as seen in bf16, {band[0]:.1%}-{band[1]:.1%} across the "
+        f"regime {REGIME[0]:g}-{REGIME[2]:g} (claimed 5-30%; per base {', '.join(f'{x:.1%}' for x in per_base)}); "
+        f"nearest point lr {lr:g} (median |dw|/|w| {p50:.1e}, per seed {', '.join(f'{x:.1%}' for x in shares)})"
         + (f", SFT at the same lr {sft_here['share_bf16']:.1%}" if sft_here else "")
         + (f" and {sft_matched:.1%} at the same update size" if sft_matched is not None else "")
         + (f"; two seeds' changed sets overlap Jaccard {min(pairs):.2f}-{max(pairs):.2f} (chance "
@@ -162,18 +253,23 @@ def decide_sparsity(s: Sweep) -> Decision:
         + f"; visible update rank {min(ranks):.0%} of full or more; sweep {curve}"
     )
     details = {
+        "regime_share": {"value": round(mean, 4), "low": round(lo, 4), "high": round(hi, 4),
+                         "over": "bases, then RL seeds within each (nested bootstrap)", "per_base": list(per_base)},
+        "regime_band": {"low": round(band[0], 4), "high": round(band[1], 4)}, "band_spanned": spanned,
+        "curve": [{"median_relative_update": float(f"{10 ** x:.3g}"), "share_bf16": round(y, 4)} for x, y in points],
         "regime_lr": lr, "regime_median_relative_update": float(f"{p50:.3g}"), "in_regime": in_regime,
         "parts": parts, "sft_share_at_same_update": None if sft_matched is None else round(sft_matched, 4),
         "magnitude_jaccard": round(magnitude, 4), "sweep": sweep, "setting": dict(s.setting),
         "thresholds": THRESHOLDS,
     }
-    over = f"seeds (t interval over {len(rl)} runs at lr {lr:g})" if len(rl) > 1 else "single run (no interval)"
-    return Decision(verdict, mean, lo, hi, over, finding, tuple(flags), tuple(round(x, 4) for x in shares), details)
+    over = ("bases, then RL seeds within each (nested bootstrap of the interpolated curve)" if len(rl) > 1 or
+            len(bases) > 1 else "single run (no interval)")
+    return Decision(verdict, mean, lo, hi, over, finding, tuple(flags), per_base, details)
 
 
 SPEC = ProtocolSpec(
     name="update-sparsity",
-    version="3",
+    version="4",
     claim_hint="C2",
     interval_days=28,
     description="Sweep GRPO's learning rate (and SFT on correct completions of the same prompts, same "
@@ -181,13 +277,16 @@ SPEC = ProtocolSpec(
     "about 1e-4 to 1e-2; at each point measure the share of parameters changed as seen in bf16, the "
     "Jaccard overlap of two seeds' changed sets, and the rank of the visible update. Decide at the point "
     "matching the claim's setting (7B, lr ~1e-6, bf16).",
-    decision_rule=f"Regime (fixed before the run): the sweep's learning rate whose RL median |dw|/|w| is nearest "
-    f"{REGIME[1]:g} in log, if within {REGIME[0]:g}-{REGIME[2]:g}; else inconclusive. Effect: RL's share changed "
-    f"in bf16 there, 95% t interval over seeds. consistent if that interval lies within {CLAIMED[0]:.0%}-"
-    f"{CLAIMED[1]:.0%}, every pair of seeds' changed sets has Jaccard >= {OVERLAP_MIN} and every run's "
-    f"visible update has rank >= {RANK_MIN:.0%} of full (mean over weight matrices); inconsistent if the "
-    f"interval lies wholly outside, or every pair's Jaccard < {OVERLAP_MIN}, or every run's rank < "
-    f"{RANK_MIN:.0%}; else (or with one seed) inconclusive.",
+    decision_rule=f"Regime (fixed before the run): median |dw|/|w| {REGIME[0]:g}-{REGIME[2]:g}, centre {REGIME[1]:g}. "
+    f"Effect: RL's share changed in bf16 read off the measured curve (share against log median |dw|/|w|, linear "
+    f"between the sweep's learning rates) at the centre, 95% nested bootstrap (bases, then RL seeds within each); "
+    f"the band: the curve's lowest and highest share across the regime. A sweep whose curve does not reach both "
+    f"ends of the regime is inconclusive. Overlap and rank are read at the learning rate nearest the centre. "
+    f"consistent if the centre's interval and the band lie within {CLAIMED[0]:.0%}-{CLAIMED[1]:.0%}, every pair "
+    f"of seeds' changed sets has Jaccard >= {OVERLAP_MIN} and every run's visible update has rank >= "
+    f"{RANK_MIN:.0%} of full (mean over weight matrices); inconsistent if the interval and the band lie wholly "
+    f"on one side outside, or every pair's Jaccard < {OVERLAP_MIN}, or every run's rank < {RANK_MIN:.0%}; else "
+    f"(a band or interval across an edge of the range, or one seed) inconclusive.",
     decide=decide_sparsity,
     measure=measure,
     thresholds=THRESHOLDS,
