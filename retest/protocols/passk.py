@@ -13,6 +13,12 @@ The claim has two testable halves, and each is measured where it could fail:
   Reported: RL minus base pass@K (K = those samples), the k where the base's
   pass@k curve catches up with RL's (the crossover), and the counts of problems reached
   only by the base and only by RL.
+  The slice lies outside RL's training distribution (RL trains on in-range problems), which
+  favours "no new reach"; so it is judged **inside** it too: a second GRPO run per
+  (pretraining seed, RL seed), the same config and seed, trains on the in-range training
+  problems *plus* the rest of the out-of-range problems (`hard_split`: every one but the
+  slice's), and is drawn on the same slice. Both reach differences are in the rule (with a
+  problem file the held-out slice is already in RL's distribution: one arm serves both).
 - **Routing recovers the gain.** The RL model writes the first t tokens and the base
   model finishes (`retest.routing.RoutedSampler`); the recovery is the share of RL's
   pass@1 gain that routing gets: (routed - base) / (RL - base), on the shared held-out
@@ -66,9 +72,12 @@ class C1Config:
 
 
 def c1_config(preset: str) -> C1Config:
-    """smoke: small and fast (flagged: fewer than 256 samples); standard and gpu: 256 samples."""
+    """smoke: small and fast (flagged: fewer than 256 samples); standard and gpu: 256 samples;
+    model-smoke: the gpu path at a size that only shows it runs."""
     if preset == "smoke":
         return C1Config(hard_problems=32, hard_samples=64)
+    if preset == "model-smoke":
+        return C1Config(hard_problems=4, hard_samples=8)
     return C1Config(hard_problems=80, hard_samples=MIN_SAMPLES)
 
 
@@ -81,24 +90,33 @@ class C1Measurements(Measurements):
     hard_base_redraw: dict[int, tuple[int, ...]]  # a second, independent base draw (C5c's noise floor)
     hard_rl: tuple[tuple[int, ...], ...]  # per run
     routed: tuple[dict[int, Sampled], ...]  # per run: prefix tokens -> routed draw on the shared problems
+    hard_inside_rl: tuple[tuple[int, ...], ...] = ()  # per run: the inside arm (trained on the slice's distribution)
+    inside_prompts: int = 0  # out-of-range training prompts of the inside arm (0: the slice is RL's own distribution)
 
 
 # --- measuring ------------------------------------------------------------------------
 
 
-def hard_slice(world: WorldConfig, count: int) -> list[tuple[str, int]]:
-    """`count` problems with an operand one step outside the pretraining range, seeded order.
+def hard_split(world: WorldConfig, count: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(slice, rest): every problem with an operand one step outside the pretraining range, seeded order.
 
     Operands come from [min_operand - 1, max_operand + 1] (not below 0) and at least one
     lies outside [min_operand, max_operand]: prompts the corpus never showed, so the base
-    is not saturated at large k, chosen without looking at any model.
+    is not saturated at large k, chosen without looking at any model. The first `count`
+    are the hard slice; the rest are the inside arm's extra training prompts.
     """
     r = range(max(0, world.min_operand - 1), world.max_operand + 2)
     inside = range(world.min_operand, world.max_operand + 1)
     out = [Problem(a, b, c, t) for t in TEMPLATES for a in r for b in r for c in r
            if not (a in inside and b in inside and c in inside)]
     random.Random(world.seed + 101).shuffle(out)
-    return [(p.prompt, p.answer) for p in out[:count]]
+    pairs = [(p.prompt, p.answer) for p in out]
+    return pairs[:count], pairs[count:]
+
+
+def hard_slice(world: WorldConfig, count: int) -> list[tuple[str, int]]:
+    """The hard slice of `hard_split`: `count` out-of-range problems, fixed before any model is sampled."""
+    return hard_split(world, count)[0]
 
 
 class _Seeded:
@@ -137,34 +155,40 @@ def measure(lab: Lab) -> C1Measurements:
     """
     from retest.rl import checkpoints
     from retest.routing import RoutedSampler
-    from retest.sampler import open_sampler
 
     cfg, c1 = lab.cfg, c1_config(lab.cfg.preset)
     m = lab.measurements()
-    _, held = lab.problems()
+    train, held = lab.problems()
     shared = held[: cfg.eval.problems]
-    hard = held[: c1.hard_problems] if cfg.base_model_dir else hard_slice(cfg.world, c1.hard_problems)
+    hard, extra = (held[: c1.hard_problems], []) if cfg.base_model_dir else hard_split(cfg.world, c1.hard_problems)
     n = c1.hard_samples
 
     def seeded(model_dir: Path, seed: int) -> Any:
-        return lambda: _Seeded(open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size), seed)
+        return lambda: _Seeded(lab.engine(model_dir), seed)  # the Lab's one engine
 
     def routed(final: Path, base_dir: Path, t: int) -> Any:
-        return lambda: RoutedSampler(final, base_dir, t, cfg.eval.batch_size)
+        return lambda: (lab.rest(), RoutedSampler(final, base_dir, t, cfg.eval.batch_size))[1]
 
     bases = {0 if ps is None else ps: lab.base(ps)[0]
              for ps in ((None,) if cfg.base_model_dir else cfg.pretrain_seeds)}
     hard_base = {ps: _draw(lab, d, "hard", hard, n, seeded(d, 1), (cfg.sampler, 1)).counts for ps, d in bases.items()}
     redraw = {ps: _draw(lab, d, "hard-redraw", hard, n, seeded(d, 2), (cfg.sampler, 2)).counts
               for ps, d in bases.items()}
-    hard_rl, routes = [], []
+    inside_train = train + extra  # the inside arm: RL's distribution now holds the slice's kind of problem
+    if extra:
+        lab.build_all([lab.rl_block(bases[r.pretrain_seed], inside_train, r.seed) for r in m.runs])
+    hard_rl, inside_rl, routes = [], [], []
     for run in m.runs:
         final, base_dir = checkpoints(Path(run.run_dir))[-1][1], bases[run.pretrain_seed]
         hard_rl.append(_draw(lab, final, "hard", hard, n, seeded(final, 1), (cfg.sampler, 1)).counts)
+        if extra:
+            inside = checkpoints(lab.rl(base_dir, inside_train, run.seed)[0])[-1][1]
+            inside_rl.append(_draw(lab, inside, "hard", hard, n, seeded(inside, 1), (cfg.sampler, 1)).counts)
         routes.append({t: _draw(lab, final, f"routed{t}", shared, cfg.eval.samples, routed(final, base_dir, t),
                                 ("routed", t, str(base_dir)), phase="routing") for t in c1.prefix_tokens})
     return C1Measurements(**dict(m), hard_samples=n, hard_prompts=tuple(p for p, _ in hard), hard_base=hard_base,
-                          hard_base_redraw=redraw, hard_rl=tuple(hard_rl), routed=tuple(routes))
+                          hard_base_redraw=redraw, hard_rl=tuple(hard_rl), routed=tuple(routes),
+                          hard_inside_rl=tuple(inside_rl) if extra else tuple(hard_rl), inside_prompts=len(extra))
 
 
 # --- pure figures -------------------------------------------------------------------
@@ -236,6 +260,17 @@ def ratio_interval(num: np.ndarray, den: np.ndarray, draws: int = DRAWS, seed: i
     return Interval(float(num.sum() / total) if total else float("nan"), float(lo), float(hi), over, per)
 
 
+def reach_interval(hb: np.ndarray, hr: np.ndarray, K: int) -> Interval:
+    """RL minus base reach at K from correct counts (base (P, 1, N), runs (P, R, N)), hierarchical bootstrap.
+
+    Reach is redrawn for the base and every run alike: a redraw loses rarely-reached problems
+    (c/K is the plug-in rate), so redrawing one side only would bias the difference.
+    """
+    reach_b, reach_r = (hb > 0).astype(float), (hr > 0).astype(float)
+    return hierarchical_bootstrap(reach_r - reach_b, DRAWS, 0, redraw=lambda rng: (
+        (binomial_redraw(hr, K, rng) > 0).astype(float) - (binomial_redraw(hb, K, rng) > 0)))
+
+
 def split_gain(base: Sampled, rl: Sampled) -> dict[str, Any]:
     """RL's pass@1 gain as format selection + execution, with the shares and accuracies behind it."""
     sb, sr = base.mean_formats(), rl.mean_formats()
@@ -284,8 +319,12 @@ def figures(m: C1Measurements) -> dict[str, Any]:
     reach_b, reach_r = (hb > 0).astype(float), (hr > 0).astype(float)
     # reach at K redrawn for the base and every run alike: a redraw loses rarely-reached problems
     # (c/K is the plug-in rate), so redrawing one side only would bias the difference
-    diff = hierarchical_bootstrap(reach_r - reach_b, DRAWS, 0, redraw=lambda rng: (
-        (binomial_redraw(hr, K, rng) > 0).astype(float) - (binomial_redraw(hb, K, rng) > 0)))
+    diff = reach_interval(hb, hr, K)
+    if not m.hard_inside_rl:
+        raise ValueError("no inside arm: C1 needs the hard slice drawn by RL trained on its distribution too")
+    hi = grid(m, lambda i, _r: np.asarray(m.hard_inside_rl[i], float))
+    diff_inside = reach_interval(hb, hi, K)
+    curves_i = [passk_curve(c, K) for c in m.hard_inside_rl]
     curve_b = {ps: passk_curve(c, K) for ps, c in m.hard_base.items()}
     curves_r = [passk_curve(c, K) for c in m.hard_rl]
     cross_runs = [crossover(curve_b[r.pretrain_seed], c) for r, c in zip(m.runs, curves_r)]
@@ -295,7 +334,12 @@ def figures(m: C1Measurements) -> dict[str, Any]:
     shared_cross = [crossover(shared_b[r.pretrain_seed], passk_curve(r.final.counts, n)) for r in m.runs]
     splits = [split_gain(m.base_of(r), r.final) for r in m.runs]
     return {
-        "gain": gain, "recovery": recovery, "reach_diff": diff,
+        "gain": gain, "recovery": recovery, "reach_diff": diff, "reach_diff_inside": diff_inside,
+        "inside_prompts": m.inside_prompts, "rl_reach_inside": float((hi > 0).mean()),
+        "only_base_inside": [int(x) for x in ((hb > 0) & (hi == 0)).sum(axis=2).ravel()],
+        "only_rl_inside": [int(x) for x in ((hi > 0) & (hb == 0)).sum(axis=2).ravel()],
+        "crossover_k_inside": crossover(mean_b, np.mean(curves_i, axis=0)),
+        "passk_hard_rl_inside": [round(float(np.mean(curves_i, axis=0)[k - 1]), 4) for k in _ks(K)],
         "hard_problems": len(m.hard_prompts), "hard_samples": K, "runs": len(m.runs),
         "base_reach": float(reach_b.mean()), "rl_reach": float(reach_r.mean()),
         "unreached_by_base": float((hb == 0).sum(axis=2).mean()),
@@ -354,22 +398,26 @@ def flags_of(f: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def rule(gain: Interval, reach: Interval, recovery: Interval) -> str:
-    """The verdict from the pass@1 gain, the hard slice's reach change and the routing recovery."""
-    if gain.low > 0 and reach.high <= PASSK_MARGIN and recovery.low >= RECOVERY_MIN:
+def rule(gain: Interval, reach: Interval, reach_inside: Interval, recovery: Interval) -> str:
+    """The verdict from the pass@1 gain, the reach changes on the hard slice (RL trained outside and
+    inside its distribution) and the routing recovery."""
+    no_new = reach.high <= PASSK_MARGIN and reach_inside.high <= PASSK_MARGIN
+    new = reach.low > PASSK_MARGIN or reach_inside.low > PASSK_MARGIN
+    if gain.low > 0 and no_new and recovery.low >= RECOVERY_MIN:
         return "consistent"
-    if gain.low > 0 and (reach.low > PASSK_MARGIN or recovery.high < RECOVERY_MIN):
+    if gain.low > 0 and (new or recovery.high < RECOVERY_MIN):
         return "inconsistent"
     return "inconclusive"
 
 
 def decide(m: C1Measurements) -> Decision:
     f = figures(m)
-    g, d = f["gain"], f["reach_diff"]
+    g, d, di = f["gain"], f["reach_diff"], f["reach_diff_inside"]
     rec = f["recovery"].get(DECIDE_PREFIX)
     if rec is None:
         raise ValueError(f"no routed draw with {DECIDE_PREFIX} prefix tokens")
-    verdict = rule(g, d, rec)
+    verdict = rule(g, d, di, rec)
+    ci = f["crossover_k_inside"]
     fp, ep = np.mean(f["format_part"]), np.mean(f["execution_part"])
     cross = f["crossover_k"]
     finding = (
@@ -378,12 +426,15 @@ def decide(m: C1Measurements) -> Decision:
         f"{fp:+.3f}, execution {ep:+.3f}); on {f['hard_problems']} hard problems RL changed reach at k = "
         f"{f['hard_samples']} by {d.estimate:+.3f} [{d.low:+.3f}, {d.high:+.3f}] (base {f['base_reach']:.2f}), "
         f"the base caught up at k = {cross if cross is not None else 'never'}, reached only by the base "
-        f"{np.mean(f['only_base']):.1f} and only by RL {np.mean(f['only_rl']):.1f} problems per run"
+        f"{np.mean(f['only_base']):.1f} and only by RL {np.mean(f['only_rl']):.1f} problems per run; RL trained "
+        f"inside the slice's distribution changed reach by {di.estimate:+.3f} [{di.low:+.3f}, {di.high:+.3f}] "
+        f"(the base caught up at k = {ci if ci is not None else 'never'}, reached only by that RL "
+        f"{np.mean(f['only_rl_inside']):.1f} problems per run)"
     )
     details = {
         "recovery": {str(t): _j(i) for t, i in f["recovery"].items()}, "decide_prefix": DECIDE_PREFIX,
-        "pass1_gain": _j(g), "hard_reach_diff": _j(d),
-        **{k: v for k, v in f.items() if k not in ("gain", "recovery", "reach_diff")},
+        "pass1_gain": _j(g), "hard_reach_diff": _j(d), "hard_reach_diff_inside": _j(di),
+        **{k: v for k, v in f.items() if k not in ("gain", "recovery", "reach_diff", "reach_diff_inside")},
     }
     # no gain at all: the ratio is undefined; stored as 0 [0, 0] beside the "small gain" flag (JSON has no NaN)
     defined = all(np.isfinite(x) for x in (rec.estimate, rec.low, rec.high))
@@ -394,20 +445,24 @@ def decide(m: C1Measurements) -> Decision:
 
 SPEC = ProtocolSpec(
     name="passk-boundary",
-    version="2",
+    version="3",  # 3: reach judged also by RL trained inside the hard slice's distribution (issue 23)
     claim_hint="C1",
     interval_days=28,
     description="RL teaches when to reason, not how: on a hard slice the base does not saturate (operands one "
     "step outside the pretraining range, 256 samples a problem) does RL reach problems the base never does, "
+    "whether RL trained on in-range problems only (the slice outside its distribution) or on the rest of the "
+    "out-of-range problems too (inside it), "
     "and does letting the RL model write the first tokens and the base model finish recover ~91% of RL's "
     "pass@1 gain?",
     decision_rule=f"Effect: the share of RL's pass@1 gain recovered by routing the first {DECIDE_PREFIX} tokens "
     f"((routed - base) / (RL - base)), 95% hierarchical-bootstrap interval over pretraining seeds, RL seeds and "
-    f"problems. consistent if RL raises pass@1 (interval above 0), RL's reach on the hard slice at k = "
-    f"{MIN_SAMPLES} exceeds the base's by at most +{PASSK_MARGIN} (interval), and the recovery's interval lies at "
-    f"or above {RECOVERY_MIN} (the claimed {RECOVERY_CLAIMED} less 0.10); inconsistent if RL raises pass@1 and "
-    f"either its reach exceeds the base's beyond +{PASSK_MARGIN} (interval) or the recovery's interval lies below "
-    f"{RECOVERY_MIN}; else inconclusive. Reported beside: the crossover k, problems reached only by the base and "
+    f"problems. Reach is read twice on the hard slice at k = {MIN_SAMPLES}: by the RL runs (trained on in-range "
+    f"problems: the slice outside RL's distribution) and by the inside arm (the same config and seeds, trained on "
+    f"the in-range problems plus every out-of-range problem but the slice's). consistent if RL raises pass@1 "
+    f"(interval above 0), both reach changes over the base have their intervals at or below +{PASSK_MARGIN}, and "
+    f"the recovery's interval lies at or above {RECOVERY_MIN} (the claimed {RECOVERY_CLAIMED} less 0.10); "
+    f"inconsistent if RL raises pass@1 and either reach change's interval lies above +{PASSK_MARGIN} or the "
+    f"recovery's interval lies below {RECOVERY_MIN}; else inconclusive. Reported beside: the crossover k, problems reached only by the base and "
     f"only by RL, recovery at 1 and 3 tokens, the gain split into format selection and execution.",
     decide=decide,
     measure=measure,
@@ -422,8 +477,8 @@ SPEC = ProtocolSpec(
         f"small gain: RL's pass@1 gain under {MIN_GAIN}",
         f"few runs: fewer than {MIN_RUNS} runs",
     ),
-    tests="Both halves: no new reach (RL vs base pass@256 on a hard slice the base does not saturate, crossover "
-    "k, only-base and only-RL counts) and routing (RL chooses the first 1-3 tokens, the base finishes: the share "
+    tests="Both halves: no new reach (RL vs base pass@256 on a hard slice the base does not saturate, with RL "
+    "trained outside and inside the slice's distribution; crossover k, only-base and only-RL counts) and routing (RL chooses the first 1-3 tokens, the base finishes: the share "
     "of the pass@1 gain recovered against ~0.91), with the gain split into format selection and execution.",
     does_not_test="Token routing at arbitrary positions chosen by a router (only a prefix); reasoning "
     "strategies beyond the three formats of the toy world; models other than the tiny toy-world ones; pass@k "

@@ -28,20 +28,24 @@ HARD = 80  # hard-slice problems
 
 
 def c1(base: Sampled, finals: list[Sampled], routed: list[Sampled], hard_base: list[int], hard_rl: list[list[int]],
-       hard_redraw: list[int] | None = None, k: int = K) -> C1Measurements:
+       hard_redraw: list[int] | None = None, k: int = K, inside: list[list[int]] | None = None) -> C1Measurements:
+    """`inside`: the inside arm's hard-slice counts per run (RL trained on the slice's distribution); RL's by default."""
     m = measured(base, finals)
     return C1Measurements(**dict(m), hard_samples=k, hard_prompts=tuple(f"p{i}" for i in range(len(hard_base))),
                           hard_base={0: tuple(hard_base)}, hard_base_redraw={0: tuple(hard_redraw or hard_base)},
-                          hard_rl=tuple(tuple(h) for h in hard_rl), routed=tuple({1: r, 2: r, 3: r} for r in routed))
+                          hard_rl=tuple(tuple(h) for h in hard_rl), routed=tuple({1: r, 2: r, 3: r} for r in routed),
+                          hard_inside_rl=tuple(tuple(h) for h in (inside or hard_rl)), inside_prompts=100)
 
 
 HALF = [8] * (HARD // 2) + [0] * (HARD // 2)  # the base reaches half the slice at k = 256 (8 of 256: every redraw)
 
 
-def world(gain_to: int = 3, routed_to: int = 3, rl_reach: list[int] = HALF, runs: int = 3) -> C1Measurements:
-    """Base 1 of 4 right on 50 problems; RL `gain_to` of 4; routing `routed_to` of 4."""
+def world(gain_to: int = 3, routed_to: int = 3, rl_reach: list[int] = HALF, runs: int = 3,
+          inside: list[list[int]] | None = None) -> C1Measurements:
+    """Base 1 of 4 right on 50 problems; RL `gain_to` of 4; routing `routed_to` of 4; the inside arm's reach per run."""
     base = sampled([1] * 50)
-    return c1(base, [sampled([gain_to] * 50)] * runs, [sampled([routed_to] * 50)] * runs, HALF, [rl_reach] * runs)
+    return c1(base, [sampled([gain_to] * 50)] * runs, [sampled([routed_to] * 50)] * runs, HALF, [rl_reach] * runs,
+              inside=inside)
 
 
 def decide(m: C1Measurements):  # -> Decision
@@ -57,18 +61,23 @@ def iv(est: float, low: float, high: float) -> Interval:
 
 def test_rule_edges_are_the_stated_thresholds() -> None:
     up, flat = iv(0.1, 0.05, 0.15), iv(0.0, -0.01, 0.01)
-    assert rule(up, iv(0, 0, PASSK_MARGIN), iv(0.9, RECOVERY_MIN, 1.0)) == "consistent"  # both edges included
-    assert rule(up, iv(0, 0, PASSK_MARGIN + 1e-9), iv(0.9, RECOVERY_MIN, 1.0)) == "inconclusive"
-    assert rule(up, iv(0, 0, PASSK_MARGIN), iv(0.9, RECOVERY_MIN - 1e-9, 1.0)) == "inconclusive"
-    # the recovery clearly below the claim's range, or reach clearly beyond the base's
-    assert rule(up, flat, iv(0.7, 0.6, RECOVERY_MIN - 1e-9)) == "inconsistent"
-    assert rule(up, flat, iv(0.7, 0.6, RECOVERY_MIN)) == "inconclusive"
-    assert rule(up, iv(0.05, PASSK_MARGIN + 1e-9, 0.1), iv(0.9, 0.85, 0.95)) == "inconsistent"
-    assert rule(up, iv(0.05, PASSK_MARGIN, 0.1), iv(0.9, 0.85, 0.95)) == "inconclusive"
+    good = iv(0.9, 0.85, 0.95)
+    edge = iv(0, 0, PASSK_MARGIN)
+    assert rule(up, edge, edge, iv(0.9, RECOVERY_MIN, 1.0)) == "consistent"  # every edge included
+    assert rule(up, iv(0, 0, PASSK_MARGIN + 1e-9), flat, iv(0.9, RECOVERY_MIN, 1.0)) == "inconclusive"
+    assert rule(up, flat, iv(0, 0, PASSK_MARGIN + 1e-9), iv(0.9, RECOVERY_MIN, 1.0)) == "inconclusive"
+    assert rule(up, edge, edge, iv(0.9, RECOVERY_MIN - 1e-9, 1.0)) == "inconclusive"
+    # the recovery clearly below the claim's range, or reach clearly beyond the base's on either slice
+    assert rule(up, flat, flat, iv(0.7, 0.6, RECOVERY_MIN - 1e-9)) == "inconsistent"
+    assert rule(up, flat, flat, iv(0.7, 0.6, RECOVERY_MIN)) == "inconclusive"
+    assert rule(up, iv(0.05, PASSK_MARGIN + 1e-9, 0.1), flat, good) == "inconsistent"
+    assert rule(up, flat, iv(0.05, PASSK_MARGIN + 1e-9, 0.1), good) == "inconsistent"
+    assert rule(up, iv(0.05, PASSK_MARGIN, 0.1), flat, good) == "inconclusive"
+    assert rule(up, flat, iv(0.05, PASSK_MARGIN, 0.1), good) == "inconclusive"
     # RL that does not raise pass@1 has no gain to recover: never a verdict either way
     for gain in (iv(0.0, 0.0, 0.1), iv(-0.1, -0.2, -0.05)):
-        assert rule(gain, flat, iv(0.9, 0.85, 0.95)) == "inconclusive"
-        assert rule(gain, iv(0.1, 0.05, 0.2), iv(0.2, 0.1, 0.3)) == "inconclusive"
+        assert rule(gain, flat, flat, good) == "inconclusive"
+        assert rule(gain, iv(0.1, 0.05, 0.2), iv(0.1, 0.05, 0.2), iv(0.2, 0.1, 0.3)) == "inconclusive"
 
 
 # --- decide on hand-made measurements: each verdict reachable ---
@@ -92,6 +101,21 @@ def test_inconsistent_when_rl_reaches_what_the_base_never_does() -> None:
     d = decide(world(rl_reach=more))
     assert d.verdict == "inconsistent" and d.details["only_rl"] == [8, 8, 8] and d.details["only_base"] == [0, 0, 0]
     assert d.details["hard_reach_diff"]["low"] > PASSK_MARGIN
+
+
+def test_inconsistent_when_rl_trained_inside_the_slices_distribution_reaches_more() -> None:
+    more = [8] * (HARD // 2 + 8) + [0] * (HARD // 2 - 8)  # the inside arm reaches 8 of 80 new problems: +0.10
+    d = decide(world(inside=[more] * 3))  # RL trained outside adds none, routing recovers all: consistent without it
+    assert d.verdict == "inconsistent" and d.details["hard_reach_diff"]["estimate"] == 0
+    assert d.details["hard_reach_diff_inside"]["low"] > PASSK_MARGIN and d.details["only_rl_inside"] == [8, 8, 8]
+    assert "inside the slice's distribution changed reach by +0.100" in d.finding
+
+
+def test_inconclusive_when_the_inside_arm_runs_disagree_on_reach() -> None:
+    more = [8] * (HARD // 2 + 8) + [0] * (HARD // 2 - 8)
+    d = decide(world(inside=[more, HALF, HALF]))
+    i = d.details["hard_reach_diff_inside"]
+    assert i["low"] <= PASSK_MARGIN < i["high"] and d.verdict == "inconclusive"
 
 
 def test_inconclusive_when_rl_gains_nothing() -> None:
@@ -138,7 +162,7 @@ def test_floor_few_samples_and_few_runs_are_flagged() -> None:
 
 def test_spec_states_rule_thresholds_and_flags_before_the_run() -> None:
     spec = PROTOCOLS["passk-boundary"].to_dict()
-    assert spec["version"] == "2" and spec["thresholds"]["recovery_min"] == RECOVERY_MIN
+    assert spec["version"] == "3" and spec["thresholds"]["recovery_min"] == RECOVERY_MIN
     assert spec["thresholds"]["min_samples"] == 256 and len(spec["validity_flags"]) == 6
     assert "routing" in spec["tests"] and spec["does_not_test"]
 
