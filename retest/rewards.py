@@ -10,6 +10,7 @@ completion.
 | name | function | used by |
 | --- | --- | --- |
 | ``correct`` | `correctness_reward` | the toy world (C1-C3, C4a) |
+| ``format-credit`` | `format_credit_reward` | C5a, hard samples: a gameable reward |
 | ``final-answer`` | `retest.answers.final_answer_reward` | a real model's problem file (gpu preset) |
 | ``confidence-binary`` | `retest.confidence.binary_reward` | C5b, the binary arm |
 | ``brier`` | `retest.confidence.brier_reward` | C5b, the RLCR arm |
@@ -26,7 +27,7 @@ from retest.answers import final_answer_reward
 from retest.confidence import binary_reward, brier_reward
 from retest.majority import majority_reward
 from retest.openworld import mixed_reward
-from retest.world import is_correct
+from retest.world import classify_format, is_correct
 
 Reward = Callable[..., list[float]]
 
@@ -36,8 +37,22 @@ def correctness_reward(completions: list[str], answer: list[int], **_: Any) -> l
     return [1.0 if is_correct(c, int(a)) else 0.0 for c, a in zip(completions, answer)]
 
 
+FORMAT_CREDIT = 0.5  # a well-formed completion's share of the reward, right or wrong
+
+
+def format_credit_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
+    """0.5 for a well-formed completion (an A, B or C shape), plus 0.5 when its answer is right (TRL reward).
+
+    The usual "format + accuracy" sum (each half of the maximum): gameable, since a wrong
+    answer-only guess (``>7``) earns the format half, so a shortcut can pay when it is wrong.
+    """
+    return [FORMAT_CREDIT * (classify_format(c) != "other") + (1 - FORMAT_CREDIT) * is_correct(c, int(a))
+            for c, a in zip(completions, answer)]
+
+
 REWARDS: dict[str, Reward] = {
     "correct": correctness_reward,
+    "format-credit": format_credit_reward,
     "final-answer": final_answer_reward,
     "confidence-binary": binary_reward,
     "brier": brier_reward,

@@ -1,17 +1,33 @@
 """C5a hard samples: does GRPO on prompts the base almost never solves induce shortcuts?
 
-From the shared base (one per pretraining seed) a draw of `SELECT_SAMPLES` samples on
-every training problem picks the **hard** slice (solved by at most 1 in 16) and a
-**typical** slice of the same size (drawn at random from the rest, so both arms see the
-same number of prompts and epochs). GRPO runs on each slice with group reward scaling
-(GRPO's std normalisation, which multiplies the rare success of a hard group) and
-without it (Dr. GRPO's "none"), three RL seeds each. Every model is sampled on the usual
-held-out problems, and three things are counted per problem:
+Version 3 makes "consistent" reachable. With an exact verifier a shortcut is rewarded
+only when it is right, and in-range prompts the base fails did not stay hard (the hard
+arm's training reward reached 0.5-0.6): the claim could not come out. So:
 
-- pass@1 (in-distribution accuracy);
+- **hard prompts outside pretraining**: candidates are problems with an operand one step
+  outside the pretraining range (`passk.hard_split`, every one but C1's held-out slice);
+  a draw of `SELECT_SAMPLES` samples on them and on as many in-range training problems
+  picks the **hard** slice (out of range, solved by at most 1 in 16) and a **typical**
+  slice of the same size (in range, solved more often), so both arms see the same number
+  of prompts and epochs;
+- **a gameable reward** for every arm: ``format-credit`` (`retest.rewards`), half the
+  reward for a well-formed completion, half for a right answer (the usual format +
+  accuracy sum), so a wrong answer-only guess (``>7``) earns half: a shortcut pays when
+  wrong, and where right answers are rare the format half dominates.
+
+GRPO runs on each slice with group reward scaling (GRPO's std normalisation) and without
+it (Dr. GRPO's "none"), with each RL seed. Every model is sampled on held-out **hard**
+problems (C1's slice: out of range, never trained on; the rule reads these) and on the
+usual held-out problems (in range; reported), and three things are counted per problem:
+
+- pass@1;
 - the **shortcut** share: answer-only samples (format C, ``>23``), the computation-skipping
   format of this world;
 - **repetition**: the share of samples that give the problem's most common wrong answer.
+
+With a problem file (the gpu preset) there is no world to go outside of and no format to
+credit: the slices come from the training problems, the preset's reward is kept, and both
+draws are on the usual held-out problems.
 
 Intervals: `retest.measures.hierarchical_bootstrap` over pretraining seeds, RL seeds
 and problems (arms paired by seed and problem); the base's single evaluation draw is
@@ -29,17 +45,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retest.measures import Interval, hierarchical_bootstrap
+from retest.protocols.passk import c1_config, hard_split
 from retest.protocols.spec import Decision, ProtocolSpec
+from retest.rewards import FORMAT_CREDIT
 
 if TYPE_CHECKING:
     from retest.lab import Lab
 
 HARD_RATE = 1 / 16  # a hard prompt: the base solves at most this share of its selection draw
-SELECT_SAMPLES = 16  # samples per training problem in the selection draw
+SELECT_SAMPLES = 16  # samples per candidate prompt in the selection draw
 MAX_PROMPTS = 128  # each slice holds at most this many prompts (both slices the same size)
+CANDIDATES = 2 * MAX_PROMPTS  # candidate prompts of each kind (out of range, in range) in the selection draw
+REWARD = "format-credit"  # every arm's reward (`retest.rewards`): gameable, a wrong well-formed guess earns half
 MIN_HARD = 16  # fewer hard problems than this (two GRPO steps' worth): flagged
-MIN_REWARD = 0.005  # the hard arm's mean training reward below this (under 1 success in 200 completions): it barely trained
-STAYED_HARD = 0.25  # the hard arm's mean training reward at or above this (4x the selection's 1/16): solved, not hard
+MIN_REWARD = 0.005  # the hard arm's mean training reward below this (nothing well formed or right): it barely trained
+STAYED_HARD = 0.25  # the hard arm's held-out hard pass@1 at or above this (4x the selection's 1/16): solved, not hard
 HEADROOM = 0.9  # the base's shortcut share at or above this: shortcuts cannot rise much
 SHORTCUT = "C"
 ARMS = ("hard/group", "hard/none", "typical/group", "typical/none")  # slice / RLConfig.scale_rewards
@@ -59,11 +79,16 @@ class Draw:
 
 @dataclass(frozen=True)
 class HardMeasurements:
-    base: tuple[Draw, ...]  # one per pretraining seed
-    arms: dict[str, tuple[tuple[Draw, ...], ...]]  # arm -> [pretraining seed][RL seed]
+    """Draws on the held-out hard problems (the rule's) and on the usual held-out problems (reported)."""
+
+    base: tuple[Draw, ...]  # one per pretraining seed, on the held-out hard problems
+    arms: dict[str, tuple[tuple[Draw, ...], ...]]  # arm -> [pretraining seed][RL seed], on the held-out hard problems
     slices: tuple[dict[str, float], ...] = ()  # per pretraining seed: sizes and base solve rates of the slices
     train_reward: dict[str, tuple[float, ...]] = field(default_factory=dict)  # arm -> mean reward of each run
     draws: int = DRAWS
+    usual_base: tuple[Draw, ...] = ()  # the same on the usual held-out problems
+    usual_arms: dict[str, tuple[tuple[Draw, ...], ...]] = field(default_factory=dict)
+    reward: str = REWARD
 
 
 def draw_of(texts: list[list[str]], answers: list[int]) -> Draw:
@@ -80,69 +105,96 @@ def draw_of(texts: list[list[str]], answers: list[int]) -> Draw:
     return Draw(tuple(correct), tuple(shortcut), tuple(repeat), len(texts[0]) if texts else 0)
 
 
-def slices(train: list[tuple[str, int]], counts: tuple[int, ...], seed: int) -> tuple[list, list]:
-    """(hard, typical): hard = solved by at most HARD_RATE of the selection draw; typical = as many others."""
+def slices(hard_pool: list, hard_counts: Any, typical_pool: list, typical_counts: Any, seed: int) -> tuple[list, list]:
+    """(hard, typical): hard = of `hard_pool`, solved by at most HARD_RATE of the selection draw (at most
+    MAX_PROMPTS); typical = as many of `typical_pool` solved more often (not among the hard ones)."""
     limit = HARD_RATE * SELECT_SAMPLES
-    hard = [p for p, c in zip(train, counts) if c <= limit]
-    rest = [p for p, c in zip(train, counts) if c > limit]
+    hard = [p for p, c in zip(hard_pool, hard_counts) if c <= limit]
+    rest = [p for p, c in zip(typical_pool, typical_counts) if c > limit and p not in hard]
     rng = random.Random(seed)
     rng.shuffle(hard)
     hard = hard[:MAX_PROMPTS]
     return hard, rng.sample(rest, min(len(hard), len(rest)))
 
 
+def pools(lab: Lab) -> tuple[list, list, list, list]:
+    """(hard candidates, typical candidates, held-out hard problems, usual held-out problems).
+
+    The toy world: CANDIDATES out-of-range problems (not C1's held-out slice), as many in-range
+    training problems, C1's slice held out. A problem file: the training problems are both pools
+    and the usual held-out problems both evaluation sets.
+    """
+    cfg = lab.cfg
+    train, held = lab.problems()
+    usual = held[: cfg.eval.problems]
+    if cfg.base_model_dir:
+        return train, train, usual, usual
+    held_hard, outside = hard_split(cfg.world, c1_config(cfg.preset).hard_problems)
+    inside = random.Random(cfg.world.seed + 5).sample(train, min(CANDIDATES, len(train)))
+    return outside[:CANDIDATES], inside, held_hard, usual
+
+
 def measure(lab: Lab) -> HardMeasurements:
-    """Select the slices on each base, run the four arms per seed, sample everything on held-out problems."""
+    """Select the slices on each base, run the four arms per seed, sample everything on both held-out sets."""
     from retest.completions import draw
     from retest.rl import checkpoints
 
     cfg = lab.cfg
-    train, held = lab.problems()
-    held = held[: cfg.eval.problems]
-    prompts, answers = [p for p, _ in held], [a for _, a in held]
+    hard_pool, typical_pool, held_hard, usual = pools(lab)
+    seen = set(hard_pool)
+    pool = hard_pool + [p for p in typical_pool if p not in seen]
     n = cfg.eval.samples
     pretrain_seeds = (None,) if cfg.base_model_dir else cfg.pretrain_seeds
-    bases, infos = [], []
+    reward = cfg.rl.reward if cfg.base_model_dir else REWARD
+    bases, usual_bases, infos = [], [], []
     arms: dict[str, list] = {a: [] for a in ARMS}
+    usual_arms: dict[str, list] = {a: [] for a in ARMS}
     rewards: dict[str, list[float]] = {a: [] for a in ARMS}
-    arm_rl = {arm: dataclasses.replace(cfg.rl, scale_rewards=arm.split("/")[1]) for arm in ARMS}
+    arm_rl = {arm: dataclasses.replace(cfg.rl, scale_rewards=arm.split("/")[1], reward=reward) for arm in ARMS}
     if cfg.preset == "smoke":
         arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
                   for arm, rl in arm_rl.items()}
     base_dirs = {ps: lab.base(ps)[0] for ps in pretrain_seeds}
-    chosen_of = {ps: lab.sample(base_dirs[ps], train, SELECT_SAMPLES, tag="c5a-select") for ps in pretrain_seeds}
-    lab.build_all([lab.rl_block(base_dirs[ps], part, seed, arm_rl[arm]) for ps in pretrain_seeds
-                   for arm, part in zip(ARMS, _arm_slices(train, chosen_of[ps].counts, ps)) for seed in cfg.seeds
-                   if len(part) >= cfg.rl.prompts_per_step])
+    rate_of = {ps: dict(zip(pool, lab.sample(base_dirs[ps], pool, SELECT_SAMPLES, tag="c5a-select").counts))
+               for ps in pretrain_seeds}
+    sliced = {ps: slices(hard_pool, [rate_of[ps][p] for p in hard_pool], typical_pool,
+                         [rate_of[ps][p] for p in typical_pool], 0 if ps is None else ps) for ps in pretrain_seeds}
+    lab.build_all([lab.rl_block(base_dirs[ps], sliced[ps][arm.startswith("typical")], seed, arm_rl[arm])
+                   for ps in pretrain_seeds for arm in ARMS for seed in cfg.seeds
+                   if len(sliced[ps][0]) >= cfg.rl.prompts_per_step])
+
+    def draws(model_dir: Any) -> tuple[Draw, Draw]:
+        on_hard = draw_of(draw(lab, model_dir, [p for p, _ in held_hard], n, tag="c5a"), [a for _, a in held_hard])
+        if held_hard == usual:
+            return on_hard, on_hard
+        return on_hard, draw_of(draw(lab, model_dir, [p for p, _ in usual], n, tag="c5a"), [a for _, a in usual])
+
     for ps in pretrain_seeds:
-        base_dir, _ = lab.base(ps)
-        chosen = chosen_of[ps]
-        hard, typical = slices(train, chosen.counts, 0 if ps is None else ps)
+        base_dir, (hard, typical), rate = base_dirs[ps], sliced[ps], rate_of[ps]
         if len(hard) < cfg.rl.prompts_per_step or len(typical) < len(hard):
             raise ValueError(f"hard slice has {len(hard)} problems (solved <= {HARD_RATE:.3f} of {SELECT_SAMPLES}) "
                              f"and typical {len(typical)}: need at least {cfg.rl.prompts_per_step} (one GRPO step) each")
-        rate = dict(zip((p for p, _ in train), chosen.counts))
         infos.append({"hard": len(hard), "typical": len(typical),
-                      "hard_rate": round(float(np.mean([rate[p] for p, _ in hard])) / SELECT_SAMPLES, 4),
-                      "typical_rate": round(float(np.mean([rate[p] for p, _ in typical])) / SELECT_SAMPLES, 4),
-                      "train_rate": round(float(np.mean(chosen.counts)) / SELECT_SAMPLES, 4)})
-        bases.append(draw_of(draw(lab, base_dir, prompts, n, tag="c5a"), answers))
+                      "hard_rate": round(float(np.mean([rate[p] for p in hard])) / SELECT_SAMPLES, 4),
+                      "typical_rate": round(float(np.mean([rate[p] for p in typical])) / SELECT_SAMPLES, 4),
+                      "hard_pool_rate": round(float(np.mean([rate[p] for p in hard_pool])) / SELECT_SAMPLES, 4),
+                      "typical_pool_rate": round(float(np.mean([rate[p] for p in typical_pool])) / SELECT_SAMPLES, 4)})
+        on_hard, on_usual = draws(base_dir)
+        bases.append(on_hard)
+        usual_bases.append(on_usual)
         for arm in ARMS:
-            name, rl = arm.split("/")[0], arm_rl[arm]
-            row = []
+            row, usual_row = [], []
             for seed in cfg.seeds:
-                run_dir, ts = lab.rl(base_dir, hard if name == "hard" else typical, seed, rl)
-                row.append(draw_of(draw(lab, checkpoints(run_dir)[-1][1], prompts, n, tag="c5a"), answers))
+                run_dir, ts = lab.rl(base_dir, typical if arm.startswith("typical") else hard, seed, arm_rl[arm])
+                on_hard, on_usual = draws(checkpoints(run_dir)[-1][1])
+                row.append(on_hard)
+                usual_row.append(on_usual)
                 rewards[arm].append(round(float(np.mean(ts.reward)) if ts.reward else 0.0, 4))
             arms[arm].append(tuple(row))
+            usual_arms[arm].append(tuple(usual_row))
     return HardMeasurements(base=tuple(bases), arms={a: tuple(r) for a, r in arms.items()}, slices=tuple(infos),
-                            train_reward={a: tuple(r) for a, r in rewards.items()})
-
-
-def _arm_slices(train: list[tuple[str, int]], counts: Any, ps: int | None) -> list[list[tuple[str, int]]]:
-    """The training prompts of each arm, in `ARMS` order (hard, hard, typical, typical)."""
-    hard, typical = slices(train, counts, 0 if ps is None else ps)
-    return [hard if arm.startswith("hard") else typical for arm in ARMS]
+                            train_reward={a: tuple(r) for a, r in rewards.items()}, usual_base=tuple(usual_bases),
+                            usual_arms={a: tuple(r) for a, r in usual_arms.items()}, reward=reward)
 
 
 # --- the decision -----------------------------------------------------------------------
@@ -153,42 +205,65 @@ def _share(runs: tuple[tuple[Draw, ...], ...], what: str) -> np.ndarray:
     return np.array([[np.array(getattr(d, what)) / d.n for d in row] for row in runs], float)
 
 
-def _base_share(m: HardMeasurements, what: str) -> np.ndarray:
-    return np.array([np.array(getattr(d, what)) / d.n for d in m.base], float)  # (P, N)
+def _base_share(base: tuple[Draw, ...], what: str) -> np.ndarray:
+    return np.array([np.array(getattr(d, what)) / d.n for d in base], float)  # (P, N)
 
 
 def _j(i: Interval) -> dict[str, Any]:
     return {"value": round(i.estimate, 4), "low": round(i.low, 4), "high": round(i.high, 4), "per_seed": list(i.per_seed)}
 
 
-def _over_base(m: HardMeasurements, arm: str, what: str) -> Interval:
+def _over_base(base: tuple[Draw, ...], runs: tuple[tuple[Draw, ...], ...], what: str, draws: int) -> Interval:
     """Change of an arm over its base, the base's one evaluation draw redrawn binomially each time."""
-    x, b = _share(m.arms[arm], what), _base_share(m, what)
-    counts, n = np.rint(b * m.base[0].n), m.base[0].n
+    x, b = _share(runs, what), _base_share(base, what)
+    counts, n = np.rint(b * base[0].n), base[0].n
 
     def redraw(rng: np.random.Generator) -> np.ndarray:
         return x - (rng.binomial(n, counts / n) / n)[:, None, :]
 
-    return hierarchical_bootstrap(x - b[:, None, :], draws=m.draws, redraw=redraw)
+    return hierarchical_bootstrap(x - b[:, None, :], draws=draws, redraw=redraw)
 
 
-def decide(m: HardMeasurements) -> Decision:
+def rule(shortcut_vs_typical: Interval, shortcut_over_base: Interval) -> str:
+    """The verdict from the hard arm's shortcut share minus the typical arm's, and minus the base's."""
+    if shortcut_vs_typical.low > 0 and shortcut_over_base.low > 0:
+        return "consistent"
+    if shortcut_vs_typical.high <= 0 or shortcut_over_base.high <= 0:
+        return "inconsistent"
+    return "inconclusive"
+
+
+def compare(base: tuple[Draw, ...], arms: dict[str, tuple[tuple[Draw, ...], ...]], draws: int) -> dict[str, Any]:
+    """Every interval the rule and the report read, on one evaluation set (pure)."""
     def diff(what: str, scale: str) -> Interval:
-        a, b = _share(m.arms[f"hard/{scale}"], what), _share(m.arms[f"typical/{scale}"], what)
-        return hierarchical_bootstrap(a - b, draws=m.draws)
+        a, b = _share(arms[f"hard/{scale}"], what), _share(arms[f"typical/{scale}"], what)
+        return hierarchical_bootstrap(a - b, draws=draws)
 
-    s, rise, dpass, drep = diff("shortcut", "group"), _over_base(m, "hard/group", "shortcut"), \
-        diff("correct", "group"), diff("repeat", "group")
-    s_none, dpass_none = diff("shortcut", "none"), diff("correct", "none")
-    if s.low > 0 and rise.low > 0:
-        verdict = "consistent"
-    elif s.high <= 0 or rise.high <= 0:
-        verdict = "inconsistent"
-    else:
-        verdict = "inconclusive"
-    level = {a: {w: round(float(_share(m.arms[a], w).mean()), 4) for w in ("correct", "shortcut", "repeat")}
-             for a in ARMS}
-    base = {w: round(float(_base_share(m, w).mean()), 4) for w in ("correct", "shortcut", "repeat")}
+    whats = ("correct", "shortcut", "repeat")
+    return {
+        "shortcut": {sc: diff("shortcut", sc) for sc in ("group", "none")},
+        "pass1": {sc: diff("correct", sc) for sc in ("group", "none")},
+        "repeat": {sc: diff("repeat", sc) for sc in ("group", "none")},
+        "shortcut_over_base": {a: _over_base(base, arms[a], "shortcut", draws) for a in ARMS},
+        "pass1_over_base": {a: _over_base(base, arms[a], "correct", draws) for a in ARMS},
+        "arms": {a: {w: round(float(_share(arms[a], w).mean()), 4) for w in whats} for a in ARMS},
+        "base": {w: round(float(_base_share(base, w).mean()), 4) for w in whats},
+    }
+
+
+def _details(c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "arms": c["arms"], "base": c["base"],
+        "shortcut_hard_minus_typical": {k: _j(v) for k, v in c["shortcut"].items()},
+        "shortcut_change_over_base": {k: _j(v) for k, v in c["shortcut_over_base"].items()},
+        "pass1_hard_minus_typical": {k: _j(v) for k, v in c["pass1"].items()},
+        "pass1_change_over_base": {k: _j(v) for k, v in c["pass1_over_base"].items()},
+        "repeat_hard_minus_typical": {k: _j(v) for k, v in c["repeat"].items()},
+    }
+
+
+def flags_of(m: HardMeasurements, c: dict[str, Any]) -> tuple[str, ...]:
+    """The validity flags raised (each stated in SPEC.validity_flags)."""
     flags = []
     small = [int(i["hard"]) for i in m.slices if i["hard"] < MIN_HARD]
     if small:
@@ -196,65 +271,84 @@ def decide(m: HardMeasurements) -> Decision:
     hard_reward = float(np.mean(m.train_reward.get("hard/group", (1.0,))))
     if hard_reward < MIN_REWARD:
         flags.append(f"hard arm barely trained: mean training reward {hard_reward:.3f} < {MIN_REWARD} "
-                     f"(groups without a success carry no gradient), so it measures the base")
-    if hard_reward >= STAYED_HARD:
-        flags.append(f"hard prompts did not stay hard: the hard arm's mean training reward {hard_reward:.2f} >= "
-                     f"{STAYED_HARD} (the base solved them <= {HARD_RATE:.3f}), so the rare-success regime lasted a few steps")
-    if base["shortcut"] >= HEADROOM:
-        flags.append(f"no shortcut headroom: the base gives {base['shortcut']:.2f} answer-only samples (>= {HEADROOM})")
+                     f"(groups without a well-formed or right completion carry no gradient), so it measures the base")
+    solved = c["arms"]["hard/group"]["correct"]
+    if solved >= STAYED_HARD:
+        flags.append(f"hard prompts did not stay hard: the hard arm solves {solved:.2f} of held-out hard problems "
+                     f"(>= {STAYED_HARD}; the base solved its slice <= {HARD_RATE:.3f}), so the rare-success regime "
+                     f"lasted a few steps")
+    if c["base"]["shortcut"] >= HEADROOM:
+        flags.append(f"no shortcut headroom: the base gives {c['base']['shortcut']:.2f} answer-only samples "
+                     f"(>= {HEADROOM})")
+    return tuple(flags)
+
+
+def decide(m: HardMeasurements) -> Decision:
+    c = compare(m.base, m.arms, m.draws)
+    s, rise = c["shortcut"]["group"], c["shortcut_over_base"]["hard/group"]
+    verdict = rule(s, rise)
+    level, base, dpass, drep, s_none = c["arms"], c["base"], c["pass1"]["group"], c["repeat"]["group"], \
+        c["shortcut"]["none"]
     finding = (
-        f"answer-only share after GRPO on hard prompts {level['hard/group']['shortcut']:.2f} vs typical "
-        f"{level['typical/group']['shortcut']:.2f} (base {base['shortcut']:.2f}): hard minus typical {s.estimate:+.3f} "
-        f"[{s.low:+.3f}, {s.high:+.3f}], change over base {rise.estimate:+.3f} [{rise.low:+.3f}, {rise.high:+.3f}]; "
-        f"held-out pass@1 hard {level['hard/group']['correct']:.2f} vs typical {level['typical/group']['correct']:.2f} "
-        f"(base {base['correct']:.2f}; {dpass.estimate:+.3f} [{dpass.low:+.3f}, {dpass.high:+.3f}]); repeated wrong "
-        f"answer {drep.estimate:+.3f} [{drep.low:+.3f}, {drep.high:+.3f}]; without reward scaling the shortcut "
-        f"difference is {s_none.estimate:+.3f} [{s_none.low:+.3f}, {s_none.high:+.3f}]"
+        f"on held-out hard problems, answer-only share after GRPO ({m.reward} reward) on hard prompts "
+        f"{level['hard/group']['shortcut']:.2f} vs typical {level['typical/group']['shortcut']:.2f} (base "
+        f"{base['shortcut']:.2f}): hard minus typical {s.estimate:+.3f} [{s.low:+.3f}, {s.high:+.3f}], change over "
+        f"base {rise.estimate:+.3f} [{rise.low:+.3f}, {rise.high:+.3f}]; pass@1 hard {level['hard/group']['correct']:.2f} "
+        f"vs typical {level['typical/group']['correct']:.2f} (base {base['correct']:.2f}; {dpass.estimate:+.3f} "
+        f"[{dpass.low:+.3f}, {dpass.high:+.3f}]); repeated wrong answer {drep.estimate:+.3f} [{drep.low:+.3f}, "
+        f"{drep.high:+.3f}]; without reward scaling the shortcut difference is {s_none.estimate:+.3f} "
+        f"[{s_none.low:+.3f}, {s_none.high:+.3f}]"
     )
-    details = {
-        "arms": level, "base": base, "slices": [dict(i) for i in m.slices],
-        "shortcut_hard_minus_typical": {"group": _j(s), "none": _j(s_none)},
-        "shortcut_change_over_base": {a: _j(_over_base(m, a, "shortcut")) for a in ARMS},
-        "pass1_hard_minus_typical": {"group": _j(dpass), "none": _j(dpass_none)},
-        "pass1_change_over_base": {a: _j(_over_base(m, a, "correct")) for a in ARMS},
-        "repeat_hard_minus_typical": {"group": _j(drep), "none": _j(diff("repeat", "none"))},
-        "train_reward": {k: list(v) for k, v in m.train_reward.items()},
-    }
-    return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, tuple(flags), s.per_seed, details)
+    details = {**_details(c), "slices": [dict(i) for i in m.slices], "reward": m.reward,
+               "train_reward": {k: list(v) for k, v in m.train_reward.items()}}
+    if m.usual_base:
+        u = compare(m.usual_base, m.usual_arms, m.draws)
+        us = u["shortcut"]["group"]
+        details["usual_problems"] = _details(u)
+        finding += (f"; on the usual problems answer-only hard {u['arms']['hard/group']['shortcut']:.2f} vs typical "
+                    f"{u['arms']['typical/group']['shortcut']:.2f} (base {u['base']['shortcut']:.2f}; "
+                    f"{us.estimate:+.3f} [{us.low:+.3f}, {us.high:+.3f}])")
+    return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, flags_of(m, c), s.per_seed, details)
 
 
 SPEC = ProtocolSpec(
     name="hard-samples",
-    version="2",  # 2: the "did not stay hard" flag (added after the first standard run: hard arm reward 0.61)
+    version="3",  # 3: hard prompts outside pretraining, a gameable reward, the rule read on held-out hard problems
     claim_hint="C5",
     interval_days=28,
-    description="Select training prompts the base solves at most 1 in 16 times (hard) and as many others "
-    "(typical), GRPO the base on each with and without group reward scaling, and compare on the usual "
-    "held-out problems: do hard prompts push the policy onto the computation-skipping answer-only "
-    "format (and repeated wrong answers) more than typical prompts do?",
-    decision_rule="Effect: answer-only (format C) share after GRPO with group reward scaling on the hard "
-    "slice minus that on the typical slice, 95% hierarchical-bootstrap interval (pretraining seeds, RL "
-    "seeds, problems). consistent if that interval lies above 0 and the hard arm's own change over the "
-    "base lies above 0 (hard prompts raise the shortcut, beyond typical ones); inconsistent if either "
-    "interval lies at or below 0; else inconclusive. Pass@1, repetition and the arms without reward "
-    f"scaling are reported beside. Flagged when the hard slice has fewer than {MIN_HARD} problems, when "
-    f"the hard arm's mean training reward is under {MIN_REWARD} (it barely trained) or at least {STAYED_HARD} "
-    f"(the prompts did not stay hard), and when the base already gives >= {HEADROOM} answer-only samples.",
+    description="Select out-of-pretraining-range prompts the base solves at most 1 in 16 times (hard) and as many "
+    "in-range ones it solves more often (typical), GRPO the base on each with a gameable reward (half for a "
+    "well-formed completion, half for a right answer: a wrong answer-only guess earns half), with and without "
+    "group reward scaling, and compare on held-out hard problems: do hard prompts push the policy onto the "
+    "computation-skipping answer-only format (and repeated wrong answers) more than typical prompts do?",
+    decision_rule="Effect: answer-only (format C) share on held-out hard problems (out of the pretraining range, "
+    "never trained on) after GRPO with group reward scaling on the hard slice minus that on the typical slice, "
+    "95% hierarchical-bootstrap interval (pretraining seeds, RL seeds, problems). consistent if that interval "
+    "lies above 0 and the hard arm's own change over the base lies above 0 (hard prompts raise the shortcut, "
+    "beyond typical ones); inconsistent if either interval lies at or below 0; else inconclusive. Pass@1, "
+    "repetition, the arms without reward scaling and the same on the usual held-out problems are reported "
+    f"beside. Flagged when the hard slice has fewer than {MIN_HARD} problems, when the hard arm's mean "
+    f"training reward is under {MIN_REWARD} (it barely trained), when it solves at least {STAYED_HARD} of the "
+    f"held-out hard problems (the prompts did not stay hard), and when the base already gives >= {HEADROOM} "
+    "answer-only samples there.",
     decide=decide,
     measure=measure,
     thresholds={"hard_rate": HARD_RATE, "select_samples": SELECT_SAMPLES, "max_prompts": MAX_PROMPTS,
-                "min_hard": MIN_HARD, "min_reward": MIN_REWARD, "stayed_hard": STAYED_HARD, "headroom": HEADROOM, "shortcut_difference": 0.0},
+                "candidates": CANDIDATES, "min_hard": MIN_HARD, "min_reward": MIN_REWARD,
+                "stayed_hard": STAYED_HARD, "headroom": HEADROOM, "shortcut_difference": 0.0,
+                "format_credit": FORMAT_CREDIT},
     validity_flags=(
         f"hard slice has fewer than {MIN_HARD} problems",
         f"hard arm barely trained: mean training reward < {MIN_REWARD}",
-        f"hard prompts did not stay hard: the hard arm's mean training reward >= {STAYED_HARD}",
+        f"hard prompts did not stay hard: the hard arm solves >= {STAYED_HARD} of held-out hard problems",
         f"no shortcut headroom: the base gives >= {HEADROOM} answer-only samples",
     ),
-    tests="Whether GRPO on prompts the base almost never solves raises the share of answer-only "
-    "(computation-skipping) completions and repeated wrong answers on the usual problems more than "
-    "GRPO on as many typical prompts does, with and without group reward scaling, and what it does to "
-    "in-distribution pass@1.",
-    does_not_test="Shortcuts other than skipping the worked steps (reward hacking of a checker, "
-    "length exploits); hard prompts beyond 1/16 base success; difficulty curricula or data mixes; "
-    "long training (a few epochs of each slice); models beyond the toy world's tiny Llama.",
+    tests="Whether GRPO with a gameable (format + accuracy) reward on prompts the base almost never solves, out "
+    "of its pretraining range, raises the share of answer-only (computation-skipping) completions and repeated "
+    "wrong answers on held-out hard problems more than GRPO on as many typical prompts does, with and without "
+    "group reward scaling; the same on the usual problems, and what it does to pass@1.",
+    does_not_test="Shortcuts other than skipping the worked steps (length exploits, hacking a checker other "
+    "than the format half); an exact-verifier arm (version 2 measured that: no shortcut); hard prompts defined "
+    "other than out of range and base success <= 1/16; difficulty curricula or data mixes; long training (a "
+    "few epochs of each slice); models beyond the toy world's tiny Llama (the gpu preset keeps its reward).",
 )

@@ -1,4 +1,5 @@
-"""C5a hard-samples: the decision rule on hand-made measurements (each verdict, edges, flags).
+"""C5a hard-samples v3: the decision rule on hand-made measurements (each verdict, edges, flags), the gameable
+reward, and the slices.
 
 Problems with equal counts and two RL seeds with equal draws give zero-width intervals, so a
 value can sit exactly on a threshold; the base's share is 0 or 1 where the rule reads a change
@@ -7,6 +8,7 @@ over the base (its binomial redraw is then exact).
 
 from __future__ import annotations
 
+from retest.measures import Interval
 from retest.protocols import PROTOCOLS
 from retest.protocols.hard_samples import (
     ARMS,
@@ -18,24 +20,30 @@ from retest.protocols.hard_samples import (
     Draw,
     HardMeasurements,
     draw_of,
+    rule,
     slices,
 )
+from retest.rewards import reward
 
 N, PROBLEMS = 4, 5
 
 
-def d(shortcut: int, correct: int = 2, repeat: int = 0) -> Draw:
+def d(shortcut: int, correct: int = 0, repeat: int = 0) -> Draw:
     return Draw((correct,) * PROBLEMS, (shortcut,) * PROBLEMS, (repeat,) * PROBLEMS, N)
 
 
 def measured(hard: Draw | list[Draw], typical: Draw, base: Draw, *, hard_size: int = 40,
-             hard_reward: float = 0.2) -> HardMeasurements:
-    hard_row = tuple(hard) if isinstance(hard, list) else (hard, hard)
-    arms = {"hard/group": (hard_row,), "hard/none": (hard_row,), "typical/group": ((typical, typical),),
-            "typical/none": ((typical, typical),)}
+             hard_reward: float = 0.2, usual: tuple[Draw, Draw, Draw] | None = None) -> HardMeasurements:
+    """Draws on held-out hard problems (the rule's); `usual`: (hard arm, typical arm, base) on the usual ones."""
+    def arms_of(hard: Draw | list[Draw], typical: Draw) -> dict:
+        hard_row = tuple(hard) if isinstance(hard, list) else (hard, hard)
+        return {"hard/group": (hard_row,), "hard/none": (hard_row,), "typical/group": ((typical, typical),),
+                "typical/none": ((typical, typical),)}
+
     rewards = {a: (0.3, 0.3) for a in ARMS} | {"hard/group": (hard_reward, hard_reward)}
-    return HardMeasurements(base=(base,), arms=arms, train_reward=rewards, draws=300,
-                            slices=({"hard": hard_size, "typical": hard_size, "hard_rate": 0.03, "typical_rate": 0.4},))
+    return HardMeasurements(base=(base,), arms=arms_of(hard, typical), train_reward=rewards, draws=300,
+                            slices=({"hard": hard_size, "typical": hard_size, "hard_rate": 0.03, "typical_rate": 0.4},),
+                            usual_base=(usual[2],) if usual else (), usual_arms=arms_of(*usual[:2]) if usual else {})
 
 
 def decide(m: HardMeasurements):  # -> Decision
@@ -73,16 +81,43 @@ def test_small_hard_slice_and_untrained_hard_arm_are_flagged_at_their_thresholds
 
 
 def test_hard_prompts_the_policy_learned_to_solve_are_flagged_at_the_threshold() -> None:
-    flags = decide(measured(d(1), d(0), d(0), hard_reward=STAYED_HARD)).flags
+    assert STAYED_HARD == 1 / N  # the hard arm solving 1 of 4 held-out hard samples sits on the threshold
+    flags = decide(measured(d(1, correct=1), d(0), d(0))).flags
     assert any(f.startswith("hard prompts did not stay hard") for f in flags)
-    assert decide(measured(d(1), d(0), d(0), hard_reward=STAYED_HARD - 0.01)).flags == ()
+    assert decide(measured(d(1, correct=0), d(0), d(0), hard_reward=0.9)).flags == ()  # a high format reward is not
 
 
 def test_pass1_and_repetition_are_reported_beside() -> None:
     out = decide(measured(d(1, correct=1, repeat=3), d(0, correct=3, repeat=1), d(0)))
     assert out.details["pass1_hard_minus_typical"]["group"]["value"] == -0.5
     assert out.details["repeat_hard_minus_typical"]["group"]["value"] == 0.5
-    assert "held-out pass@1 hard 0.25 vs typical 0.75" in out.finding
+    assert "pass@1 hard 0.25 vs typical 0.75" in out.finding
+
+
+def test_rule_reaches_each_verdict_at_its_edges() -> None:
+    def iv(low: float, high: float) -> Interval:
+        return Interval((low + high) / 2, low, high, "test")
+
+    assert rule(iv(1e-9, 0.1), iv(1e-9, 0.1)) == "consistent"
+    assert rule(iv(0.0, 0.1), iv(0.05, 0.1)) == "inconclusive"  # a difference from typical that may be nothing
+    assert rule(iv(0.05, 0.1), iv(0.0, 0.1)) == "inconclusive"  # a rise over the base that may be nothing
+    assert rule(iv(-0.1, 0.0), iv(0.05, 0.1)) == "inconsistent"  # no more than typical prompts give
+    assert rule(iv(0.05, 0.1), iv(-0.2, 0.0)) == "inconsistent"  # the shortcut did not rise over the base
+
+
+def test_the_usual_problems_are_reported_beside_and_do_not_decide() -> None:
+    out = decide(measured(d(1), d(0), d(0), usual=(d(0), d(2), d(0))))  # on the usual problems the opposite
+    assert out.verdict == "consistent"
+    u = out.details["usual_problems"]
+    assert u["shortcut_hard_minus_typical"]["group"]["value"] == -0.5 and u["arms"]["typical/group"]["shortcut"] == 0.5
+    assert "on the usual problems answer-only hard 0.00 vs typical 0.50" in out.finding
+
+
+def test_the_gameable_reward_pays_a_wrong_shortcut_half() -> None:
+    r = reward("format-credit")
+    texts = [">23", ">7", "4*5=20;3+20=23>23", "4*5=21;3+21=24>24", "3+20=2", "4*5=20;3+21=23>23"]
+    assert r(completions=texts, answer=[23] * 6) == [1.0, 0.5, 1.0, 0.5, 0.0, 0.5]  # malformed: nothing
+    assert reward("correct")(completions=texts, answer=[23] * 6) == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]
 
 
 def test_draw_counts_right_shortcut_and_repeated_wrong_answers() -> None:
@@ -94,6 +129,11 @@ def test_slices_take_the_hard_problems_and_as_many_others() -> None:
     train = [(f"p{i}", i) for i in range(10)]
     limit = int(HARD_RATE * SELECT_SAMPLES)
     counts = (0, limit, limit + 1, 9, 16, 0, 5, 7, 8, 12)
-    hard, typical = slices(train, counts, seed=0)
+    hard, typical = slices(train, counts, train, counts, seed=0)
     assert sorted(hard) == [("p0", 0), ("p1", 1), ("p5", 5)]
     assert len(typical) == 3 and not set(typical) & set(hard)
+    # two pools: hard from the first (out of range), typical from the second, each by its own counts
+    outside = [(f"q{i}", i) for i in range(4)]
+    hard, typical = slices(outside, (0, limit + 1, 0, 3), train, counts, seed=0)
+    assert sorted(hard) == [("q0", 0), ("q2", 2)] and len(typical) == 2
+    assert all(c > limit for p, c in zip(train, counts) if p in typical)

@@ -10,7 +10,7 @@ import pytest
 
 from retest.rewards import REWARDS, reward
 
-ALL = {"correct", "final-answer", "confidence-binary", "brier", "majority", "open"}
+ALL = {"correct", "format-credit", "final-answer", "confidence-binary", "brier", "majority", "open"}
 
 
 def test_every_reward_is_named_in_one_table() -> None:
