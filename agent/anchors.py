@@ -8,7 +8,8 @@ For each anchor the source is asked for the paper by id. Then:
   date; an arXiv id also encodes the month of its first version (2510.13786 was
   first submitted in 2025-10), which is checked even when no source answers.
 
-Status: verified, mismatch (with the differences as readable sentences), not_found
+Status: verified, mismatch (with the differences: a code and a readable sentence each,
+`claims.anchor_changes.Difference`), not_found
 (the source answered without it) or unchecked (no source reachable, nothing cached).
 """
 
@@ -27,6 +28,7 @@ from agent.intended import CANDIDATE_MATCH, Candidate, cached_papers, gather, ra
 from agent.sources import open_source
 from claims.dates import format_published, parse_as_of
 from claims.errors import SourceUnavailable
+from claims.anchor_changes import Difference
 from claims.anchors import AnchorResult, record_anchor_checks
 from claims.models import Anchor, Paper
 from claims.papers import PaperRecord, id_month, split_arxiv_id, upsert_papers
@@ -46,7 +48,7 @@ class AnchorCheck:
 
     arxiv_id: str
     status: str
-    differences: list[str] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
     cited_label: str = ""
     cited_date: str = ""
     verified_title: str | None = None
@@ -60,7 +62,7 @@ class AnchorCheck:
         return {
             "id": self.arxiv_id,
             "status": self.status,
-            "differences": list(self.differences),
+            "differences": [d.text for d in self.differences],
             "cited_label": self.cited_label,
             "cited_date": self.cited_date,
             "title": self.verified_title,
@@ -78,23 +80,24 @@ def _interval(date: dt.date, precision: str) -> tuple[dt.date, dt.date]:
     return date, date
 
 
-def date_differences(arxiv_id: str, cited: str, paper: PaperRecord | None) -> list[str]:
+def date_differences(arxiv_id: str, cited: str, paper: PaperRecord | None) -> list[Difference]:
     """What is wrong with a cited date, against the paper's record or else its id (pure)."""
     try:
         as_of = parse_as_of(cited)
     except ValueError:
-        return [f"cited date {cited!r} is not a date"] if cited.strip() else []
+        return [Difference(code="date", text=f"cited date {cited!r} is not a date")] if cited.strip() else []
     if paper is not None and paper.published is not None:
         lo, hi = _interval(paper.published, paper.published_precision)
         if hi < as_of.start or lo > as_of.end:
             shown = format_published(paper.published, paper.published_precision)
-            return [f"cited date {cited} but the first version is dated {shown}"]
+            return [Difference(code="date", text=f"cited date {cited} but the first version is dated {shown}")]
         return []
     month = id_month(arxiv_id)
     if month is not None:
         lo, hi = _interval(month, "month")
         if hi < as_of.start or lo > as_of.end:
-            return [f"cited date {cited} but the arXiv id {arxiv_id} says its first version is from {month:%Y-%m}"]
+            return [Difference(code="date", text=f"cited date {cited} but the arXiv id {arxiv_id} says its first "
+                               f"version is from {month:%Y-%m}")]
     return []
 
 
@@ -120,19 +123,20 @@ def check_anchor(
     if paper is None:
         if found is False:
             check.status = "not_found"
-            check.differences.insert(0, f"no paper {arxiv_id} in the source")
+            check.differences.insert(0, Difference(code="not_found", text=f"no paper {arxiv_id} in the source"))
         return check
     check.verified_title, check.verified_published = paper.title, paper.published
     check.verified_precision = paper.published_precision
     check.label_similarity = similarity
     if paper.withdrawn:
         version = f" v{paper.version}" if paper.version else ""
-        check.differences.insert(0, f"arXiv:{arxiv_id}{version} is withdrawn: its latest version says so or has no content")
+        check.differences.insert(0, Difference(code="withdrawn", text=f"arXiv:{arxiv_id}{version} is withdrawn: its "
+                                                "latest version says so or has no content"))
     if similarity is not None and similarity < LABEL_MATCH:
-        check.differences.insert(
-            0, f"cited label {cited_label!r} does not match the paper's title {paper.title!r} "
+        check.differences.insert(0, Difference(
+            code="label", text=f"cited label {cited_label!r} does not match the paper's title {paper.title!r} "
             f"(similarity {similarity:.2f} < {LABEL_MATCH})",
-        )
+        ))
     check.status = "mismatch" if check.differences else "verified"
     return check
 

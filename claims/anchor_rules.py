@@ -16,10 +16,9 @@ The facts come from `claims.proposing.anchor_fact`; the writer is
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Any
 
+from claims.anchor_changes import AnchorCandidate, AnchorChange, CitedAnchor, Difference
 from claims.dates import parse_paper_date
 from claims.drafts import Draft
 
@@ -29,13 +28,12 @@ class AnchorFact:
     id: int
     arxiv_id: str
     status: str
-    differences: tuple[Any, ...]
+    differences: tuple[Difference, ...]
     cited_label: str
     cited_date: str
     verified_title: str | None
     verified_published: dt.date | None
-    candidates: tuple[Any, ...] = ()  # ranked papers that may have been meant (dicts: id, title, published, score, fits)
-
+    candidates: tuple[AnchorCandidate, ...] = ()  # ranked papers that may have been meant, best first
 
 
 def format_date_like(value: dt.date, cited: str) -> str:
@@ -55,70 +53,55 @@ def propose_anchor(anchor: AnchorFact, claim_key: str | None = None) -> Draft | 
     id is what is wrong: propose the best fitting candidate (`anchor.candidates`, ranked by
     the agent) as the replacement, with the alternatives; with none fitting, flag the
     anchor for a person. Never relabel it with the wrong paper's title. A date-only
-    mismatch proposes the first version's date, written at the cited precision.
+    mismatch proposes the first version's date, written at the cited precision. The
+    rule reads the differences' codes, never their sentences.
     """
     if anchor.status not in ("mismatch", "not_found"):
         return None
-    differences = "; ".join(str(d) for d in anchor.differences) or "not stated"
-    said = " ".join(json.dumps(d, default=str) if not isinstance(d, str) else d for d in anchor.differences).lower()
-    wrong_id = anchor.status == "not_found" or any(w in said for w in ("title", "label"))
-    base: dict[str, Any] = {"anchor_id": anchor.id, "arxiv_id": anchor.arxiv_id, "differences": list(anchor.differences),
-                            "current": {"arxiv_id": anchor.arxiv_id, "cited_label": anchor.cited_label,
-                                        "cited_date": anchor.cited_date, "found_title": anchor.verified_title}}
-    if "withdrawn" in said:
-        return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
-                     rationale=f"Flag anchor arXiv:{anchor.arxiv_id} as withdrawn and stop relying on it "
-                     f"(check found: {differences}).",
-                     payload={**base, "action": "withdrawn"})
-    if wrong_id:
+    differences = "; ".join(d.text for d in anchor.differences) or "not stated"
+    codes = {d.code for d in anchor.differences}
+    base = AnchorChange(anchor_id=anchor.id, arxiv_id=anchor.arxiv_id, differences=list(anchor.differences),
+                        current=CitedAnchor(arxiv_id=anchor.arxiv_id, cited_label=anchor.cited_label,
+                                            cited_date=anchor.cited_date, found_title=anchor.verified_title))
+    if "withdrawn" in codes:
+        return _draft(claim_key, f"Flag anchor arXiv:{anchor.arxiv_id} as withdrawn and stop relying on it "
+                      f"(check found: {differences}).", base.model_copy(update={"action": "withdrawn"}))
+    if anchor.status == "not_found" or codes & {"label", "not_found"}:
         return _replace_or_flag(anchor, claim_key, base, differences)
     if anchor.verified_published is None:
         return None
     fixed = format_date_like(anchor.verified_published, anchor.cited_date)
     if fixed == anchor.cited_date:
         return None
-    return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
-                 rationale=f"Correct anchor arXiv:{anchor.arxiv_id}: date {anchor.cited_date!r} -> {fixed!r} "
-                 f"(check found: {differences}).",
-                 payload={**base, "action": "correct", "cited_date": fixed})
+    return _draft(claim_key, f"Correct anchor arXiv:{anchor.arxiv_id}: date {anchor.cited_date!r} -> {fixed!r} "
+                  f"(check found: {differences}).", base.model_copy(update={"action": "correct", "cited_date": fixed}))
 
 
-def describe_anchor_change(payload: dict[str, Any]) -> str:
-    """An anchor proposal in a few words, for lists and reports (pure)."""
-    aid = f"arXiv:{payload.get('arxiv_id', '?')}"
-    action = payload.get("action")
-    if action == "replace":
-        return f"replace {aid} with arXiv:{payload.get('replace_with')}"
-    if action in ("flag", "withdrawn", "remove"):
-        return {"flag": f"flag {aid}", "withdrawn": f"flag {aid} as withdrawn", "remove": f"remove {aid}"}[action]
-    fields = ", ".join(f"{k} {payload[k]!r}" for k in ("cited_label", "cited_date") if payload.get(k))
-    return f"correct {aid}: {fields}"
+def _draft(claim_key: str | None, rationale: str, change: AnchorChange) -> Draft:
+    return Draft(kind="anchor", claim_key=claim_key, proposed_status=None, rationale=rationale,
+                 payload=change.to_payload())
 
 
-def _replace_or_flag(anchor: AnchorFact, claim_key: str | None, base: dict[str, Any], differences: str) -> Draft:
-    candidates = [dict(c) for c in anchor.candidates]
-    ranked = "; ".join(f"arXiv:{c.get('id')} {c.get('title')!r} ({c.get('published') or 'date unknown'}, "
-                       f"score {float(c.get('score') or 0):.2f}{', fits' if c.get('fits') else ''})" for c in candidates)
-    best = next((c for c in candidates if c.get("fits")), None)
+def _replace_or_flag(anchor: AnchorFact, claim_key: str | None, base: AnchorChange, differences: str) -> Draft:
+    candidates = list(anchor.candidates)
+    ranked = "; ".join(f"arXiv:{c.id} {c.title!r} ({c.published or 'date unknown'}, "
+                       f"score {c.score:.2f}{', fits' if c.fits else ''})" for c in candidates)
+    best = next((c for c in candidates if c.fits), None)
     if best is None:
         why = (f"no candidate fits (ranked: {ranked})" if candidates else "no candidate paper was found")
-        return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
-                     rationale=f"Flag anchor arXiv:{anchor.arxiv_id} for a person: the cited label "
-                     f"{anchor.cited_label!r} does not name the paper at this id ({differences}); {why}. "
-                     "Correct the id by hand, or remove the anchor.",
-                     payload={**base, "action": "flag", "candidates": candidates})
-    payload = {**base, "action": "replace", "replace_with": best["id"], "candidates": candidates}
+        return _draft(claim_key, f"Flag anchor arXiv:{anchor.arxiv_id} for a person: the cited label "
+                      f"{anchor.cited_label!r} does not name the paper at this id ({differences}); {why}. "
+                      "Correct the id by hand, or remove the anchor.",
+                      base.model_copy(update={"action": "flag", "candidates": candidates}))
+    change = base.model_copy(update={"action": "replace", "replace_with": best.id, "candidates": candidates})
     when = ""
-    if best.get("published"):
-        fixed = format_date_like(parse_paper_date(best["published"])[0], anchor.cited_date or best["published"])
+    if best.published:
+        fixed = format_date_like(parse_paper_date(best.published)[0], anchor.cited_date or best.published)
         if fixed != anchor.cited_date:
-            payload["cited_date"] = fixed
-        when = f", first version {best['published']}"
+            change = change.model_copy(update={"cited_date": fixed})
+        when = f", first version {best.published}"
     others = [c for c in candidates if c is not best]
-    alt = ("; alternatives: " + "; ".join(f"arXiv:{c.get('id')} ({float(c.get('score') or 0):.2f})" for c in others)
-           if others else "")
-    return Draft(kind="anchor", claim_key=claim_key, proposed_status=None,
-                 rationale=f"Replace arXiv:{anchor.arxiv_id} with arXiv:{best['id']} ({best.get('title')!r}{when}; "
-                 f"score {float(best.get('score') or 0):.2f}): the cited label {anchor.cited_label!r} does not name "
-                 f"the paper at arXiv:{anchor.arxiv_id} ({differences}){alt}.",
-                 payload=payload)
+    alt = ("; alternatives: " + "; ".join(f"arXiv:{c.id} ({c.score:.2f})" for c in others) if others else "")
+    return _draft(claim_key, f"Replace arXiv:{anchor.arxiv_id} with arXiv:{best.id} ({best.title!r}{when}; "
+                  f"score {best.score:.2f}): the cited label {anchor.cited_label!r} does not name "
+                  f"the paper at arXiv:{anchor.arxiv_id} ({differences}){alt}.", change)

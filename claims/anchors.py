@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claims.anchor_changes import Difference
 from claims.models import ANCHOR_STATUSES, Anchor, Paper, utcnow
 from claims.screening import screen_paper
 
@@ -30,7 +31,7 @@ class AnchorResult:
 
     anchor_id: int
     status: str  # one of claims.models.ANCHOR_STATUSES
-    differences: tuple[str, ...] = ()
+    differences: tuple[Difference, ...] = ()  # stored as {code, text}
     verified_title: str | None = None
     verified_published: dt.date | None = None
     candidates: tuple[dict[str, Any], ...] = ()  # papers that may have been meant, best first
@@ -48,14 +49,18 @@ def record_anchor_checks(session: Session, results: Sequence[AnchorResult], at: 
         if r.status == "unchecked" and row.status != "unchecked":
             continue  # no source now: keep the last real verdict
         if row.status in HELD_STATUSES and r.status in ("mismatch", "not_found"):
-            row.differences, row.candidates = list(r.differences), list(r.candidates)
+            row.differences, row.candidates = _stored(r.differences), list(r.candidates)
             continue  # a reviewer flagged it (or it was withdrawn): the check does not clear that
-        row.status, row.differences, row.candidates = r.status, list(r.differences), list(r.candidates)
+        row.status, row.differences, row.candidates = r.status, _stored(r.differences), list(r.candidates)
         row.verified_title, row.verified_published = r.verified_title, r.verified_published
         if r.status != "unchecked":
             row.checked_at = now
         changed += 1
     return changed
+
+
+def _stored(differences: Sequence[Difference]) -> list[dict[str, str]]:
+    return [d.model_dump() for d in differences]
 
 
 def _screened(session: Session, result: AnchorResult) -> AnchorResult:

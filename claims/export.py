@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from claims.anchor_changes import difference_texts
 from claims.errors import BadInput, NotFound
 from claims.dates import format_published
 from claims.window import is_newer_than_claim
@@ -242,7 +243,7 @@ def build_export(session: Session, inquiry: str | None = None, since: dt.date | 
     anchors = [{"id": a.arxiv_id, "cited_label": a.cited_label, "cited_date": a.cited_date, "status": a.status,
                 "verified_title": _title(a.verified_title) if a.verified_title else a.verified_title,
                 "verified_published": format_published(a.verified_published, precision.get(a.arxiv_id, "day")),
-                "differences": [_title(str(d)) for d in (a.differences or [])]} for a in inq.anchors]
+                "differences": [_title(d) for d in difference_texts(a.differences)]} for a in inq.anchors]
     data: dict[str, Any] = {
         "inquiry": {"slug": inq.slug, "question": inq.question, "role": inq.prompt_role, "description": inq.description,
                     "summary": inq.summary, "source_notes": [{"question": n.question, "summary": n.summary} for n in inq.notes]},

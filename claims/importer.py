@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
+from claims.anchor_changes import AnchorChange
 from claims.dates import AsOf
 from claims.document import Document, parse_document
 from claims.drafts import Draft
@@ -190,14 +191,13 @@ def propose_anchor_changes(drafts: list[Draft], result: ImportResult, inquiry: I
     """Anchor proposals for (arxiv_id, label, date) citations that are new or cited differently."""
     known = {a.arxiv_id: a for a in inquiry.anchors}
     for arxiv_id, label, date in cited:
-        fields = {"cited_label": label, "cited_date": date}
         anchor = known.get(arxiv_id)
         if anchor is None:
             _propose(drafts, result, f"new anchor arXiv:{arxiv_id}", "anchor", inquiry.id,
-                     payload={"arxiv_id": arxiv_id, **fields})
+                     payload=AnchorChange(arxiv_id=arxiv_id, cited_label=label, cited_date=date).to_payload())
         elif (anchor.cited_label, anchor.cited_date) != (label, date):
             _propose(drafts, result, f"anchor arXiv:{arxiv_id} cited differently", "anchor", inquiry.id,
-                     payload={"anchor_id": anchor.id, **fields})
+                     payload=AnchorChange(anchor_id=anchor.id, cited_label=label, cited_date=date).to_payload())
 
 
 def _propose_changes(session: Session, inquiry: Inquiry, doc: Document, actor: str) -> ImportResult:

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from claims import audit
+from claims.anchor_changes import AnchorCandidate, Difference
 from claims.anchor_rules import AnchorFact, propose_anchor
 from claims.dissent_guard import Judged, discounted
 from claims.drafts import Draft
@@ -76,12 +77,12 @@ def anchor_fact(anchor: Anchor) -> AnchorFact:
         id=anchor.id,
         arxiv_id=anchor.arxiv_id,
         status=anchor.status,
-        differences=tuple(anchor.differences or ()),
+        differences=tuple(Difference.from_stored(d) for d in anchor.differences or ()),
         cited_label=anchor.cited_label,
         cited_date=anchor.cited_date,
         verified_title=anchor.verified_title,
         verified_published=anchor.verified_published,
-        candidates=tuple(anchor.candidates or ()),
+        candidates=tuple(AnchorCandidate.model_validate(c) for c in anchor.candidates or ()),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from claims.anchor_changes import difference_texts
 from claims.dates import format_published
 from claims.errors import NotFound
 from claims.models import Anchor, Claim, Evidence, Inquiry, Proposal, RetestRun
@@ -47,7 +48,7 @@ def get_claim(session: Session, key: str) -> Claim:
 def anchor_row(a: Anchor) -> dict[str, Any]:
     return {
         "id": a.arxiv_id, "cited_label": a.cited_label, "cited_date": a.cited_date, "status": a.status,
-        "differences": a.differences or [], "verified_title": a.verified_title,
+        "differences": difference_texts(a.differences), "verified_title": a.verified_title,
         "verified_published": a.verified_published, "checked_at": a.checked_at,
     }
 

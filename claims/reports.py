@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claims.anchor_changes import AnchorChange, difference_texts
 from claims.dates import format_published
 from claims.models import Anchor, Claim, Evidence, Proposal
 from claims.screening import sanitise_title
@@ -148,7 +149,7 @@ def weekly_facts(session: Session, started: dt.datetime) -> WeeklyFacts:
         new_ev.setdefault(keys[e.claim_id], []).append(NewEvidence(
             id=e.paper_id, title=e.paper.title, published=format_published(e.paper.published, e.paper.published_precision),
             stance=e.stance, confidence=e.confidence, relevance=round(e.relevance, 4)))
-    anchors = [AnchorProblem(id=a.arxiv_id, status=a.status, differences=[str(d) for d in a.differences or []])
+    anchors = [AnchorProblem(id=a.arxiv_id, status=a.status, differences=difference_texts(a.differences))
                for a in session.scalars(select(Anchor).where(Anchor.status.in_(("mismatch", "not_found")))
                                         .order_by(Anchor.position))]
     pending = session.scalars(select(Proposal).where(Proposal.state == "pending")
@@ -165,9 +166,7 @@ def _proposed(p: Proposal) -> str:
     if p.proposed_status:
         return p.proposed_status
     if p.kind == "anchor":
-        from claims.anchor_rules import describe_anchor_change
-
-        return describe_anchor_change(p.payload or {})
+        return AnchorChange.from_payload(p.payload).describe()
     return (p.proposed_text or "")[:120]
 
 

@@ -14,14 +14,16 @@ the agent's propose step).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from claims import audit, textgate
+from claims.anchor_changes import ANCHOR_ACTIONS, AnchorAction, AnchorChange
 from claims.dates import parse_as_of
 from claims.errors import AlreadyDecided, BadInput, NotFound, StaleProposal
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Proposal, utcnow
@@ -189,64 +191,80 @@ def _apply_new_claim(session: Session, proposal: Proposal, reviewer: str, commen
     audit.record(session, reviewer, "create", "claim", key, proposal=proposal.id)
 
 
-def _replace_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+def _replace_anchor(session: Session, proposal: Proposal, anchor: Anchor, change: AnchorChange, reviewer: str) -> None:
     """Point the anchor at the paper that was meant (the label stays); re-verified on the next run."""
     old = anchor.arxiv_id
-    new = str(payload.get("replace_with") or "").strip()
+    new = (change.replace_with or "").strip()
     if not new:
         raise BadInput(f"anchor proposal {proposal.id} names no replacement id")
     anchor.arxiv_id = new
-    anchor.cited_date = payload.get("cited_date") or anchor.cited_date
+    anchor.cited_date = change.cited_date or anchor.cited_date
     anchor.status, anchor.differences, anchor.candidates = "unchecked", [], []
     anchor.verified_title, anchor.verified_published = None, None
     audit.record(session, reviewer, "replace", "anchor", anchor.id, proposal=proposal.id, old_id=old, new_id=new,
                  cited_label=anchor.cited_label, cited_date=anchor.cited_date)
 
 
-def _flag_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+def _flag_anchor(session: Session, proposal: Proposal, anchor: Anchor, change: AnchorChange, reviewer: str) -> None:
     """Mark the anchor for a person: the export says its id does not name the cited paper."""
     anchor.status = "flagged"
     audit.record(session, reviewer, "flag", "anchor", anchor.id, proposal=proposal.id, arxiv_id=anchor.arxiv_id,
                  cited_label=anchor.cited_label)
 
 
-def _remove_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+def _remove_anchor(session: Session, proposal: Proposal, anchor: Anchor, change: AnchorChange, reviewer: str) -> None:
     """Drop the anchor from its inquiry (what it said is kept in the audit entry)."""
     audit.record(session, reviewer, "remove", "anchor", anchor.id, proposal=proposal.id, arxiv_id=anchor.arxiv_id,
                  cited_label=anchor.cited_label, cited_date=anchor.cited_date, status=anchor.status)
     session.delete(anchor)
 
 
-def _withdrawn_anchor(session: Session, proposal: Proposal, anchor: Anchor, payload: dict[str, Any], reviewer: str) -> None:
+def _withdrawn_anchor(session: Session, proposal: Proposal, anchor: Anchor, change: AnchorChange, reviewer: str) -> None:
     """Mark the anchor withdrawn: the export tells the reader not to rely on it."""
     anchor.status = "withdrawn"
     audit.record(session, reviewer, "withdrawn", "anchor", anchor.id, proposal=proposal.id, arxiv_id=anchor.arxiv_id)
 
 
-ANCHOR_ACTIONS = {"replace": _replace_anchor, "flag": _flag_anchor, "remove": _remove_anchor,
-                  "withdrawn": _withdrawn_anchor}
+def _correct_anchor(session: Session, proposal: Proposal, anchor: Anchor, change: AnchorChange, reviewer: str) -> None:
+    """Write the cited label and date as proposed; re-verified on the next run."""
+    anchor.cited_label = anchor.cited_label if change.cited_label is None else change.cited_label
+    anchor.cited_date = anchor.cited_date if change.cited_date is None else change.cited_date
+    anchor.status, anchor.differences = "unchecked", []
+    audit.record(session, reviewer, "correct", "anchor", anchor.id, proposal=proposal.id,
+                 cited_label=anchor.cited_label, cited_date=anchor.cited_date)
+
+
+ANCHOR_APPLIERS: dict[AnchorAction, Callable[[Session, Proposal, Anchor, AnchorChange, str], None]] = {
+    "replace": _replace_anchor, "flag": _flag_anchor, "remove": _remove_anchor, "withdrawn": _withdrawn_anchor,
+    "correct": _correct_anchor,
+}
+
+
+def _anchor_change(proposal: Proposal, edits: dict[str, Any] | None) -> AnchorChange:
+    """The proposal's change with a reviewer's edits (label, date, replacement id, action) over it."""
+    keep = ("cited_label", "cited_date", "replace_with", "action")
+    action = (edits or {}).get("action")
+    if action and action not in ANCHOR_ACTIONS:
+        raise BadInput(f"anchor action {action!r}: expected one of {', '.join(ANCHOR_ACTIONS)}")
+    try:
+        change = AnchorChange.from_payload(proposal.payload)
+    except ValidationError as exc:
+        raise BadInput(f"anchor proposal {proposal.id}: {exc.errors()[0]['msg']}") from None
+    return change.model_copy(update={k: v for k, v in (edits or {}).items() if k in keep and v})
 
 
 def _apply_anchor(session: Session, proposal: Proposal, reviewer: str, edits: dict[str, Any] | None) -> None:
-    keep = ("cited_label", "cited_date", "replace_with", "action")
-    payload = {**(proposal.payload or {}), **{k: v for k, v in (edits or {}).items() if k in keep and v}}
-    if payload.get("action") and payload["action"] not in (*ANCHOR_ACTIONS, "correct"):
-        raise BadInput(f"anchor action {payload['action']!r}: expected one of {', '.join((*ANCHOR_ACTIONS, 'correct'))}")
-    anchor = session.get(Anchor, payload["anchor_id"]) if payload.get("anchor_id") else None
+    change = _anchor_change(proposal, edits)
+    anchor = session.get(Anchor, change.anchor_id) if change.anchor_id else None
     if anchor is None:
-        if not payload.get("arxiv_id"):
+        if not change.arxiv_id:
             raise BadInput(f"anchor proposal {proposal.id} names neither an anchor nor an arXiv id")
-        anchor = Anchor(inquiry_id=proposal.inquiry_id, claim_id=proposal.claim_id, arxiv_id=payload["arxiv_id"],
-                        cited_label=payload.get("cited_label", ""), cited_date=payload.get("cited_date", ""),
+        anchor = Anchor(inquiry_id=proposal.inquiry_id, claim_id=proposal.claim_id, arxiv_id=change.arxiv_id,
+                        cited_label=change.cited_label or "", cited_date=change.cited_date or "",
                         position=len(session.scalars(select(Anchor.id).where(Anchor.inquiry_id == proposal.inquiry_id)).all()))
         session.add(anchor)
         session.flush()
-    elif payload.get("action") in ANCHOR_ACTIONS:
-        ANCHOR_ACTIONS[payload["action"]](session, proposal, anchor, payload, reviewer)
+        audit.record(session, reviewer, "correct", "anchor", anchor.id, proposal=proposal.id,
+                     cited_label=anchor.cited_label, cited_date=anchor.cited_date)
         return
-    else:
-        anchor.cited_label = payload.get("cited_label", anchor.cited_label)
-        anchor.cited_date = payload.get("cited_date", anchor.cited_date)
-        anchor.status, anchor.differences = "unchecked", []  # re-verified on the next run
-    audit.record(session, reviewer, "correct", "anchor", anchor.id, proposal=proposal.id,
-                 cited_label=anchor.cited_label, cited_date=anchor.cited_date)
+    ANCHOR_APPLIERS[change.kind](session, proposal, anchor, change, reviewer)

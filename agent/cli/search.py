@@ -96,7 +96,7 @@ def verify(
         for c in checks:
             record = f"{c.verified_title or ''} ({c.verified_published or '?'})" if c.verified_title else ""
             table.add_row(cell(c.arxiv_id), cell(c.status), cell(f"{c.cited_label} ({c.cited_date})"), cell(record),
-                          cell("\n".join(c.differences)))
+                          cell("\n".join(d.text for d in c.differences)))
         console().print(table if checks else "no anchors yet: try `claims import --bundled`")
     if any(c.status == "unchecked" for c in checks):
         raise SourceUnavailable("some anchors could not be checked: no source reachable")

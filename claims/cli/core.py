@@ -313,7 +313,7 @@ def review_reject(
 def _payload_text(p: dict) -> str:
     """What a proposal without a status or text changes (anchor proposals in words)."""
     if p.get("kind") == "anchor":
-        from claims.anchor_rules import describe_anchor_change
+        from claims.anchor_changes import AnchorChange
 
-        return describe_anchor_change(p.get("payload") or {})
+        return AnchorChange.from_payload(p.get("payload")).describe()
     return str(p.get("payload"))

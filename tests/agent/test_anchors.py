@@ -27,7 +27,8 @@ EXPECTED = {
 
 def test_arxiv_id_rules_out_an_impossible_date_without_any_source() -> None:
     diffs = date_differences("2510.13786", "2026-05", None)
-    assert diffs == ["cited date 2026-05 but the arXiv id 2510.13786 says its first version is from 2025-10"]
+    assert [(d.code, d.text) for d in diffs] == [
+        ("date", "cited date 2026-05 but the arXiv id 2510.13786 says its first version is from 2025-10")]
     assert date_differences("2505.11711", "~2025", None) == []
 
 
@@ -35,14 +36,15 @@ def test_record_date_is_compared_at_the_cited_precision() -> None:
     paper = PaperRecord("2504.07912", "Echo Chamber", published=dt.date(2025, 4, 10))
     assert date_differences("2504.07912", "2025-04", paper) == []
     assert date_differences("2504.07912", "~2025", paper) == []
-    assert "first version is dated 2025-04-10" in date_differences("2504.07912", "2025-05", paper)[0]
+    assert "first version is dated 2025-04-10" in date_differences("2504.07912", "2025-05", paper)[0].text
 
 
 def test_status_follows_from_the_evidence() -> None:
     paper = PaperRecord("2505.11711", "RL Finetunes Small Subnetworks", published=dt.date(2025, 5, 16))
     assert check_anchor("2505.11711", "sparse subnetworks", "2025-05", paper, 0.6, True).status == "verified"
     low = check_anchor("2505.11711", "tree search", "2025-05", paper, 0.1, True)
-    assert low.status == "mismatch" and "does not match the paper's title" in low.differences[0]
+    assert low.status == "mismatch" and "does not match the paper's title" in low.differences[0].text
+    assert low.differences[0].code == "label"
     assert check_anchor("2505.11711", "x", "2025-05", None, None, False).status == "not_found"
     assert check_anchor("2505.11711", "x", "2025-05", None, None, None).status == "unchecked"
 
@@ -51,8 +53,8 @@ def test_bundled_anchors_against_the_dev_corpus(bundled_store: Store, settings: 
     checks = verify_anchors(bundled_store, settings, corpus=DEMO_CORPUS)
     assert {c.arxiv_id: c.status for c in checks} == EXPECTED
     by_id = {c.arxiv_id: c for c in checks}
-    assert any("label" in d for d in by_id["2510.13786"].differences)
-    assert any("2026-05" in d for d in by_id["2510.13786"].differences)
+    assert [d.code for d in by_id["2510.13786"].differences] == ["label", "date"]
+    assert "2026-05" in by_id["2510.13786"].differences[1].text
     with bundled_store.read() as s:
         rows = {a.arxiv_id: a for a in s.scalars(select(Anchor))}
     assert {k: a.status for k, a in rows.items()} == EXPECTED
@@ -73,7 +75,7 @@ def test_missing_paper_is_not_found_and_unreachable_arxiv_is_unchecked(bundled_s
         s.execute(Paper.__table__.delete())
     checks = {c.arxiv_id: c for c in verify_anchors(bundled_store, down)}
     assert {c.status for c in checks.values()} == {"unchecked"}
-    assert "2025-10" in checks["2510.13786"].differences[0]  # the id alone says the cited date is wrong
+    assert "2025-10" in checks["2510.13786"].differences[0].text  # the id alone says the cited date is wrong
 
 
 def test_anchors_verify_over_loopback_arxiv_and_cli(bundled_store: Store, monkeypatch) -> None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from agent.anchors import verify_anchors
 from agent.intended import date_fit, rank_candidates
+from claims.anchor_changes import Difference
 from claims.models import Anchor, Proposal
 from claims.papers import PaperRecord
 from claims.proposing import propose_anchor_corrections
@@ -148,7 +149,7 @@ def test_the_recorder_drops_flagged_candidates_whoever_ranked_them(bundled_store
     with bundled_store.write() as s:
         upsert_papers(s, [bad, good], source="corpus")
         anchor = s.scalars(select(Anchor).where(Anchor.arxiv_id == "2510.13786")).one()
-        record_anchor_checks(s, [AnchorResult(anchor.id, "mismatch", ("label differs",),
+        record_anchor_checks(s, [AnchorResult(anchor.id, "mismatch", (Difference(code="label", text="label differs"),),
                                               candidates=({"id": bad.arxiv_id, "title": bad.title},
                                                           {"id": good.arxiv_id, "title": good.title}))])
     with bundled_store.read() as s:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from claims.models import Anchor, AuditEntry, Claim, Evidence, Paper, Proposal
+from claims.anchor_changes import AnchorCandidate, Difference
 from claims.anchor_rules import AnchorFact, propose_anchor
 from claims.proposing import claim_facts, write_proposals
 from claims.retests import RunStrength
@@ -118,7 +119,7 @@ def test_unjudged_and_failed_evidence_propose_nothing():
 
 
 def test_anchor_mismatch_proposes_the_verified_date_at_cited_precision():
-    a = AnchorFact(7, "2510.13786", "mismatch", ("cited date 2026-05 but first version 2025-10-15",),
+    a = AnchorFact(7, "2510.13786", "mismatch", (Difference(code="date", text="cited date 2026-05 but first version 2025-10-15"),),
                    "Sample difficulty in RLVR", "2026-05", "Some real title", dt.date(2025, 10, 15))
     d = propose_anchor(a)
     assert d.kind == "anchor"
@@ -196,11 +197,12 @@ def test_writer_links_evidence_audits_and_never_repeats_a_finding(bundled_store)
 
 def test_writer_writes_anchor_replacements_the_review_service_can_apply(bundled_store):
     """A label that names another paper: the id is replaced (label kept), never relabelled with the wrong title."""
-    fits = {"id": "2605.00001", "title": "Meant", "published": "2025-05-02", "score": 0.8, "fits": True}
+    fits = AnchorCandidate(id="2605.00001", title="Meant", published="2025-05-02", score=0.8, fits=True)
     with bundled_store.write() as s:
         anchor = s.scalars(select(Anchor)).first()
         label, old_id = anchor.cited_label, anchor.arxiv_id
-        fact = AnchorFact(anchor.id, anchor.arxiv_id, "mismatch", ("cited label does not match the paper's title",),
+        label_differs = Difference(code="label", text="cited label does not match the paper's title")
+        fact = AnchorFact(anchor.id, anchor.arxiv_id, "mismatch", (label_differs,),
                           anchor.cited_label, anchor.cited_date, "The Wrong Paper", None, (fits,))
         written, _ = write_proposals(s, [propose_anchor(fact)])
         second, skipped = write_proposals(s, [propose_anchor(fact)])

@@ -35,7 +35,7 @@ def test_withdrawn_new_version_of_an_anchor_gives_a_pending_flag(bundled_store: 
         settings = Settings(arxiv_url=server.url, arxiv_delay_seconds=0.01, database_url=db_url)
         checks = {c.arxiv_id: c for c in verify_anchors(bundled_store, settings)}
     check = checks["2505.11711"]
-    assert check.status == "mismatch" and "withdrawn" in check.differences[0] and "v2" in check.differences[0]
+    assert check.status == "mismatch" and check.differences[0].code == "withdrawn" and "v2" in check.differences[0].text
     with bundled_store.write() as s:
         propose_anchor_corrections(s, ["C1", "C2", "C3", "C4", "C5"])
     with bundled_store.read() as s:

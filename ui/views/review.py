@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from claims.anchor_changes import AnchorAction, AnchorChange, CitedAnchor
 from claims.models import CLAIM_STATUSES
 from ui import badges, cards, charts, data
 from ui.decisions import decide, edit_keys
@@ -23,38 +24,39 @@ KIND_LABELS = {
 }
 
 
-ANCHOR_ACTIONS = {"replace": "replace the id", "flag": "flag for a person", "remove": "remove the anchor",
-                  "correct": "correct the citation", "withdrawn": "flag as withdrawn"}
+ANCHOR_ACTIONS: dict[AnchorAction, str] = {
+    "replace": "replace the id", "flag": "flag for a person", "remove": "remove the anchor",
+    "correct": "correct the citation", "withdrawn": "flag as withdrawn"}
 
 
 def anchor_change(p: dict) -> None:
     """An anchor proposal as an anchor change: the citation now, what would change, the ranked candidates."""
-    payload = p.get("payload") or {}
-    now = payload.get("current") or {}
-    action = payload.get("action") or "correct"
+    change = AnchorChange.from_payload(p.get("payload"))
+    now = change.current or CitedAnchor(arxiv_id=change.arxiv_id or "")
     left, right = st.columns(2)
     with left:
         st.markdown("**Current anchor**")
-        found = f"<br>the id names: {plain(str(now['found_title']))}" if now.get("found_title") else ""
-        st.markdown(f"arXiv:{plain(str(payload.get('arxiv_id', '')))} ({plain(str(now.get('cited_date', '')))}) — "
-                    f"{plain(str(now.get('cited_label', '')))}{found}", unsafe_allow_html=True)
+        found = f"<br>the id names: {plain(now.found_title)}" if now.found_title else ""
+        st.markdown(f"arXiv:{plain(change.arxiv_id or '')} ({plain(now.cited_date)}) — "
+                    f"{plain(now.cited_label)}{found}", unsafe_allow_html=True)
     with right:
-        st.markdown(f"**Proposed: {ANCHOR_ACTIONS.get(action, plain(action))}**")
-        if action == "replace":
-            best = next((c for c in payload.get("candidates") or [] if c.get("id") == payload.get("replace_with")), {})
-            st.markdown(f"arXiv:{plain(str(payload.get('replace_with')))} — {plain(str(best.get('title', '')))} "
-                        f"(first version {plain(str(best.get('published') or 'unknown'))})")
-        changed = [f"**{k.replace('_', ' ')}** → {plain(str(payload[k]))}" for k in ("cited_date", "cited_label")
-                   if payload.get(k)]
+        st.markdown(f"**Proposed: {ANCHOR_ACTIONS[change.kind]}**")
+        if change.kind == "replace":
+            best = change.best
+            title, published = (best.title or "", best.published) if best else ("", None)
+            st.markdown(f"arXiv:{plain(str(change.replace_with))} — {plain(title)} "
+                        f"(first version {plain(published or 'unknown')})")
+        changed = [f"**{k.replace('_', ' ')}** → {plain(v)}"
+                   for k, v in (("cited_date", change.cited_date), ("cited_label", change.cited_label)) if v]
         if changed:
             st.markdown(", ".join(changed))
-    rows = payload.get("candidates") or []
+    rows = change.candidates or []
     if rows:
         st.caption("Papers that may have been meant, best first (score: 0.6 label + 0.25 claim + 0.15 date fit)")
         st.markdown("<br>".join(
-            f"{i}. arXiv:{plain(str(c.get('id')))} — {plain(str(c.get('title')))} · first version "
-            f"{plain(str(c.get('published') or 'unknown'))} · score {float(c.get('score') or 0):.2f}"
-            + (" · fits" if c.get("fits") else "") for i, c in enumerate(rows, 1)), unsafe_allow_html=True)
+            f"{i}. arXiv:{plain(c.id)} — {plain(str(c.title))} · first version "
+            f"{plain(c.published or 'unknown')} · score {c.score:.2f}"
+            + (" · fits" if c.fits else "") for i, c in enumerate(rows, 1)), unsafe_allow_html=True)
 
 
 def current_vs_proposed(p: dict) -> None:
@@ -112,7 +114,7 @@ def controls(url: str, p: dict, me: Reviewer) -> None:
 
 def _target(p: dict, claim: dict) -> str:
     if p["kind"] == "anchor":
-        return f"arXiv:{plain(str((p.get('payload') or {}).get('arxiv_id', '')))}"
+        return f"arXiv:{plain(AnchorChange.from_payload(p.get('payload')).arxiv_id or '')}"
     return plain(claim.get("key", "new"))
 
 
