@@ -5,7 +5,10 @@ confidence in tenths: ``4*5=20;3+20=23>23;9`` says "23, and I am 90% sure". Only
 char tokenizer's characters are used, so the tokenizer is unchanged. In the pretraining
 corpus the digit is the format's corpus accuracy (A 0.95, B 0.70, C 0.40 by default)
 rounded to tenths, moved by up to `ConfidenceWorld.spread` tenths at random: a base
-pretrained on it states a confidence that tracks its format, the calibration prior.
+pretrained on it states a confidence that tracks its format, the calibration prior. A tiny
+model is less accurate than the writer, so that digit makes it overconfident by construction;
+`calibrated_pairs` instead labels the model's own completions with its measured accuracy per
+format, which C5b teaches before RL.
 
 Two reward functions, named in `retest.rewards.REWARDS`:
 
@@ -29,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from retest.world import WorldConfig, all_problems, classify_format, corpus, parse_answer
+from retest.world import FORMATS, WorldConfig, all_problems, classify_format, corpus, parse_answer
 
 DIGITS = 10  # confidence digit d means d / 10
 _TAIL = re.compile(r"(.*);(\d)")
@@ -63,6 +66,30 @@ def confidence_corpus(world: WorldConfig) -> list[tuple[str, str]]:
         fmt = classify_format(completion)
         out.append((prompt, f"{completion};{stated_digit(fmt, world, rng, spread)}"))
     return out
+
+
+def format_accuracy(completions: list[list[str]], answers: list[int]) -> dict[str, float | None]:
+    """Per format (A, B, C, other): the share of a model's own completions in it that are right
+    (None for a format it never wrote)."""
+    right: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for texts, answer in zip(completions, answers):
+        for c in texts:
+            fmt = classify_format(c)
+            seen[fmt] = seen.get(fmt, 0) + 1
+            right[fmt] = right.get(fmt, 0) + (parse_answer(c) == answer)
+    return {f: round(right[f] / seen[f], 4) if seen.get(f) else None for f in (*FORMATS, "other")}
+
+
+def calibrated_pairs(prompts: list[str], completions: list[list[str]],
+                     answers: list[int]) -> tuple[list[tuple[str, str]], dict[str, float | None]]:
+    """The model's own completions with ``;d`` appended, d its measured accuracy in that format
+    (`format_accuracy`) in tenths: SFT on them teaches a digit calibrated to the model itself, not
+    to the corpus writer (whose 0.4-0.9 a tiny model does not reach). Also the accuracies."""
+    acc = format_accuracy(completions, answers)
+    digit = {f: min(DIGITS - 1, max(0, round(DIGITS * a))) for f, a in acc.items() if a is not None}
+    pairs = [(p, f"{c.strip()};{digit[classify_format(c)]}") for p, texts in zip(prompts, completions) for c in texts]
+    return pairs, acc
 
 
 def answers_of(world: WorldConfig) -> dict[str, int]:

@@ -1,10 +1,12 @@
 """C5b calibration: does a binary reward degrade the calibration a Brier-style reward keeps?
 
-The base is the shared base model (one per pretraining seed) fine-tuned briefly on the
-confidence world's corpus (`retest.confidence`), where every completion ends in a stated
-confidence digit: the same prior over formats, plus the habit of stating a confidence
-that tracks the format (cheaper than pretraining a second base: SFT steps, not 500
-pretraining steps). From it, GRPO runs with two rewards on the same
+The base is the shared base model (one per pretraining seed) fine-tuned briefly on its own
+completions of training prompts, each ending in a stated confidence digit equal to the
+model's measured accuracy in that completion's format (`retest.confidence.calibrated_pairs`):
+the same prior over formats, plus the habit of stating a confidence calibrated to itself
+before RL (version 2 taught the corpus writer's digit, 0.4-0.9, to a base right a quarter
+of the time: overconfident by construction, so any accuracy gain lowered ECE). Cheaper than
+pretraining a second base: a draw and SFT steps. From it, GRPO runs with two rewards on the same
 prompts and seeds: ``confidence-binary`` (right or wrong; the digit is free) and
 ``brier`` (RLCR: correctness minus (confidence - correctness)^2). Both are sampled on
 held-out problems; calibration is the expected calibration error over the ten digit
@@ -40,6 +42,8 @@ MIN_STATED = 0.8  # an arm whose samples state a digit less often than this: ECE
 DRAWS = 2000
 SMOKE_STEPS = 8  # GRPO steps of each arm at the smoke preset (tests)
 SFT_STEPS = {"smoke": 60, "standard": 150}  # steps (16 rows of 64 tokens) teaching the digit to the shared base
+SELF_PROMPTS = {"smoke": 256, "standard": 512}  # training prompts the shared base answers to calibrate its digit
+SELF_SAMPLES = 8  # its completions per prompt (smoke: 60 steps of about 40 examples; standard: 150 steps)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def tables_of(texts: list[list[str]], answers: list[int]) -> Tables:
 def measure(lab: Lab) -> CalibrationMeasurements:
     """Base and both arms on the confidence world, each sampled on the held-out problems."""
     from retest.completions import draw
-    from retest.confidence import confidence_corpus, confidence_world
+    from retest.confidence import calibrated_pairs, confidence_world
     from retest.presets import SFTConfig
     from retest.rl import checkpoints
 
@@ -84,7 +88,11 @@ def measure(lab: Lab) -> CalibrationMeasurements:
     held = held[: cfg.eval.problems]
     prompts, answers = [p for p, _ in held], [a for _, a in held]
     n = cfg.eval.samples
-    pairs = confidence_corpus(world)
+    own = train[: SELF_PROMPTS.get(cfg.preset, SELF_PROMPTS["standard"])]
+    shared_dirs = {ps: lab.base(ps)[0] for ps in cfg.pretrain_seeds}
+    calibration: dict[int, tuple[list[tuple[str, str]], dict[str, float | None]]] = {
+        ps: calibrated_pairs([p for p, _ in own], draw(lab, d, [p for p, _ in own], SELF_SAMPLES, tag="c5b-own"),
+                             [a for _, a in own]) for ps, d in shared_dirs.items()}
     bases, arms = [], {arm: [] for arm in ARMS}
     rewards: dict[str, list[float]] = {arm: [] for arm in ARMS}
     stats: dict[str, Any] = {}
@@ -93,14 +101,15 @@ def measure(lab: Lab) -> CalibrationMeasurements:
     if cfg.preset == "smoke":
         arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
                   for arm, rl in arm_rl.items()}
-    shared_dirs = {ps: lab.base(ps)[0] for ps in cfg.pretrain_seeds}
-    lab.build_all([lab.sft_block(shared_dirs[ps], pairs, teach[ps]) for ps in cfg.pretrain_seeds])
-    taught = [lab.sft(shared_dirs[ps], pairs, teach[ps]) for ps in cfg.pretrain_seeds]
+    lab.build_all([lab.sft_block(shared_dirs[ps], calibration[ps][0], teach[ps]) for ps in cfg.pretrain_seeds])
+    taught = [lab.sft(shared_dirs[ps], calibration[ps][0], teach[ps]) for ps in cfg.pretrain_seeds]
     lab.build_all([lab.rl_block(d, train, seed, rl) for d in taught for rl in arm_rl.values() for seed in cfg.seeds])
     for ps in cfg.pretrain_seeds:
         shared, _ = lab.base(ps)
-        base_dir = lab.sft(shared, pairs, teach[ps])
-        stats = {"base": shared.name, "confidence_sft_steps": SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"])}
+        base_dir = lab.sft(shared, calibration[ps][0], teach[ps])
+        stats = {"base": shared.name, "confidence_sft_steps": SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"]),
+                 "taught_on": f"its own completions ({len(own)} training prompts x {SELF_SAMPLES})",
+                 "measured_format_accuracy": {str(k): v[1] for k, v in calibration.items()}}
         bases.append(tables_of(draw(lab, base_dir, prompts, n, tag="c5b"), answers))
         for arm in ARMS:
             rl = arm_rl[arm]
@@ -243,11 +252,11 @@ def _reliability(stated: np.ndarray, right: np.ndarray) -> dict[str, list[float]
 
 SPEC = ProtocolSpec(
     name="calibration",
-    version="2",  # 2: the "base overconfident" flag (added after the first standard run: base 0.35 over its accuracy)
+    version="3",  # 3: the digit taught from the base's own measured accuracy per format; 2: the overconfidence flag
     claim_hint="C5",
     interval_days=28,
-    description="Teach the shared tiny base (by a short SFT on the world's corpus) to end each completion "
-    "in a stated confidence digit (`>23;7` = 70% sure), GRPO it with a binary reward and with a Brier-style reward (RLCR: "
+    description="Teach the shared tiny base (by a short SFT on its own completions) to end each completion "
+    "in a stated confidence digit (`>23;7` = 70% sure) equal to its measured accuracy in that format, GRPO it with a binary reward and with a Brier-style reward (RLCR: "
     "correctness minus (confidence - correctness)^2) on the same prompts and seeds, and compare "
     "the expected calibration error of the stated confidence on held-out problems: does the "
     "binary reward degrade calibration where the Brier reward keeps it?",

@@ -52,6 +52,7 @@ def test_calibration_teaches_the_digit_and_compares_rewards(home: Path) -> None:
     result = run("calibration", home)
     d = result.metrics.details
     assert d["stated_share"]["base"] >= 0.8  # the short SFT taught the base to state a confidence
+    assert d["base_model"]["measured_format_accuracy"]["0"]["C"] is not None  # taught its own accuracy per format
     assert all(0 <= d["ece"][k] <= 1 for k in ("base", "binary", "brier"))
     assert sum(d["reliability"]["base"]["count"]) > 0
     assert min(d["train_reward"]["brier"]) >= -1 and 0 <= min(d["train_reward"]["binary"]) <= 1

@@ -9,6 +9,7 @@ from retest.confidence import (
     binary_reward,
     brier,
     brier_reward,
+    calibrated_pairs,
     confidence_corpus,
     confidence_world,
     ece,
@@ -47,6 +48,20 @@ def test_corpus_states_each_formats_accuracy_in_tenths() -> None:
     for _, completion in confidence_corpus(world):
         body, digit = split_confidence(completion)
         assert digit == {"A": 9, "B": 7, "C": 4}[classify_format(body)]  # 0.95 (capped at 9), 0.70, 0.40
+
+
+def test_the_base_is_taught_its_own_measured_accuracy_per_format_not_the_writers() -> None:
+    # the model's own completions of 23: A right 1 of 4, C right 3 of 4, one malformed
+    own = [["4*5=20;3+20=23>23", "4*5=20;3+20=24>24", "4*5=20;3+20=22>22", "4*5=20;3+20=21>21"],
+           [">23", ">23", ">23", ">22", "4*5="]]
+    pairs, acc = calibrated_pairs(["3+4*5=", "3+4*5="], own, [23, 23])
+    assert acc == {"A": 0.25, "B": None, "C": 0.75, "other": 0.0}
+    digits = [split_confidence(c) for _, c in pairs]
+    assert [d for _, d in digits] == [2] * 4 + [8, 8, 8, 8, 0]  # 0.25 -> 2 (to even), 0.75 -> 8; not 9 and 4
+    assert [b for b, _ in digits] == [c for row in own for c in row] and len(pairs) == 9
+    # stated confidence equals accuracy up to rounding: ECE of these tables is small
+    rows = [table([c for p, c in pairs if p == "3+4*5="], 23)]
+    assert ece(rows[0][0], rows[0][1]) == pytest.approx((abs(1 - 4 * 0.2) + abs(3 - 4 * 0.8) + 0) / 9)
 
 
 def test_rewards_score_the_answer_and_brier_the_digit() -> None:

@@ -24,6 +24,7 @@ from retest.world import parse
 N = 4  # samples per problem
 PRIOR = {"A": 0.2, "B": 0.3, "C": 0.5}
 DIVERSE = {"A": 0.25, "B": 0.25, "C": 0.5}  # format entropy 1.04 of the prior's 1.03
+SETTING = {"lr": 1e-4, "batch": "8 prompts x 8 completions", "steps": 100, "steps_per_epoch": 100.0}
 
 
 def sampled(shares: dict[str, float], *, first: float = 1.0, pooled: float = 0.5, correct: int = 2,
@@ -48,14 +49,18 @@ def run(final: Sampled, *, epochs: float = 1.0, seed: int = 0, path: tuple[float
 
 
 def measured(final: Sampled, sft: Sampled | None = None, *, base: Sampled | None = None, epochs: float = 1.0,
-             finals: list[Sampled] | None = None) -> FormatMeasurements:
-    """Two RL runs (identical unless `finals`) and, unless sft is None, two SFT arms: zero-width intervals."""
+             finals: list[Sampled] | None = None, prior_sft: Sampled | None = None,
+             path: tuple[float, ...] = (0.2, 0.5, 0.9)) -> FormatMeasurements:
+    """Two RL runs (identical unless `finals`) and, unless sft is None, two SFT arms on uniform demonstrations
+    (and two on the prior's mixture if `prior_sft`): zero-width intervals."""
     finals = finals or [final, final]
     base = base or sampled(PRIOR)
-    runs = tuple(run(f, epochs=epochs, seed=i) for i, f in enumerate(finals))
+    runs = tuple(run(f, epochs=epochs, seed=i, path=path) for i, f in enumerate(finals))
     arms = tuple(SftArm(seed=i, model_dir=f"/sft/{i}", final=sft) for i in range(len(finals))) if sft else ()
+    arms += tuple(SftArm(seed=i, model_dir=f"/sft-prior/{i}", final=prior_sft, demos="prior")
+                  for i in range(len(finals))) if prior_sft else ()
     return FormatMeasurements(samples=N, bootstrap=200, base_model={}, base=base, base_by_seed={0: base},
-                              runs=runs, sft=arms)
+                              runs=runs, sft=arms, rl_setting=SETTING)
 
 
 def decide(m: Measurements):  # -> Decision
@@ -71,7 +76,7 @@ def verdict(m: Measurements) -> str:
 
 def test_spec_states_thresholds_flags_and_version_before_the_run() -> None:
     spec = PROTOCOLS["format-collapse"]
-    assert spec.version == "2" and DOMINANCE == 0.8 and spec.thresholds["dominance"] == 0.8
+    assert spec.version == "3" and DOMINANCE == 0.8 and spec.thresholds["dominance"] == 0.8
     assert spec.thresholds["epochs"] == 1.0 and spec.thresholds["breadth_kept"] == 0.8
     assert any(f.startswith("prior already dominated") for f in spec.validity_flags)
     assert any(f.startswith("run shorter than one epoch") for f in spec.validity_flags)
@@ -85,7 +90,7 @@ def test_collapse_within_an_epoch_and_sft_keeping_breadth_is_consistent_at_the_e
     assert d.details["leader"] == "A" and d.details["halves"] == {"rl_collapses": "yes", "sft_keeps_breadth": "yes"}
     assert d.details["entropy_rule_uses"] == "first token"
     assert d.details["entropy"]["rl_change"]["first_token"]["value"] == pytest.approx(-0.6)
-    assert d.details["formats_present"] == {"base": 3, "rl": 1, "sft": 3, "above": 0.1}
+    assert d.details["formats_present"] == {"base": 3, "rl": 1, "sft": 3, "sft_prior": None, "above": 0.1}
     assert d.per_seed == (0.8, 0.8) and "RL seeds" in d.interval_over
 
 
@@ -153,11 +158,47 @@ def test_rl_that_did_not_learn_and_a_thin_prior_are_flagged() -> None:
 
 def test_epoch_of_dominance_is_read_from_the_checkpoints() -> None:
     m = measured(collapsed(0.9), sampled(DIVERSE), epochs=1.0)
-    assert decide(m).details["epochs_to_dominance"] == [1.0, 1.0]  # 0.9 first at the last checkpoint
+    d = decide(m)  # 0.5 at step 50, 0.9 at step 100: 0.8 crossed at step 87.5, linear between them
+    assert d.details["steps_to_dominance"] == [87.5, 87.5] and d.details["epochs_to_dominance"] == [0.875, 0.875]
+    assert d.details["budget_sweep"] == [{"step": 0, "leader_share": 0.2}, {"step": 50, "leader_share": 0.5},
+                                         {"step": 100, "leader_share": 0.9}]
     early = m.model_copy(update={"runs": (run(collapsed(0.9), path=(0.2, 0.85, 0.9)),
                                           run(collapsed(0.9), seed=1, path=(0.2, 0.5, 0.7)))})
-    d = decide(early)
-    assert d.details["epochs_to_dominance"] == [0.5, None] and "0.50, not reached" in d.finding
+    d = decide(early)  # 0.2 -> 0.85 over steps 0-50 crosses 0.8 at step 46.2
+    assert d.details["steps_to_dominance"] == [46.2, None] and d.details["epochs_to_dominance"] == [0.462, None]
+    assert "per run: 46, not reached; epochs 0.46, not reached" in d.finding
+
+
+def test_the_lr_and_batch_the_verdict_holds_for_are_stated() -> None:
+    d = decide(measured(collapsed(0.9), sampled(DIVERSE)))
+    assert "in 1.00 epochs at lr 0.0001, batch 8 prompts x 8 completions" in d.finding
+    assert d.details["setting"] == {"lr": 1e-4, "batch": "8 prompts x 8 completions", "steps_per_epoch": 100.0,
+                                    "steps": 100}
+
+
+def test_a_share_still_rising_at_the_end_of_the_budget_is_flagged_unless_consistent() -> None:
+    # leader 0.5 -> 0.7 over steps 50-100: 0.62 at step 80, so it rose 0.08 over the last fifth
+    rising = decide(measured(collapsed(0.7), sampled(DIVERSE), path=(0.2, 0.5, 0.7)))
+    assert rising.verdict == "inconsistent" and rising.details["rise_over_last_fifth"] == [0.08, 0.08]
+    assert any(f.startswith("budget-bound: the leading format's share was still rising") for f in rising.flags)
+    flat = decide(measured(collapsed(0.7), sampled(DIVERSE), path=(0.2, 0.69, 0.7)))  # rose 0.004
+    assert flat.verdict == "inconsistent" and not any(f.startswith("budget-bound") for f in flat.flags)
+    edge = decide(measured(collapsed(0.7), sampled(DIVERSE), path=(0.2, 0.575, 0.7)))  # 0.05 exactly: flagged
+    assert any(f.startswith("budget-bound") for f in edge.flags)
+    done = decide(measured(collapsed(0.9), sampled(DIVERSE)))  # rose 0.16, but the collapse is already in
+    assert done.verdict == "consistent" and done.flags == ()
+
+
+def test_both_sft_arms_must_keep_breadth_and_either_losing_it_is_inconsistent() -> None:
+    matched = {"A": 0.2, "B": 0.3, "C": 0.5}  # demonstrations in the prior's mixture, kept as they were
+    both = decide(measured(collapsed(0.9), sampled(DIVERSE), prior_sft=sampled(matched)))
+    assert both.verdict == "consistent" and both.details["breadth_kept"]["sft_prior"]["value"] == pytest.approx(1.0)
+    assert "on demonstrations in the prior's mixture keeps 1.00" in both.finding
+    assert both.details["format_shares"]["sft_prior"]["C"] == 0.5 and both.details["formats_present"]["sft_prior"] == 3
+    lost = decide(measured(collapsed(0.9), sampled(DIVERSE), prior_sft=collapsed(0.9)))  # the prior arm collapses
+    assert lost.verdict == "inconsistent" and lost.details["halves"]["sft_keeps_breadth"] == "no"
+    middle = {"A": 0.1, "B": 0.2, "C": 0.7}  # 0.78 of the prior's: neither kept nor lost
+    assert verdict(measured(collapsed(0.9), sampled(DIVERSE), prior_sft=sampled(middle))) == "inconclusive"
 
 
 def test_seeds_that_disagree_give_an_interval_with_the_runs_beside_it() -> None:
@@ -200,6 +241,13 @@ def test_demonstrations_are_every_format_of_every_training_problem_and_correct()
     parsed = [(parse(c), answers[p]) for p, c in pairs]
     assert all(a == answer for (_, a), answer in parsed)
     assert Counter(f for (f, _), _ in parsed) == {"A": len(answers), "B": len(answers), "C": len(answers)}
+    prior = demonstrations(cfg, seed=0, demos="prior")  # as many, correct, formats in the corpus mixture
+    parsed = [(parse(c), answers[p]) for p, c in prior]
+    assert len(prior) == len(pairs) and all(a == answer for (_, a), answer in parsed)
+    shares = Counter(f for (f, _), _ in parsed)
+    assert all(abs(shares[f] / len(prior) - cfg.world.mixture[f]) < 0.05 for f in "ABC")
+    with pytest.raises(ValueError, match="demos must be one of"):
+        demonstrations(cfg, seed=0, demos="other")
 
 
 def test_format_entropy_ignores_malformed_samples() -> None:
