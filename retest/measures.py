@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,34 @@ class Interval:
     per_seed: tuple[float, ...] = ()
 
 
+def hierarchical_resample(
+    shape: tuple[int, int, int],
+    draws: int,
+    stat: Callable[[np.ndarray, np.ndarray, np.ndarray, Any], Any],
+    seed: int = 0,
+    redraw: Callable[[np.random.Generator], Any] | None = None,
+) -> np.ndarray:
+    """`stat(ip, ir, jn, data)` over `draws` hierarchical resamples of (pretraining seeds, RL seeds, problems).
+
+    The one resampling kernel of the retest intervals: each draw resamples pretraining seeds
+    `ip` (P,), then RL seeds within each `ir` (P, R), then one set of problems `jn` (N,) for
+    every run (the problems are shared, so runs and arms stay paired); index a (P, R, N, ...)
+    array as ``x[ip[:, None], ir][:, :, jn]``. `redraw(rng)`, if given, is called first in each
+    draw and its result passed as `data` (None without it): the caller's way to put the noise
+    of a single evaluation draw into the interval. Returns the stats stacked, (draws, ...).
+    """
+    p, r, n = shape
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(draws):
+        data = redraw(rng) if redraw is not None else None
+        ip = rng.integers(0, p, size=p)
+        ir = rng.integers(0, r, size=(p, r))
+        jn = rng.integers(0, n, size=n)
+        out.append(stat(ip, ir, jn, data))
+    return np.array(out, dtype=float)
+
+
 def hierarchical_bootstrap(
     values: np.ndarray,
     draws: int = 2000,
@@ -79,30 +108,28 @@ def hierarchical_bootstrap(
 ) -> Interval:
     """Percentile interval of the grand mean of `values` (pretraining seeds, RL seeds, problems).
 
-    Each draw resamples pretraining seeds, then RL seeds within each, then problems (one
-    set of problem indices for all runs: the problems are shared, so runs stay paired).
-    `redraw(rng)`, if given, returns a fresh (P, R, N) array for the draw: the caller's way
-    to put the noise of a single evaluation draw (the base model's, say) into the interval.
-    `per_seed` holds each run's mean over problems. With one pretraining seed and one RL
-    seed only problems are resampled, and `over` says so.
+    Resampled by `hierarchical_resample`: pretraining seeds, then RL seeds within each, then
+    problems (one set of problem indices for all runs: the problems are shared, so runs stay
+    paired). `redraw(rng)`, if given, returns a fresh (P, R, N) array for the draw: the
+    caller's way to put the noise of a single evaluation draw (the base model's, say) into
+    the interval. `per_seed` holds each run's mean over problems. With one pretraining seed
+    and one RL seed only problems are resampled, and `over` says so.
     """
     v = np.asarray(values, dtype=float)
     if v.ndim != 3 or 0 in v.shape:
         raise ValueError(f"values must be (pretraining seeds, RL seeds, problems), got shape {v.shape}")
     p, r, n = v.shape
-    rng = np.random.default_rng(seed)
-    stats_ = np.empty(draws)
-    for i in range(draws):
-        x = redraw(rng) if redraw is not None else v
-        ip = rng.integers(0, p, size=p)
-        ir = rng.integers(0, r, size=(p, r))
-        jn = rng.integers(0, n, size=n)
-        stats_[i] = x[ip[:, None], ir][:, :, jn].mean()
+    stats_ = hierarchical_resample(
+        (p, r, n), draws, lambda ip, ir, jn, x: (v if x is None else x)[ip[:, None], ir][:, :, jn].mean(), seed, redraw)
     lo, hi = np.quantile(stats_, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(v.mean()), float(lo), float(hi), interval_over(p, r), tuple(
+        round(float(x), 4) for x in v.mean(axis=2).ravel()))
+
+
+def interval_over(p: int, r: int) -> str:
+    """What a hierarchical interval over `p` pretraining seeds and `r` RL seeds resamples, in words."""
     levels = [name for name, size in (("pretraining seeds", p), ("RL seeds", r)) if size > 1] + ["problems"]
-    over = ", ".join(levels) + (" (hierarchical bootstrap)" if p * r > 1 else " (bootstrap, single seed)")
-    per_seed = tuple(round(float(x), 4) for x in v.mean(axis=2).ravel())
-    return Interval(float(v.mean()), float(lo), float(hi), over, per_seed)
+    return ", ".join(levels) + (" (hierarchical bootstrap)" if p * r > 1 else " (bootstrap, single seed)")
 
 
 def format_shares(formats: Sequence[str], names: Sequence[str] = ("A", "B", "C", "other")) -> dict[str, float]:

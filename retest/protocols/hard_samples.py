@@ -18,7 +18,8 @@ arm's training reward reached 0.5-0.6): the claim could not come out. So:
 GRPO runs on each slice with group reward scaling (GRPO's std normalisation) and without
 it (Dr. GRPO's "none"), with each RL seed. Every model is sampled on held-out **hard**
 problems (C1's slice: out of range, never trained on; the rule reads these) and on the
-usual held-out problems (in range; reported), and three things are counted per problem:
+usual held-out problems (in range; the base and the arms with reward scaling only; reported), and
+three things are counted per problem:
 
 - pass@1;
 - the **shortcut** share: answer-only samples (format C, ``>23``), the computation-skipping
@@ -63,6 +64,7 @@ STAYED_HARD = 0.25  # the hard arm's held-out hard pass@1 at or above this (4x t
 HEADROOM = 0.9  # the base's shortcut share at or above this: shortcuts cannot rise much
 SHORTCUT = "C"
 ARMS = ("hard/group", "hard/none", "typical/group", "typical/none")  # slice / RLConfig.scale_rewards
+USUAL_ARMS = ("hard/group", "typical/group")  # the arms also drawn on the usual held-out problems (reported)
 DRAWS = 2000
 SMOKE_STEPS = 8  # GRPO steps of each arm at the smoke preset (tests): four arms, so half the shared runs' 16
 
@@ -87,7 +89,7 @@ class HardMeasurements:
     train_reward: dict[str, tuple[float, ...]] = field(default_factory=dict)  # arm -> mean reward of each run
     draws: int = DRAWS
     usual_base: tuple[Draw, ...] = ()  # the same on the usual held-out problems
-    usual_arms: dict[str, tuple[tuple[Draw, ...], ...]] = field(default_factory=dict)
+    usual_arms: dict[str, tuple[tuple[Draw, ...], ...]] = field(default_factory=dict)  # USUAL_ARMS only
     reward: str = REWARD
 
 
@@ -148,7 +150,7 @@ def measure(lab: Lab) -> HardMeasurements:
     reward = cfg.rl.reward if cfg.base_model_dir else REWARD
     bases, usual_bases, infos = [], [], []
     arms: dict[str, list] = {a: [] for a in ARMS}
-    usual_arms: dict[str, list] = {a: [] for a in ARMS}
+    usual_arms: dict[str, list] = {a: [] for a in USUAL_ARMS}
     rewards: dict[str, list[float]] = {a: [] for a in ARMS}
     arm_rl = {arm: dataclasses.replace(cfg.rl, scale_rewards=arm.split("/")[1], reward=reward) for arm in ARMS}
     if cfg.preset == "smoke":
@@ -163,10 +165,10 @@ def measure(lab: Lab) -> HardMeasurements:
                    for ps in pretrain_seeds for arm in ARMS for seed in cfg.seeds
                    if len(sliced[ps][0]) >= cfg.rl.prompts_per_step])
 
-    def draws(model_dir: Any) -> tuple[Draw, Draw]:
+    def draws(model_dir: Any, both: bool = True) -> tuple[Draw, Draw | None]:
         on_hard = draw_of(draw(lab, model_dir, [p for p, _ in held_hard], n, tag="c5a"), [a for _, a in held_hard])
-        if held_hard == usual:
-            return on_hard, on_hard
+        if held_hard == usual or not both:
+            return on_hard, on_hard if both else None
         return on_hard, draw_of(draw(lab, model_dir, [p for p, _ in usual], n, tag="c5a"), [a for _, a in usual])
 
     for ps in pretrain_seeds:
@@ -186,12 +188,13 @@ def measure(lab: Lab) -> HardMeasurements:
             row, usual_row = [], []
             for seed in cfg.seeds:
                 run_dir, ts = lab.rl(base_dir, typical if arm.startswith("typical") else hard, seed, arm_rl[arm])
-                on_hard, on_usual = draws(checkpoints(run_dir)[-1][1])
+                on_hard, on_usual = draws(checkpoints(run_dir)[-1][1], arm in USUAL_ARMS)
                 row.append(on_hard)
                 usual_row.append(on_usual)
                 rewards[arm].append(round(float(np.mean(ts.reward)) if ts.reward else 0.0, 4))
             arms[arm].append(tuple(row))
-            usual_arms[arm].append(tuple(usual_row))
+            if arm in USUAL_ARMS:
+                usual_arms[arm].append(tuple(usual_row))
     return HardMeasurements(base=tuple(bases), arms={a: tuple(r) for a, r in arms.items()}, slices=tuple(infos),
                             train_reward={a: tuple(r) for a, r in rewards.items()}, usual_base=tuple(usual_bases),
                             usual_arms={a: tuple(r) for a, r in usual_arms.items()}, reward=reward)
@@ -240,13 +243,15 @@ def compare(base: tuple[Draw, ...], arms: dict[str, tuple[tuple[Draw, ...], ...]
         return hierarchical_bootstrap(a - b, draws=draws)
 
     whats = ("correct", "shortcut", "repeat")
+    scales = [sc for sc in ("group", "none") if f"hard/{sc}" in arms and f"typical/{sc}" in arms]
+    drawn = [a for a in ARMS if a in arms]
     return {
-        "shortcut": {sc: diff("shortcut", sc) for sc in ("group", "none")},
-        "pass1": {sc: diff("correct", sc) for sc in ("group", "none")},
-        "repeat": {sc: diff("repeat", sc) for sc in ("group", "none")},
-        "shortcut_over_base": {a: _over_base(base, arms[a], "shortcut", draws) for a in ARMS},
-        "pass1_over_base": {a: _over_base(base, arms[a], "correct", draws) for a in ARMS},
-        "arms": {a: {w: round(float(_share(arms[a], w).mean()), 4) for w in whats} for a in ARMS},
+        "shortcut": {sc: diff("shortcut", sc) for sc in scales},
+        "pass1": {sc: diff("correct", sc) for sc in scales},
+        "repeat": {sc: diff("repeat", sc) for sc in scales},
+        "shortcut_over_base": {a: _over_base(base, arms[a], "shortcut", draws) for a in drawn},
+        "pass1_over_base": {a: _over_base(base, arms[a], "correct", draws) for a in drawn},
+        "arms": {a: {w: round(float(_share(arms[a], w).mean()), 4) for w in whats} for a in drawn},
         "base": {w: round(float(_base_share(base, w).mean()), 4) for w in whats},
     }
 

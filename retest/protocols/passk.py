@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retest.measures import Interval, hierarchical_bootstrap
+from retest.measures import Interval, hierarchical_bootstrap, hierarchical_resample, interval_over
 from retest.protocols.spec import Decision, ProtocolSpec
 from retest.results import FORMAT_NAMES, Measurements, Sampled
 from retest.world import TEMPLATES, Problem, WorldConfig
@@ -244,16 +244,16 @@ def ratio_interval(num: np.ndarray, den: np.ndarray, draws: int = DRAWS, seed: i
     `redraw(rng) -> (num, den)` puts the base's evaluation noise into each draw.
     """
     num, den = np.asarray(num, float), np.asarray(den, float)
-    p, r, n = num.shape
-    rng = np.random.default_rng(seed)
-    stats = np.empty(draws)
-    for i in range(draws):
-        x, y = redraw(rng) if redraw is not None else (num, den)
-        ip, ir, jn = rng.integers(0, p, p), rng.integers(0, r, (p, r)), rng.integers(0, n, n)
+    p, r, _ = num.shape
+
+    def stat(ip: np.ndarray, ir: np.ndarray, jn: np.ndarray, data: Any) -> float:
+        x, y = data if data is not None else (num, den)
         d = y[ip[:, None], ir][:, :, jn].sum()
-        stats[i] = x[ip[:, None], ir][:, :, jn].sum() / d if d else np.nan
+        return x[ip[:, None], ir][:, :, jn].sum() / d if d else np.nan
+
+    stats = hierarchical_resample(num.shape, draws, stat, seed, redraw)
     lo, hi = np.nanquantile(stats, [0.025, 0.975]) if np.isfinite(stats).any() else (np.nan, np.nan)
-    over = hierarchical_bootstrap(num[:, :, :1], draws=1).over
+    over = interval_over(p, r)
     den_run = den.sum(axis=2)
     per = tuple(round(float(a / b), 4) if b else float("nan") for a, b in zip(num.sum(axis=2).ravel(), den_run.ravel()))
     total = den.sum()

@@ -17,6 +17,7 @@ from retest.protocols.hard_samples import (
     MIN_REWARD,
     SELECT_SAMPLES,
     STAYED_HARD,
+    USUAL_ARMS,
     Draw,
     HardMeasurements,
     draw_of,
@@ -43,7 +44,7 @@ def measured(hard: Draw | list[Draw], typical: Draw, base: Draw, *, hard_size: i
     rewards = {a: (0.3, 0.3) for a in ARMS} | {"hard/group": (hard_reward, hard_reward)}
     return HardMeasurements(base=(base,), arms=arms_of(hard, typical), train_reward=rewards, draws=300,
                             slices=({"hard": hard_size, "typical": hard_size, "hard_rate": 0.03, "typical_rate": 0.4},),
-                            usual_base=(usual[2],) if usual else (), usual_arms=arms_of(*usual[:2]) if usual else {})
+                            usual_base=(usual[2],) if usual else (), usual_arms={a: r for a, r in arms_of(*usual[:2]).items() if a in USUAL_ARMS} if usual else {})
 
 
 def decide(m: HardMeasurements):  # -> Decision
@@ -111,6 +112,7 @@ def test_the_usual_problems_are_reported_beside_and_do_not_decide() -> None:
     u = out.details["usual_problems"]
     assert u["shortcut_hard_minus_typical"]["group"]["value"] == -0.5 and u["arms"]["typical/group"]["shortcut"] == 0.5
     assert "on the usual problems answer-only hard 0.00 vs typical 0.50" in out.finding
+    assert set(u["arms"]) == set(USUAL_ARMS) and set(u["shortcut_hard_minus_typical"]) == {"group"}
 
 
 def test_the_gameable_reward_pays_a_wrong_shortcut_half() -> None:
