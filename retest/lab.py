@@ -65,6 +65,32 @@ def evaluate(sampler: Sampler, problems: Problems, n: int, temperature: float, m
     )
 
 
+def answer_of(cfg: RetestConfig) -> Callable[[str], int | None]:
+    """The one answer parser of a config: a problem file's completions (a real model's text) by their
+    stated final answer (`retest.answers.final_answer`), the toy world's by its strict parse."""
+    if cfg.problems_file:
+        from retest.answers import final_answer
+
+        return final_answer
+    from retest.world import parse_answer
+
+    return parse_answer
+
+
+def chat_prompts(model_dir: Path | str, rows: Problems) -> Problems:
+    """Each prompt as a user turn through the model's chat template, the assistant's turn opened.
+
+    A tokenizer without a chat template (a base model) leaves the prompts as written.
+    """
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    if not tok.chat_template:
+        return rows
+    return [(tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True),
+             a) for p, a in rows]
+
+
 def scorer_of(cfg: RetestConfig) -> Callable[[str], tuple[str, int | None]]:
     """How a config's completions are scored: a problem file by its stated final answer, the toy world by format."""
     if cfg.problems_file:
@@ -116,6 +142,33 @@ class Lab:
         self._shared: Measurements | None = None
         self._sampler: Sampler | None = None  # kept between models: one vLLM engine per run (`open_sampler`)
 
+    def engine(self, model_dir: Path | str) -> Sampler:
+        """The Lab's one sampler, serving `model_dir`: every draw of a run goes through it (a vLLM
+        engine swaps in each checkpoint's weights, `retest.sampler.open_sampler`); `close` frees it."""
+        from retest.sampler import open_sampler
+
+        self._sampler = open_sampler(self.cfg.sampler, model_dir, self.cfg.eval.batch_size, previous=self._sampler)
+        return self._sampler
+
+    def rest(self) -> None:
+        """Free the engine's GPU memory until its next draw (before training or routing beside it)."""
+        from retest.sampler import rest_sampler
+
+        rest_sampler(self._sampler)
+
+    def close(self) -> None:
+        """Shut the engine down (the end of a run)."""
+        from retest.sampler import close_sampler
+
+        close_sampler(self._sampler)
+        self._sampler = None
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     @contextmanager
     def timed(self, phase: str) -> Iterator[None]:
         """Add the seconds of the block to `timings[phase]`."""
@@ -130,13 +183,16 @@ class Lab:
     def problems(self, world: WorldConfig | None = None) -> tuple[Problems, Problems]:
         """(train, held_out) as (prompt, answer): the world's split, or the problem file's.
 
-        A problem file is shuffled with the world seed before the held-out rows are taken.
+        A problem file is shuffled with the world seed before the held-out rows are taken; with
+        `RetestConfig.chat_template` (the default) its prompts go through the model's chat template.
         """
         cfg = self.cfg
         if cfg.base_model_dir:
             if not cfg.problems_file:
                 raise ValueError("a local model needs problems_file (a JSONL of prompt/answer)")
             rows = load_problems(Path(cfg.problems_file))
+            if cfg.chat_template:
+                rows = chat_prompts(cfg.base_model_dir, rows)
             random.Random(cfg.world.seed).shuffle(rows)
             held_n = min(cfg.eval.problems, len(rows) // 5 or 1)
             return rows[held_n:], rows[:held_n]
@@ -237,12 +293,9 @@ class Lab:
         cached = Path(model_dir) / f"eval-{tag}-{key}.json"
         if cached.exists():
             return Sampled.model_validate_json(cached.read_text())
-        from retest.sampler import open_sampler
-
         self.say(f"phase sample: {Path(model_dir).name} ({len(problems)} problems x {n})")
         with self.timed("sample"):
-            sampler = self._sampler = open_sampler(cfg.sampler, model_dir, cfg.eval.batch_size, previous=self._sampler)
-            out = evaluate(sampler, problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, scorer_of(cfg))
+            out = evaluate(self.engine(model_dir), problems, n, cfg.eval.temperature, cfg.rl.max_completion_length, scorer_of(cfg))
         cached.write_text(out.model_dump_json())
         return out
 

@@ -122,6 +122,9 @@ class RetestConfig:
     sampler: str = "transformers"  # transformers | vllm
     base_model_dir: str | None = None  # gpu: a local HF model directory instead of pretraining
     problems_file: str | None = None  # gpu: JSONL of {"prompt", "answer"}
+    # a local chat model's prompts go through its chat template (a user turn, then the assistant's opening);
+    # False for a base model (`--no-chat-template`): the problem file's prompts as written
+    chat_template: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -132,7 +135,7 @@ class RetestConfig:
         The gpu preset needs both; any preset given one needs the other. Raises ValueError
         with one line that says what to pass, before any work.
         """
-        if self.preset == "gpu" or self.base_model_dir or self.problems_file:
+        if self.preset in LOCAL_PRESETS or self.base_model_dir or self.problems_file:
             check_local_inputs(self.base_model_dir, self.problems_file, self.preset)
         return self
 
@@ -190,7 +193,25 @@ def _gpu() -> RetestConfig:
     )
 
 
-_BUILDERS = {"smoke": _smoke, "standard": _standard, "gpu": _gpu}
+def _model_smoke() -> RetestConfig:
+    # The gpu preset's code path (a local model, its problem file, the stated-answer reward, the same
+    # samplers) at sizes a 2-core CPU runs in seconds to minutes per protocol: `claims retest run ...
+    # --preset model-smoke --model-dir DIR --problems FILE`. Transformers sampling (vLLM: set sampler).
+    # Its verdicts test nothing (2 GRPO steps, 4 problems): it checks that the path runs end to end.
+    return RetestConfig(
+        preset="model-smoke",
+        rl=RLConfig(steps=2, prompts_per_step=2, group_size=2, lr=1e-5, reward="final-answer",
+                    max_completion_length=12, checkpoint_every=1),
+        sft=SFTConfig(steps=2, rows=4, row_len=64, lr=1e-5),
+        eval=EvalConfig(problems=4, samples=4, checkpoint_problems=2, checkpoint_samples=2, batch_size=64,
+                        bootstrap=200),
+        seeds=(0,),
+    )
+
+
+_BUILDERS = {"smoke": _smoke, "standard": _standard, "gpu": _gpu, "model-smoke": _model_smoke}
+LOCAL_PRESETS = ("gpu", "model-smoke")
+"""The presets that run a local model on its problem file (`--model-dir`, `--problems`), never the toy world."""
 PRESETS: tuple[str, ...] = tuple(_BUILDERS)
 """The preset names, in order: the one list the CLI and the weekly job check against."""
 

@@ -11,7 +11,9 @@ format choice and little else.
 (the RL model for `t` tokens, then the base model continuing prompt + prefix with the
 left padding and attention mask carried over). `t = 0` is the base model's sampler and
 `t >= max_new_tokens` the RL model's: with the same seed they give the same samples
-token for token. Pure sampling: no protocol logic here.
+token for token. Each step keeps only its entropy (a (batch,) vector, `retest.sampler.generate`),
+never the batch's full-vocabulary logits; both models stop at the finisher's stop tokens
+(`retest.sampler.stop_ids`). Pure sampling: no protocol logic here.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from retest.measures import token_entropy
-from retest.sampler import Sample, TransformersSampler, batched, decoded
+from retest.sampler import Sample, TransformersSampler, batched, decoded, generate
 
 
 class RoutedSampler:
@@ -42,39 +43,27 @@ class RoutedSampler:
         """`n` routed samples for each prompt, in prompt order (batched like `TransformersSampler`)."""
         return batched(self._batch, prompts, n, temperature, max_new_tokens, seed, self.batch_size)
 
-    def _generate(self, model, ids, mask, temperature: float, max_new_tokens: int):  # -> (new tokens, logits)
-        import torch
-
-        with torch.inference_mode():
-            gen = model.generate(
-                input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
-                max_new_tokens=max_new_tokens, output_logits=True, return_dict_in_generate=True,
-                pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
-            )
-        return gen.sequences[:, ids.shape[1]:], torch.stack(gen.logits, dim=1).float() / temperature
-
     def _batch(self, prompts: list[str], temperature: float, max_new_tokens: int) -> list[Sample]:
         import torch
 
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.finisher.device)
         ids, mask = enc["input_ids"], enc["attention_mask"]
-        pad, eos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id
-        parts, logits = [], []
+        pad, stop = self.tokenizer.pad_token_id, self.finisher.stop
+        stops = torch.tensor(stop, device=ids.device)
+        parts, ents = [], []
         t = min(self.prefix_tokens, max_new_tokens)
         if t > 0:
-            prefix, lg = self._generate(self.router.model, ids, mask, temperature, t)
+            prefix, ent = generate(self.router.model, ids, mask, temperature, t, pad, stop)
             parts.append(prefix)
-            logits.append(lg)
-            # a row that ended inside the prefix is padded after its EOS: those positions are written as
-            # EOS and attended (a mask of zeros at the end reads as right padding to generate); the row's
-            # continuation is cut at its first EOS (`decoded`), so what it attends to does not matter
-            ids = torch.cat([ids, prefix.masked_fill(prefix == pad, eos)], dim=1)
+            ents.append(ent)
+            # a row that ended inside the prefix is padded after its stop token: those positions are written as
+            # that token and attended (a mask of zeros at the end reads as right padding to generate); the row's
+            # continuation is cut at its first stop token (`decoded`), so what it attends to does not matter
+            ids = torch.cat([ids, prefix.masked_fill(prefix == pad, stop[0])], dim=1)
             mask = torch.cat([mask, torch.ones_like(prefix)], dim=1)
         rest = max_new_tokens - sum(p.shape[1] for p in parts)
-        if rest > 0 and not (t > 0 and bool((parts[0] == eos).any(dim=1).all())):
-            cont, lg = self._generate(self.finisher.model, ids, mask, temperature, rest)
+        if rest > 0 and not (t > 0 and bool(torch.isin(parts[0], stops).any(dim=1).all())):
+            cont, ent = generate(self.finisher.model, ids, mask, temperature, rest, pad, stop)
             parts.append(cont)
-            logits.append(lg)
-        new = torch.cat(parts, dim=1)
-        ent = token_entropy(torch.cat(logits, dim=1).cpu().numpy())  # (batch, steps)
-        return decoded(self.tokenizer, new, ent)
+            ents.append(ent)
+        return decoded(self.tokenizer, torch.cat(parts, dim=1), torch.cat(ents, dim=1), stop)

@@ -209,6 +209,7 @@ def run_protocol(
     result = RetestResult(protocol=name, protocol_version=spec.version, preset=cfg.preset, config=cfg,
                           decision_rule=spec.decision_rule)
     timings: dict[str, float] = {}
+    lab: Lab | None = None
     try:
         result = replace(result, environment=environment(cfg.seeds))
         lab = Lab(cfg, Path(cache_dir), say, timings, workers=workers)
@@ -238,6 +239,9 @@ def run_protocol(
         lines.append(traceback.format_exc())
         result = replace(result, status="failed", verdict=None, metrics=RunMetrics(timings=timings),
                          summary=f"Toy-world retest {name} failed: {type(exc).__name__}: {exc}")
+    finally:
+        if lab is not None:
+            lab.close()  # the run's one sampling engine (a vLLM engine holds half the GPU)
     return replace(result, finished_at=_now(), log="\n".join(lines))
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from retest.measures import token_entropy
 
 
 @dataclass(frozen=True)
@@ -67,13 +66,76 @@ def batched(batch: Callable[[list[str], float, int], list[Sample]], prompts: Seq
     return [out[i * n : (i + 1) * n] for i in range(len(prompts))]
 
 
-def decoded(tokenizer, new, ent) -> list[Sample]:  # new: (batch, steps) token ids; ent: (batch, steps)
-    """One `Sample` per row of generated tokens: text up to and with EOS, its entropies."""
-    eos = tokenizer.eos_token_id
+def stop_ids(model_dir: Path | str, tokenizer) -> list[int]:
+    """The tokens a completion stops at: the generation config's EOS ids, then the tokenizer's.
+
+    One list for every sampler (transformers, routed, greedy, vLLM): an instruct model ends
+    its turn with a token (Qwen's ``<|im_end|>``) that is not its tokenizer's EOS.
+    """
+    ids: list[int] = []
+    path = Path(model_dir) / "generation_config.json"
+    if path.is_file():
+        import json
+
+        eos = json.loads(path.read_text()).get("eos_token_id")
+        ids += [eos] if isinstance(eos, int) else list(eos or [])
+    if tokenizer.eos_token_id is not None:
+        ids.append(tokenizer.eos_token_id)
+    return list(dict.fromkeys(ids))
+
+
+class EntropyRecorder:
+    """A logits processor that keeps each step's next-token entropy (batch,) and passes the scores on.
+
+    transformers runs custom processors before its temperature warper, so the scores are
+    divided by the temperature here: the entropy of the distribution sampled from. Only a
+    (batch,) vector per step is kept, never the (batch, vocab) scores.
+    """
+
+    def __init__(self, temperature: float):
+        self.temperature = temperature
+        self.steps: list = []
+
+    def __call__(self, input_ids, scores):  # noqa: ARG002 - the LogitsProcessor signature
+        import torch
+
+        logp = torch.log_softmax(scores.float() / self.temperature, dim=-1)
+        self.steps.append(-torch.where(logp > -torch.inf, logp.exp() * logp, 0.0).sum(-1))
+        return scores
+
+    def entropies(self):  # -> (batch, steps) tensor
+        import torch
+
+        return torch.stack(self.steps, dim=1)
+
+
+def generate(model, ids, mask, temperature: float, max_new_tokens: int, pad: int, stop: list[int]):
+    """Sample up to `max_new_tokens` after (ids, mask): (new tokens, entropies), both (batch, steps).
+
+    Asks `generate` for the sequences only (no per-step logits: at a real model's batch,
+    length and vocabulary those would be hundreds of GB); sampling is plain (no top-k/p,
+    no repetition penalty from the model's generation config), as vLLM's is.
+    """
+    import torch
+    from transformers import LogitsProcessorList
+
+    rec = EntropyRecorder(temperature)
+    with torch.inference_mode():
+        seq = model.generate(
+            input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
+            repetition_penalty=1.0, max_new_tokens=max_new_tokens, pad_token_id=pad, eos_token_id=stop,
+            logits_processor=LogitsProcessorList([rec]),
+        )
+    return seq[:, ids.shape[1]:], rec.entropies().cpu()
+
+
+def decoded(tokenizer, new, ent, stop: list[int] | None = None) -> list[Sample]:  # new, ent: (batch, steps)
+    """One `Sample` per row of generated tokens: text up to and with the first stop token, its entropies."""
+    stops = set(stop if stop is not None else [tokenizer.eos_token_id])
     samples = []
     for i in range(new.shape[0]):
         row = new[i].tolist()
-        length = row.index(eos) + 1 if eos in row else len(row)
+        length = next((j + 1 for j, t in enumerate(row) if t in stops), len(row))
         text = tokenizer.decode(row[:length], skip_special_tokens=True)
         first = float(ent[i, 0]) if length else 0.0
         samples.append(Sample(text, float(ent[i, :length].sum()), length, first))
@@ -93,6 +155,8 @@ class TransformersSampler:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(str(model_dir)).to(self.device).eval()
+        self.model_dir = str(model_dir)
+        self.stop = stop_ids(model_dir, self.tokenizer)
         self.batch_size = batch_size
 
     def sample(
@@ -101,26 +165,10 @@ class TransformersSampler:
         return batched(self._batch, prompts, n, temperature, max_new_tokens, seed, self.batch_size)
 
     def _batch(self, prompts: list[str], temperature: float, max_new_tokens: int) -> list[Sample]:
-        import torch
-
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
-        with torch.inference_mode():
-            gen = self.model.generate(
-                **enc,
-                do_sample=True,
-                temperature=temperature,
-                top_k=0,
-                top_p=1.0,
-                max_new_tokens=max_new_tokens,
-                output_logits=True,
-                return_dict_in_generate=True,
-                pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
-            )
-        new = gen.sequences[:, enc["input_ids"].shape[1] :]
-        logits = torch.stack(gen.logits, dim=1).float() / temperature  # (batch, steps, vocab)
-        ent = token_entropy(logits.cpu().numpy())  # (batch, steps)
-        return decoded(self.tokenizer, new, ent)
+        new, ent = generate(self.model, enc["input_ids"], enc["attention_mask"], temperature, max_new_tokens,
+                            self.tokenizer.pad_token_id, self.stop)
+        return decoded(self.tokenizer, new, ent, self.stop)
 
 
 class NaiveSampler(TransformersSampler):
@@ -174,6 +222,7 @@ class VllmSampler:
         )
         vocab = len(self.llm.get_tokenizer())
         self.logprobs = min(logprobs, vocab)
+        self.stop = stop_ids(model_dir, self.llm.get_tokenizer())  # the transformers sampler's stop tokens
         self.asleep = False
 
     def same_model(self, model_dir: Path | str) -> bool:
@@ -219,7 +268,7 @@ class VllmSampler:
         if self.asleep:
             self.load(self.model_dir)
         params = SamplingParams(n=n, temperature=temperature, top_k=0, top_p=1.0, max_tokens=max_new_tokens,
-                                seed=seed, logprobs=self.logprobs)
+                                seed=seed, logprobs=self.logprobs, stop_token_ids=self.stop, repetition_penalty=1.0)
         results = self.llm.generate(list(prompts), params, use_tqdm=False)
         return [[_vllm_sample(comp) for comp in res.outputs] for res in results]
 
@@ -284,20 +333,28 @@ SAMPLERS: dict[str, Callable[..., Sampler]] = {
 def open_sampler(kind: str, model_dir: Path | str, batch_size: int = 1024, previous: Sampler | None = None) -> Sampler:
     """The sampler named `kind` over the model in `model_dir`.
 
-    `previous` (the last sampler opened) is reused when it can serve this model: a vLLM
-    engine loads the new checkpoint's weights instead of starting again; otherwise it is
+    `previous` (the last sampler opened) is reused when it can serve this model: one over
+    the same directory as it is, an engine that swaps weights (`same_model` and `load`:
+    vLLM) with the new checkpoint's weights instead of starting again; otherwise it is
     closed first, so one engine is alive at a time.
     """
     if kind not in SAMPLERS:
         raise ValueError(f"unknown sampler {kind!r}: choose one of {sorted(SAMPLERS)}")
-    if kind == "vllm":
-        if isinstance(previous, VllmSampler) and previous.llm is not None and previous.same_model(model_dir):
-            previous.load(model_dir)
+    make = SAMPLERS[kind]
+    if previous is not None and isinstance(make, type) and isinstance(previous, make) and _alive(previous):
+        if str(getattr(previous, "model_dir", "")) == str(model_dir):
             return previous
-        close_sampler(previous)
-        return VllmSampler(model_dir)
+        if hasattr(previous, "load") and previous.same_model(model_dir):  # type: ignore[attr-defined]
+            previous.load(model_dir)  # type: ignore[attr-defined]
+            return previous
     close_sampler(previous)
-    return SAMPLERS[kind](model_dir, batch_size=batch_size)
+    if kind == "vllm":
+        return VllmSampler(model_dir)
+    return make(model_dir, batch_size=batch_size)
+
+
+def _alive(sampler: Sampler) -> bool:
+    return getattr(sampler, "llm", True) is not None  # a closed vLLM engine has none
 
 
 def close_sampler(sampler: Sampler | None) -> None:

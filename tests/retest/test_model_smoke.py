@@ -1,0 +1,139 @@
+"""The real-model path on the CPU with a tiny random Qwen2 chat model (tests/retest/tiny_chat.py).
+
+Samplers stop where the model's generation config says, keep no full-vocabulary logits,
+and give the entropies of the distribution they sampled from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retest.routing import RoutedSampler
+from retest.sampler import TransformersSampler, stop_ids
+
+PROMPT = "<|im_start|>user\nWhat is 1 + 2 * 3?<|im_end|>\n<|im_start|>assistant\n"
+MAX = 6
+
+
+def test_the_stop_tokens_are_the_generation_configs(tiny_chat, ends_turn: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_chat[0]))
+    assert stop_ids(tiny_chat[0], tok) == tok.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"])
+    # a model that ends its turn at once: one token, no text, in every sampler
+    for sampler in (TransformersSampler(ends_turn, 8), RoutedSampler(ends_turn, ends_turn, 0, 8),
+                    RoutedSampler(ends_turn, tiny_chat[0], 1, 8)):
+        rows = sampler.sample([PROMPT, "hello"], 3, 1.0, MAX, seed=0)
+        assert {(s.text, s.tokens) for r in rows for s in r} == {("", 1)}, sampler
+
+
+def test_greedy_completions_stop_at_the_end_of_the_turn(tiny_chat, ends_turn: Path, tmp_path: Path) -> None:
+    from retest.completions import greedy
+    from retest.lab import Lab
+    from retest.presets import preset
+
+    lab = Lab(preset("model-smoke", model_dir=ends_turn, problems_file=tiny_chat[1]), tmp_path)
+    assert greedy(lab, ends_turn, [PROMPT]) == [""]
+
+
+def test_no_full_vocabulary_logits_are_asked_for_or_kept(tiny_chat) -> None:
+    import torch
+
+    sampler = RoutedSampler(tiny_chat[0], tiny_chat[0], 2, 16)
+    vocab = sampler.finisher.model.config.vocab_size
+    asked: list[dict] = []
+    for part in (sampler.router, sampler.finisher):
+        real = part.model.generate
+
+        def spy(*args, _real=real, **kwargs):
+            asked.append(kwargs)
+            out = _real(*args, **kwargs)
+            asked[-1] = {**kwargs, "returned": out}
+            return out
+
+        part.model.generate = spy
+    rows = sampler.sample([PROMPT], 16, 1.0, MAX, seed=0)
+    assert len(asked) == 2 and sum(len(r) for r in rows) == 16
+    for call in asked:
+        assert not call.get("output_logits") and not call.get("output_scores"), call
+        out = call["returned"]  # the token ids alone: (batch, length), nothing of vocabulary size
+        assert isinstance(out, torch.Tensor) and out.dim() == 2 and out.numel() < 16 * vocab
+
+
+def test_entropies_are_those_of_the_distribution_sampled_from(tiny_chat) -> None:
+    import torch
+
+    from retest.sampler import generate
+
+    sampler = TransformersSampler(tiny_chat[0], 8)
+    enc = sampler.tokenizer([PROMPT] * 8, return_tensors="pt")  # one prompt: no padding
+    for temperature in (1.0, 0.5):
+        torch.manual_seed(0)
+        new, ent = generate(sampler.model, enc["input_ids"], enc["attention_mask"], temperature, MAX,
+                            sampler.tokenizer.pad_token_id, sampler.stop)
+        assert ent.shape == new.shape
+        with torch.no_grad():
+            logits = sampler.model(torch.cat([enc["input_ids"], new], dim=1)).logits.float()
+        start = enc["input_ids"].shape[1] - 1
+        logp = torch.log_softmax(logits[:, start : start + new.shape[1]] / temperature, dim=-1)
+        want = -(logp.exp() * logp).sum(-1)
+        for i in range(new.shape[0]):  # up to and with the first stop token (later steps are padding)
+            stop_at = next((j + 1 for j, t in enumerate(new[i].tolist()) if t in sampler.stop), new.shape[1])
+            assert torch.allclose(ent[i, :stop_at], want[i, :stop_at], atol=1e-4)
+
+
+# --- the model-smoke preset: the gpu preset's path, every protocol, on the tiny chat model ---------------------
+
+
+class CountingEngine(TransformersSampler):
+    """A transformers sampler that swaps weights like the vLLM engine (`same_model`, `load`) and counts
+    how many are opened and closed."""
+
+    opened: list[str] = []
+    closed: list[str] = []
+
+    def __init__(self, model_dir, batch_size: int = 1024, device: str | None = None):
+        super().__init__(model_dir, batch_size, device)
+        CountingEngine.opened.append(str(model_dir))
+
+    def same_model(self, model_dir) -> bool:
+        return True
+
+    def load(self, model_dir) -> None:
+        from transformers import AutoModelForCausalLM
+
+        self.model = AutoModelForCausalLM.from_pretrained(str(model_dir)).to(self.device).eval()
+        self.model_dir = str(model_dir)
+
+    def close(self) -> None:
+        CountingEngine.closed.append(self.model_dir)
+
+
+@pytest.fixture
+def counting_engine():
+    from retest.sampler import SAMPLERS
+
+    SAMPLERS["test-counting"] = CountingEngine
+    CountingEngine.opened, CountingEngine.closed = [], []
+    yield "test-counting"
+    SAMPLERS.pop("test-counting")
+
+
+def test_a_chat_models_prompts_go_through_its_chat_template(tiny_chat, tmp_path: Path) -> None:
+    import dataclasses
+    import json
+
+    from retest.lab import Lab
+    from retest.presets import preset
+
+    cfg = preset("model-smoke", model_dir=tiny_chat[0], problems_file=tiny_chat[1])
+    written = {json.loads(line)["prompt"] for line in tiny_chat[1].read_text().splitlines()}
+    train, held = Lab(cfg, tmp_path).problems()
+    for prompt, _ in train + held:
+        assert prompt.startswith("<|im_start|>user\n") and prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
+        assert prompt.removeprefix("<|im_start|>user\n").split("<|im_end|>")[0] in written
+    # a base model: the switch leaves the prompts as written
+    raw_train, raw_held = Lab(dataclasses.replace(cfg, chat_template=False), tmp_path).problems()
+    assert {p for p, _ in raw_train + raw_held} == written
