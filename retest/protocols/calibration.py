@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retest.confidence import DIGITS, brier, ece
-from retest.measures import hierarchical_bootstrap
+from retest.measures import hierarchical_bootstrap, hierarchical_resample
 from retest.protocols.spec import Decision, ProtocolSpec
 
 if TYPE_CHECKING:
@@ -132,12 +132,11 @@ def resample(p: int, r: int, n: int, draws: int, stat: Callable[[Any, Any, Any],
              seed: int = 0) -> np.ndarray:
     """`stat(ip, ir, jn)` over hierarchical resamples: (draws, stats) array.
 
-    The scheme of `hierarchical_bootstrap`: pretraining seeds `ip` (P,), RL seeds within
-    each `ir` (P, R), one set of problems `jn` (N,) for every run and arm (paired).
+    `measures.hierarchical_resample`, the kernel of `hierarchical_bootstrap`: pretraining seeds
+    `ip` (P,), RL seeds within each `ir` (P, R), one set of problems `jn` (N,) for every run and
+    arm (paired).
     """
-    rng = np.random.default_rng(seed)
-    return np.array([stat(rng.integers(0, p, p), rng.integers(0, r, (p, r)), rng.integers(0, n, n))
-                     for _ in range(draws)])
+    return hierarchical_resample((p, r, n), draws, lambda ip, ir, jn, _: stat(ip, ir, jn), seed)
 
 
 def _arrays(m: CalibrationMeasurements) -> dict[str, tuple[np.ndarray, np.ndarray]]:
