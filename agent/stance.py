@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from claims.evidence import StanceRecord
-
-Stance = Literal["supports", "contradicts", "refines", "unrelated"]
+from claims.vocabulary import JudgedStance
 
 
 class Judgement(BaseModel):
@@ -16,7 +13,7 @@ class Judgement(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    stance: Stance = Field(description="How the paper bears on the claim.")
+    stance: JudgedStance = Field(description="How the paper bears on the claim.")
     confidence: float = Field(ge=0, le=1, description="0-1: how sure the judge is.")
     conditions: str = Field(
         description="Conditions under which the stance holds (model scale, domain, "

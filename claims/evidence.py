@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from claims import audit, textgate
 from claims.errors import BadInput, NotFound
 from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
+from claims.vocabulary import Stance
 from claims.proposing import mark_stale
 from claims.reviewers import check_reviewer
 from claims.screening import screen_paper
@@ -87,7 +88,7 @@ class JudgeTask:
 class StanceRecord:
     """A judgement to store (stance "failed" carries `judge_error`)."""
 
-    stance: str
+    stance: Stance
     confidence: float | None
     conditions: str
     rationale: str

@@ -24,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
@@ -39,9 +39,9 @@ from claims.errors import BadInput, Conflict
 from claims.importer import ImportResult, _propose, propose_anchor_changes, read_document
 from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote, utcnow
 from claims.proposing import write_proposals
+from claims.vocabulary import ClaimStatus
 
 LONG_TEXT = 100_000  # characters of a summary, role or task list (the file itself is at most 1 MiB)
-Status = Literal["unreviewed", "holds", "weakened", "contested", "overturned", "superseded"]
 
 
 def _text(value: str) -> str:
@@ -88,7 +88,7 @@ class ClaimIn(_In):
     key: str = Field(description="e.g. C1; kept when the inquiry is created")
     text: Line
     as_of: str = Field(description="~2025, ~2024-2025, 2025-05 or 2025-05-12; not after today")
-    status: Status = "unreviewed"
+    status: ClaimStatus = "unreviewed"
     protocol: str | None = Field(None, description="a retest protocol (`claims protocol list`) or null")
     revision: int = Field(1, ge=1, le=1_000_000, description="kept on creation: the first stored revision gets this number")
     status_since: dt.date | None = Field(None, description="kept on creation (YYYY-MM-DD)")

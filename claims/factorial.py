@@ -18,15 +18,16 @@ definition of what a stored grid holds (the agent maps an engine result into it,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.audit import record as audit
 from claims.drafts import Draft
 from claims.errors import NotFound
+from claims.fields import NaiveUtc, one_of
 from claims.models import FactorialRun, Inquiry, Proposal
 from claims.proposing import write_proposals
 from claims.retests import RunStrength
@@ -88,7 +89,8 @@ class FactorialRecord(BaseModel):
 
     preset: str = Field(min_length=1)
     executor: str = "local"
-    status: str = Field(description=f"One of {FACTORIAL_STATUSES}.")
+    status: Annotated[str, one_of(FACTORIAL_STATUSES, "factorial status")] = Field(
+        description=f"One of {FACTORIAL_STATUSES}.")
     levels: dict[str, list[str]] = {}
     cells: list[CellRecord] = []
     shares: dict[str, OutcomeSharesRecord] = {}
@@ -101,22 +103,8 @@ class FactorialRecord(BaseModel):
     reason: str = ""
     log: str = ""
     seconds: float = 0.0
-    started_at: dt.datetime | None = None  # naive UTC
-    finished_at: dt.datetime | None = None  # naive UTC
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str) -> str:
-        if v not in FACTORIAL_STATUSES:
-            raise ValueError(f"factorial status {v!r}: expected one of {FACTORIAL_STATUSES}")
-        return v
-
-    @field_validator("started_at", "finished_at")
-    @classmethod
-    def _naive_utc(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and v.tzinfo is not None:
-            raise ValueError("must be a naive UTC datetime")
-        return v
+    started_at: NaiveUtc = None
+    finished_at: NaiveUtc = None
 
 
 class StoredFactorial(_Frozen):

@@ -28,6 +28,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from claims.vocabulary import (  # noqa: F401  (the stored words, re-exported beside the tables)
+    ANCHOR_STATUSES,
+    CLAIM_STATUSES,
+    PROPOSAL_STATES,
+    REVIEWABLE_STANCES,
+    RUN_STATUSES,
+    STANCES,
+    VERDICTS,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -36,11 +46,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-CLAIM_STATUSES = ("unreviewed", "holds", "weakened", "contested", "overturned", "superseded")
-ANCHOR_STATUSES = ("unchecked", "verified", "mismatch", "not_found", "flagged", "withdrawn")
-STANCES = ("unjudged", "supports", "contradicts", "refines", "unrelated", "failed", "flagged")
-REVIEWABLE_STANCES = ("supports", "contradicts", "refines", "unrelated")  # what a reviewer may set
-PROPOSAL_STATES = ("pending", "approved", "rejected", "stale")  # stale: its evidence changed (claims.staleness)
 PROPOSAL_KINDS = (
     "status",  # change the claim's status
     "text",  # change the claim's wording (and/or as-of date)
@@ -48,8 +53,6 @@ PROPOSAL_KINDS = (
     "new_claim",  # add a claim (from a changed document)
     "retire",  # a claim vanished from a changed document: mark superseded
 )
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")  # interrupted: Ctrl-C, stays queued
-VERDICTS = ("consistent", "inconsistent", "inconclusive")
 
 
 def utcnow() -> dt.datetime:

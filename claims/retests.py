@@ -7,15 +7,15 @@ holds; the agent turns an engine result into it (`agent.retests.to_record`).
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims.audit import record as audit
 from claims.errors import NotFound
+from claims.fields import NaiveUtc, one_of
 from claims.models import RUN_STATUSES, VERDICTS, Claim, RetestRun, utcnow
 
 
@@ -44,12 +44,13 @@ class RetestRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     protocol: str = Field(min_length=1)
-    status: str = Field(description=f"One of {RUN_STATUSES}.")
+    status: Annotated[str, one_of(RUN_STATUSES, "retest status")] = Field(description=f"One of {RUN_STATUSES}.")
     protocol_version: str = ""
     preset: str = ""
     config: dict[str, Any] = {}
     metrics: dict[str, Any] = {}  # the engine's plot series (retest.results.RunMetrics as JSON)
-    verdict: str | None = Field(default=None, description=f"One of {VERDICTS}, or None (failed or pending).")
+    verdict: Annotated[str | None, one_of(VERDICTS, "retest verdict", optional=True)] = Field(
+        default=None, description=f"One of {VERDICTS}, or None (failed or pending).")
     effect_size: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -60,29 +61,8 @@ class RetestRecord(BaseModel):
     log: str = ""
     strength: RunStrength = RunStrength()
     reason: str | None = None  # why it ran (a plan, a reviewer's request)
-    started_at: dt.datetime | None = None  # naive UTC
-    finished_at: dt.datetime | None = None  # naive UTC
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str) -> str:
-        if v not in RUN_STATUSES:
-            raise ValueError(f"retest status {v!r}: expected one of {RUN_STATUSES}")
-        return v
-
-    @field_validator("verdict")
-    @classmethod
-    def _verdict(cls, v: str | None) -> str | None:
-        if v is not None and v not in VERDICTS:
-            raise ValueError(f"retest verdict {v!r}: expected one of {VERDICTS} or None")
-        return v
-
-    @field_validator("started_at", "finished_at")
-    @classmethod
-    def _naive_utc(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and v.tzinfo is not None:
-            raise ValueError("must be a naive UTC datetime")
-        return v
+    started_at: NaiveUtc = None
+    finished_at: NaiveUtc = None
 
 
 def record_run(session: Session, claim_key: str, record: RetestRecord, actor: str = "retest") -> RetestRun:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from claims.dates import format_published
+from claims.vocabulary import REVIEWABLE_STANCES
 from ui import badges
 from ui.plaintext import arxiv_link, plain
 
@@ -57,7 +58,7 @@ def provenance(e: dict) -> str:
     """Who decided the stance: a reviewer, or the machine (a suggestion until confirmed)."""
     if e.get("stance_reviewed_by"):
         return f"Stance reviewed by {plain(e['stance_reviewed_by'])}"
-    if e.get("stance") in ("supports", "contradicts", "refines", "unrelated"):
+    if e.get("stance") in REVIEWABLE_STANCES:
         by = ", ".join(plain(x) for x in (e.get("judged_by"), e.get("prompt_version")) if x) or "LLM judge"
         return f"Machine suggestion ({by}): not confirmed by a reviewer"
     return "Not judged"
