@@ -92,6 +92,21 @@ def test_hierarchical_bootstrap_resamples_every_level() -> None:
         hierarchical_bootstrap(np.zeros((2, 5)))
 
 
+def test_every_interval_resamples_through_one_kernel() -> None:
+    from retest.measures import hierarchical_bootstrap
+    from retest.protocols.calibration import resample
+    from retest.protocols.passk import ratio_interval
+
+    # the mean interval, C1's ratio interval (denominator 1) and C5b's resample see the same draws
+    v = np.random.default_rng(1).random((2, 3, 12))
+    iv = hierarchical_bootstrap(v, draws=300, seed=4)
+    ratio = ratio_interval(v, np.ones_like(v), draws=300, seed=4)
+    means = resample(2, 3, 12, 300, lambda ip, ir, jn: np.array([v[ip[:, None], ir][:, :, jn].mean()]), seed=4)
+    lo, hi = np.quantile(means[:, 0], [0.025, 0.975])
+    assert (iv.low, iv.high) == pytest.approx((lo, hi)) and (ratio.low, ratio.high) == pytest.approx((lo, hi))
+    assert iv.high - iv.low > 0.05  # a real width, not a degenerate case that any kernel would match
+
+
 def test_format_shares_hand_made() -> None:
     assert format_shares(["A", "A", "C", "other"]) == {"A": 0.5, "B": 0.0, "C": 0.25, "other": 0.25}
 
