@@ -263,8 +263,9 @@ def decide_format(m: Measurements) -> Decision:
     # the budget sweep: each run's checkpoints (step / last step x the run's epochs)
     run_epochs = [r.train.epoch_at_end for r in m.runs]
     to_dom_steps = [step_to_dominance(r, leader) for r in m.runs]
-    to_dom = [None if st is None else round(st / max(c.step for c in r.checkpoints) * r.train.epoch_at_end, 3)
-              for st, r in zip(to_dom_steps, m.runs)]
+    last = [max((c.step for c in r.checkpoints), default=0) for r in m.runs]
+    to_dom = [None if st is None else round(st / n * r.train.epoch_at_end, 3) if n else 0.0
+              for st, n, r in zip(to_dom_steps, last, m.runs)]
     rising = [rise_at_end(r, leader) for r in m.runs]
     short, long_ = min(run_epochs) < COVERAGE, max(run_epochs) > EPOCHS + 0.01
 

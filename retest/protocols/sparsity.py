@@ -275,8 +275,8 @@ SPEC = ProtocolSpec(
     description="Sweep GRPO's learning rate (and SFT on correct completions of the same prompts, same "
     "steps and learning rate) from a base rounded onto the bf16 grid, so that the median |dw|/|w| spans "
     "about 1e-4 to 1e-2; at each point measure the share of parameters changed as seen in bf16, the "
-    "Jaccard overlap of two seeds' changed sets, and the rank of the visible update. Decide at the point "
-    "matching the claim's setting (7B, lr ~1e-6, bf16).",
+    "Jaccard overlap of two seeds' changed sets, and the rank of the visible update. Read the share off the "
+    "measured curve at the claim's setting (7B, lr ~1e-6, bf16) and across its band.",
     decision_rule=f"Regime (fixed before the run): median |dw|/|w| {REGIME[0]:g}-{REGIME[2]:g}, centre {REGIME[1]:g}. "
     f"Effect: RL's share changed in bf16 read off the measured curve (share against log median |dw|/|w|, linear "
     f"between the sweep's learning rates) at the centre, 95% nested bootstrap (bases, then RL seeds within each); "
