@@ -9,9 +9,11 @@ Usage:
   cells with the local executor and with Ray (2 CPUs) in two fresh cell caches and prints
   both wall times and the ratio ray/local (a ratio under 1: Ray's two single-threaded
   workers beat one process using both cores).
-- ``weekly`` runs the weekly preset (a fresh cache unless --cache) and prints wall time,
-  the driver's CPU time, the load average before and after, and the shares of pass@1 and
-  pass@256 (and their gains) with intervals.
+- ``weekly`` runs the weekly preset (a fresh cache unless --cache) and prints wall time
+  per phase (bases, cells, analysis), the jobs' own CPU seconds per phase (what a quiet
+  2-core machine needs: CPU / 2 with two workers), the load average before and after, the
+  shares of pass@1, pass@256, their gains and the efficiency with intervals, the ceiling
+  and efficiency per optimizer, and the reach test per prior.
 - ``lr-sweep`` trains every optimizer at each of LR_SWEEP on the A-rich/long base of the
   weekly preset (pretraining seed 0, RL seed 0) and prints the mean reward of the last 4
   GRPO steps (the tuning criterion: training reward, so the held-out problems stay
@@ -85,13 +87,26 @@ def weekly(cache: Path, executor: str, mini: bool = False) -> dict:
            "cells": len(result.cells), "failed": sum(c.status == "failed" for c in result.cells),
            "shares": {k: v.model_dump() for k, v in result.shares.items()}, "ranges": result.ranges,
            "answer": result.answer, "flags": result.flags}
+    out["phases"] = result.phases
+    out["by_optimizer"] = result.by_optimizer
+    out["reach"] = [r.model_dump() for r in result.reach]
     print(f"\n{executor}: wall {out['wall_s']} s, driver CPU {out['driver_cpu_s']} s, load {load} -> {_load()}")
-    for name in ("pass@1", "pass@256", "pass@1_gain", "pass@256_gain"):
+    ph = result.phases
+    print(f"phases (wall s): bases {ph.get('bases')}, cells {ph.get('cells')}, analysis {ph.get('analysis')}; "
+          f"jobs' CPU s: bases {ph.get('bases_cpu')}, cells {ph.get('cells_cpu')} "
+          f"(total {round(ph.get('bases_cpu', 0) + ph.get('cells_cpu', 0), 1)})")
+    for opt, row in result.by_optimizer.items():
+        print(f"{opt}: {row}")
+    for r in result.reach:
+        print(f"reach {r.prior}: {r.unreached}/{r.problems} unreached, redraw {r.redraw_solved}, "
+              f"{[(o.optimizer, o.solved, o.problem_runs, o.p_value) for o in r.optimizers]}: {r.verdict}")
+    parts_of = ("prior", "optimizer", "interaction", "pretrain_seed", "base_x_optimizer", "residual")
+    for name in ("pass@1", "pass@256", "pass@1_gain", "pass@256_gain", "efficiency"):
         s = result.shares.get(name)
         if s:
             parts = ", ".join(f"{t} {getattr(s, t).estimate:.3f} [{getattr(s, t).low:.3f}, {getattr(s, t).high:.3f}]"
-                              for t in ("prior", "optimizer", "interaction", "residual"))
-            total = sum(getattr(s, t).estimate for t in ("prior", "optimizer", "interaction", "residual"))
+                              for t in parts_of if getattr(s, t) is not None)
+            total = sum(getattr(s, t).estimate for t in parts_of if getattr(s, t) is not None)
             print(f"{name}: {parts} (sum {total:.3f})")
     print(result.answer)
     return out

@@ -12,6 +12,13 @@ correct sample among all n), ``kl`` (Monte-Carlo KL(RL || base) on held-out prom
 mean over RL samples of log p_rl - log p_base of the whole completion, both models
 scoring the same tokens), each also as ``<name>_gain`` over the cell's own base model.
 ``reachable_new`` / ``reachable_lost`` split the reachable set's change against the base.
+``efficiency`` is the pass@1 gain per 1,000 rollouts (completions sampled while training),
+the ScaleRL split: the ceiling is pass@256, the efficiency how fast pass@1 climbs.
+
+The reach test: the base samples the first `reach_problems` held-out problems n times;
+on the problems it never solved (``unreached``) it samples n more times with another
+seed (``redraw``: how many a second look at the *same* model solves, the chance rate),
+and each cell samples them n times (``reach``). `retest.factorial.reach` compares the two.
 """
 
 from __future__ import annotations
@@ -23,8 +30,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from retest.factorial.design import BaseSpec, CellSpec, FactorialConfig, optimizer_config, prior_config
+from retest.factorial.design import (
+    BaseSpec,
+    CellSpec,
+    FactorialConfig,
+    ei_config,
+    family,
+    optimizer_config,
+    prior_config,
+    rollouts,
+)
 from retest.measures import pass_at_k
+from retest.world import is_correct
 
 K = 256
 
@@ -82,15 +99,20 @@ def build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str
 
 def _build_base(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path) -> dict[str, Any]:
     key = spec.key(fc)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     lab = _lab(fc, spec, cache_dir)
     base_dir, stats = lab.base(spec.pretrain_seed, lab.cfg.world)
     _, held = lab.problems()
-    sampled = lab.sample(base_dir, held[: fc.problems], fc.samples, "factorial")
-    out = {"key": key, "dir": str(base_dir), "counts": list(sampled.counts),
-           "outcomes": sampled_outcomes(sampled.counts, fc.samples),
+    # one draw serves both: the outcomes on the first `problems`, the reach test on the first `reach_problems`
+    sampled = lab.sample(base_dir, held[: max(fc.problems, fc.reach_problems)], fc.samples, "factorial")
+    counts = list(sampled.counts)
+    unreached = [i for i, c in enumerate(counts[: fc.reach_problems]) if c == 0]
+    redraw = solve_counts(lab.cfg.sampler, base_dir, [held[i] for i in unreached], fc, seed=1)
+    out = {"key": key, "dir": str(base_dir), "counts": counts[: fc.problems],
+           "outcomes": sampled_outcomes(counts[: fc.problems], fc.samples),
+           "reach": {"problems": len(counts[: fc.reach_problems]), "unreached": unreached, "redraw": redraw},
            "format_shares": sampled.mean_formats(), "pretrain": {k: stats.get(k) for k in ("train_seconds", "loss_last")},
-           "seconds": round(time.monotonic() - t0, 2)}
+           "seconds": round(time.monotonic() - t0, 2), "cpu_seconds": round(time.process_time() - c0, 2)}
     _write(cache_dir, "bases", key, out)
     return out
 
@@ -109,11 +131,19 @@ def _run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[s
     from retest.rl import checkpoints
 
     key = spec.key(fc)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     lab = _lab(fc, spec.base, cache_dir)
     base_dir = Path(base["dir"])
     train, held = lab.problems()
-    run_dir, stats = lab.rl(base_dir, train, spec.rl_seed, optimizer_config(fc, spec.optimizer))
+    if family(spec.optimizer) == "expert_iteration":
+        from retest.expert_iteration import ensure_expert_iteration
+
+        run_dir, ei, _ = ensure_expert_iteration(base_dir, base_dir.name, train, ei_config(fc, spec.optimizer),
+                                                 spec.rl_seed, Path(cache_dir))
+        train_seconds, reward_tail = ei["seconds"], ei["kept_share"][-1]  # the last round's verified share
+    else:
+        run_dir, stats = lab.rl(base_dir, train, spec.rl_seed, optimizer_config(fc, spec.optimizer))
+        train_seconds, reward_tail = stats.seconds, sum(stats.reward[-4:]) / max(1, len(stats.reward[-4:]))
     final = checkpoints(run_dir)[-1][1]
     sampled = lab.sample(final, held[: fc.problems], fc.samples, "factorial")
     outcomes = sampled_outcomes(sampled.counts, fc.samples)
@@ -126,11 +156,33 @@ def _run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[s
     m = max(1, len(sampled.counts))
     outcomes["reachable_new"] = sum(c > 0 and b == 0 for c, b in zip(sampled.counts, base["counts"])) / m
     outcomes["reachable_lost"] = sum(c == 0 and b > 0 for c, b in zip(sampled.counts, base["counts"])) / m
+    spent = rollouts(fc, spec.optimizer)
+    outcomes["efficiency"] = outcomes["pass@1_gain"] / (spent / 1000)
+    unreached = base.get("reach", {}).get("unreached", [])
+    reach = solve_counts(lab.cfg.sampler, final, [held[i] for i in unreached], fc, seed=2)
     out = {"key": key, "outcomes": {k: round(float(v), 6) for k, v in outcomes.items()},
-           "train_seconds": stats.seconds, "reward_tail": sum(stats.reward[-4:]) / max(1, len(stats.reward[-4:])),
-           "seconds": round(time.monotonic() - t0, 2)}
+           "rollouts": spent, "reach": reach, "counts": list(sampled.counts),
+           "train_seconds": train_seconds, "reward_tail": reward_tail, "seconds": round(time.monotonic() - t0, 2),
+           "cpu_seconds": round(time.process_time() - c0, 2)}
     _write(cache_dir, "cells", key, out)
     return out
+
+
+def solve_counts(sampler: str, model_dir: Path, problems: list[tuple[str, int]], fc: FactorialConfig,
+                 seed: int) -> list[int]:
+    """Correct samples of each problem among `fc.samples`, drawn with `seed` (the reach test's
+    draws; `Lab.sample` always draws with seed 0)."""
+    if not problems:
+        return []
+    from retest.sampler import close_sampler, open_sampler
+
+    s = open_sampler(sampler, model_dir, fc.base.eval.batch_size)
+    try:
+        rows = s.sample([p for p, _ in problems], fc.samples, fc.base.eval.temperature,
+                        fc.base.rl.max_completion_length, seed=seed)
+    finally:
+        close_sampler(s)
+    return [sum(is_correct(x.text, a) for x in xs) for (_, a), xs in zip(problems, rows)]
 
 
 def kl_to_base(rl_dir: Path, base_dir: Path, prompts: list[str], n: int, max_new_tokens: int, seed: int) -> float:

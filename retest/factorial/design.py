@@ -1,10 +1,11 @@
 """The grid's design: prior levels, optimizer levels, presets, and the cells they make.
 
 Prior = pretraining mixture x amount of pretraining, with several pretraining seeds per
-prior (the base model is a random effect nested in the prior). Optimizer = one of four
-TRL configurations, each with its learning rate tuned once (`TUNED_LR`). A cell is one
-GRPO run: (prior, optimizer, pretraining seed, RL seed); its key is the hash of
-everything it depends on, so the cell cache never confuses two configurations.
+prior (the base model is a random effect nested in the prior). Optimizer = a level of
+`OPTIMIZERS`: a TRL GRPO-family configuration (its loss, learning rate `TUNED_LR` and RL
+budget `BUDGET`) or expert iteration (`retest.expert_iteration`, `FAMILY`). A cell is one
+RL run: (prior, optimizer, pretraining seed, RL seed); its key is the hash of everything
+it depends on, so the cell cache never confuses two configurations.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from retest.expert_iteration import ExpertIterationConfig
 from retest.presets import EvalConfig, ModelConfig, PretrainConfig, RetestConfig, RLConfig, config_hash
 from retest.presets import preset as base_preset
 from retest.world import WorldConfig
@@ -36,7 +38,15 @@ OPTIMIZERS: dict[str, dict[str, Any]] = {
     # advantages, two passes per batch, beta 0.04 (TRL loads a frozen reference model).
     "ppo_kl": dict(loss_type="bnpo", scale_rewards="batch", beta=0.04, epsilon=0.2, epsilon_high=None,
                    num_iterations=2),
+    # GRPO at 4x the preset's RL budget (steps): the budget as a level of the optimizer
+    "grpo_x4": dict(loss_type="grpo", scale_rewards="group", beta=0.0, epsilon=0.2, epsilon_high=None,
+                    num_iterations=1),
+    # expert iteration (rejection-sampling fine-tuning): sample k, keep the verified-correct, SFT on
+    # them; no TRL options: its settings come from `ei_config`
+    "expert_iter": {},
 }
+FAMILY: dict[str, str] = {"expert_iter": "expert_iteration"}  # every other level: "grpo" (TRL)
+BUDGET: dict[str, int] = {"grpo_x4": 4}  # RL steps as a multiple of the preset's (others: 1)
 
 TUNED_LR: dict[str, float] = {
     # Tuned once per optimizer: the smoke-size model (A-rich mixture, long pretraining,
@@ -52,6 +62,8 @@ TUNED_LR: dict[str, float] = {
     "dr_grpo": 3e-4,
     "dapo": 1e-4,
     "ppo_kl": 3e-4,
+    "grpo_x4": 1e-4,  # grpo's (tuned at 16 steps; 1e-3 collapsed it there)
+    "expert_iter": 3e-4,  # the SFT lr; see docs/factorial.md (lr-sweep)
 }
 LR_SWEEP: tuple[float, ...] = (1e-4, 3e-4, 1e-3)
 
@@ -69,6 +81,7 @@ class FactorialConfig:
     rl_seeds: tuple[int, ...]
     samples: int = 256  # n per problem: pass@256 and the reachable set need n >= 256
     problems: int = 32  # held-out problems sampled n times
+    reach_problems: int = 64  # held-out problems of the reach test (the base sampled n times, twice)
     kl_problems: int = 16  # held-out prompts for the KL estimate
     kl_samples: int = 8  # RL samples per prompt scored by both models
     bootstrap: int = 1000
@@ -107,9 +120,41 @@ def prior_config(fc: FactorialConfig, mixture: str, amount: str, pretrain_seed: 
     return dataclasses.replace(fc.base, world=world, pretrain=pre)
 
 
+def family(optimizer: str) -> str:
+    """"grpo" (a TRL GRPOTrainer run) or "expert_iteration"."""
+    return FAMILY.get(optimizer, "grpo")
+
+
 def optimizer_config(fc: FactorialConfig, optimizer: str) -> RLConfig:
-    """The RLConfig of an optimizer level: its TRL options and its tuned learning rate."""
-    return dataclasses.replace(fc.base.rl, **OPTIMIZERS[optimizer], lr=fc.lr[optimizer])
+    """The RLConfig of a GRPO-family level: its TRL options, tuned learning rate and budget."""
+    if family(optimizer) != "grpo":
+        raise ValueError(f"{optimizer} is not a GRPO-family level (ei_config)")
+    rl = fc.base.rl
+    steps = rl.steps * BUDGET.get(optimizer, 1)
+    every = rl.checkpoint_every * BUDGET.get(optimizer, 1)
+    return dataclasses.replace(rl, **OPTIMIZERS[optimizer], lr=fc.lr[optimizer], steps=steps, checkpoint_every=every)
+
+
+def ei_config(fc: FactorialConfig, optimizer: str = "expert_iter") -> ExpertIterationConfig:
+    """Expert iteration at the preset's GRPO rollout budget: 2 rounds, each sampling half of
+    GRPO's prompts (steps x prompts_per_step / 2) group_size times, 8 SFT steps a round."""
+    rl = fc.base.rl
+    return ExpertIterationConfig(rounds=2, prompts_per_round=max(1, rl.steps * rl.prompts_per_step // 2),
+                                 samples=rl.group_size, sft_steps=8, lr=fc.lr[optimizer], temperature=rl.temperature,
+                                 max_completion_length=rl.max_completion_length)
+
+
+def optimizer_settings(fc: FactorialConfig, optimizer: str) -> RLConfig | ExpertIterationConfig:
+    """What a level trains with (the cell's key hashes it)."""
+    return ei_config(fc, optimizer) if family(optimizer) == "expert_iteration" else optimizer_config(fc, optimizer)
+
+
+def rollouts(fc: FactorialConfig, optimizer: str) -> int:
+    """Completions the level samples while it trains: the compute its efficiency is per."""
+    cfg = optimizer_settings(fc, optimizer)
+    if isinstance(cfg, ExpertIterationConfig):
+        return cfg.rollouts
+    return cfg.steps * cfg.prompts_per_step * cfg.group_size
 
 
 @dataclass(frozen=True)
@@ -140,7 +185,7 @@ class CellSpec:
         return BaseSpec(self.mixture, self.amount, self.pretrain_seed)
 
     def key(self, fc: FactorialConfig) -> str:
-        return config_hash("factorial-cell", self.base.key(fc), optimizer_config(fc, self.optimizer), self.rl_seed)
+        return config_hash("factorial-cell", self.base.key(fc), optimizer_settings(fc, self.optimizer), self.rl_seed)
 
     def label(self) -> str:
         return (f"{prior_name(self.mixture, self.amount)} x {self.optimizer} "
@@ -148,7 +193,7 @@ class CellSpec:
 
 
 def _eval_part(fc: FactorialConfig) -> list[Any]:
-    return [fc.samples, fc.problems, fc.kl_problems, fc.kl_samples, fc.base.eval.temperature,
+    return [fc.samples, fc.problems, fc.reach_problems, fc.kl_problems, fc.kl_samples, fc.base.eval.temperature,
             fc.base.rl.max_completion_length]
 
 
@@ -172,19 +217,21 @@ def _weekly() -> FactorialConfig:
         base=dataclasses.replace(smoke, preset="factorial-weekly", eval=dataclasses.replace(smoke.eval, batch_size=2048)),
         mixtures=("A-rich", "C-rich"),
         amounts=("short", "long"),
-        optimizers=("grpo", "dr_grpo", "dapo", "ppo_kl"),
-        pretrain_seeds=(0, 1),
+        # levels that differ in more than the loss: the RL budget (grpo_x4: 64 steps against 16), the
+        # loss, KL term and learning rate (ppo_kl: 3e-4 against 1e-4), and the family (expert_iter)
+        optimizers=("grpo", "grpo_x4", "ppo_kl", "expert_iter"),
+        pretrain_seeds=(0, 1, 2, 3),
         rl_seeds=(0, 1),
         problems=32,
+        reach_problems=64,
         bootstrap=500,
         confounds=(
-            "weekly: 2 mixtures (A-rich, C-rich; no default) x 2 amounts, 2 pretraining seeds and 2 RL seeds"
+            "weekly: 2 mixtures (A-rich, C-rich; no default) x 2 amounts, 4 pretraining seeds and 2 RL seeds"
             " (full: 3 mixtures, 3 RL seeds): the prior's levels are the extremes, which inflates its share",
-            "weekly: the smoke-size model (2 layers x 64) and world (operands 1-5), 16 GRPO steps: RL moves"
-            " the model little, which shrinks the optimizer's share",
-            "weekly: 32 held-out problems: pass@256 and the reachable set are coarse (steps of 1/32)",
-            "optimizers at equal optimizer steps: dapo and ppo_kl take 2 passes per generated batch, so they"
-            " see half the fresh samples of grpo and dr_grpo",
+            "weekly: the smoke-size model (2 layers x 64) and world (operands 1-5); RL budgets of 1,024"
+            " rollouts (grpo, ppo_kl, expert_iter) and 4,096 (grpo_x4)",
+            "weekly: 32 held-out problems for the outcomes (pass@256 moves in steps of 1/32), 64 for the reach test",
+            "ppo_kl takes 2 passes per generated batch at equal optimizer steps: half grpo's fresh samples per step",
             "learning rates tuned on one seed of one base (TUNED_LR): between 1e-4 and 3e-4 the sweep's"
             " differences were within seed noise",
         ),
@@ -264,5 +311,6 @@ def tiny_config(rl_steps: int = 2, optimizers: tuple[str, ...] = ("grpo",)) -> F
         rl=dataclasses.replace(smoke.rl, steps=rl_steps, prompts_per_step=4, group_size=4, checkpoint_every=rl_steps),
     )
     return FactorialConfig(preset="tiny", base=base, mixtures=("A-rich", "C-rich"), amounts=("short",),
-                           optimizers=optimizers, pretrain_seeds=(0,), rl_seeds=(0,), problems=4, kl_problems=2,
+                           optimizers=optimizers, pretrain_seeds=(0,), rl_seeds=(0,), problems=4, reach_problems=8,
+                           kl_problems=2,
                            kl_samples=4, bootstrap=50)

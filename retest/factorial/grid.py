@@ -19,9 +19,10 @@ from retest.factorial.analysis import AnalysisError, analyse
 from retest.factorial.cells import K, build_base, read_outcome, run_cell
 from retest.factorial.design import BaseSpec, CellSpec, FactorialConfig, bases, cells, factorial_preset, prior_name
 from retest.factorial.executors import Job, Outcome, open_executor
-from retest.factorial.results import Cell, FactorialResult, OutcomeShares
+from retest.factorial.reach import reach_test, reach_text
+from retest.factorial.results import Cell, FactorialResult, OutcomeShares, PriorReach
 
-ANALYSED = ("pass@1", f"pass@{K}", "reachable", "kl", "pass@1_gain", f"pass@{K}_gain", "reachable_gain")
+ANALYSED = ("pass@1", f"pass@{K}", "reachable", "kl", "pass@1_gain", f"pass@{K}_gain", "reachable_gain", "efficiency")
 
 
 class Progress:
@@ -63,9 +64,14 @@ def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | 
     status = "succeeded"
     base_info: dict[BaseSpec, dict[str, Any]] = {}
     results: dict[CellSpec, Cell] = {}
+    phases: dict[str, float] = {}
     try:
+        t = time.monotonic()
         base_info, base_errors = _run_bases(fc, ex, cache_dir, say)
+        phases["bases"] = round(time.monotonic() - t, 2)
+        t = time.monotonic()
         results = _run_cells(fc, ex, cache_dir, say, base_info, base_errors)
+        phases["cells"] = round(time.monotonic() - t, 2)
     except KeyboardInterrupt:
         status = "interrupted"
         flags.append("interrupted: the analysis covers the cells finished before Ctrl-C")
@@ -81,14 +87,21 @@ def run_config(fc: FactorialConfig, executor: str = "local", ray_address: str | 
         flags.append(f"{len(failed)} of {len(cell_list)} cells failed after a retry; the analysis uses the runs "
                      "that finished (the residual's degrees of freedom are the runs less the cells)")
     flags.extend(ceiling_flags(cell_list))
+    t = time.monotonic()
     shares, ranges = analyse_cells(cell_list, flags)
+    done_bases = _bases_done(fc, cache_dir)
+    reach = reach_test(cell_list, done_bases, list(fc.optimizers))
+    phases["analysis"] = round(time.monotonic() - t, 2)
+    phases["bases_cpu"] = round(sum(b.get("cpu_seconds", 0.0) for b in done_bases.values()), 2)
+    phases["cells_cpu"] = round(sum(c.cpu_seconds for c in cell_list), 2)
     if status == "succeeded":
         status = "failed" if len(failed) == len(cell_list) else ("partial" if failed or not shares else "succeeded")
     return FactorialResult(
         preset=fc.preset, executor=ex.name, status=status, levels=_levels(fc), cells=cell_list, shares=shares,
-        ranges=ranges, answer=answer_text(fc, shares, ranges), flags=flags, toy_world=fc.base.base_model_dir is None,
+        ranges=ranges, reach=reach, by_optimizer=by_optimizer(cell_list),
+        answer=answer_text(fc, shares, ranges, reach), flags=flags, toy_world=fc.base.base_model_dir is None,
         config=fc.to_dict(), environment=_environment(ex.name),
-        started_at=started_at, finished_at=datetime.now(UTC), seconds=round(time.monotonic() - t0, 2),
+        started_at=started_at, finished_at=datetime.now(UTC), seconds=round(time.monotonic() - t0, 2), phases=phases,
     )
 
 
@@ -136,7 +149,8 @@ def _run_cells(fc: FactorialConfig, ex: Any, cache_dir: Path, say: Callable[[str
     def record(out: Outcome) -> None:
         spec = out.job.args[1]
         if out.ok:
-            results[spec] = _cell(fc, spec, "done", out.value["outcomes"], out.value.get("seconds", out.seconds), None)
+            results[spec] = _cell(fc, spec, "done", out.value["outcomes"], out.value.get("seconds", out.seconds), None,
+                                  out.value)
         else:
             results[spec] = _cell(fc, spec, "failed", {}, out.seconds, out.error)
         prog.step(out.job.label, out.ok)
@@ -146,15 +160,45 @@ def _run_cells(fc: FactorialConfig, ex: Any, cache_dir: Path, say: Callable[[str
 
 
 def _cell(fc: FactorialConfig, spec: CellSpec, status: str, outcomes: dict[str, float], seconds: float,
-          error: str | None) -> Cell:
+          error: str | None, done: dict[str, Any] | None = None) -> Cell:
+    done = done or {}
     return Cell(prior=prior_name(spec.mixture, spec.amount), mixture=spec.mixture, amount=spec.amount,
                 optimizer=spec.optimizer, pretrain_seed=spec.pretrain_seed, rl_seed=spec.rl_seed, status=status,
-                outcomes=outcomes, seconds=seconds, error=error, key=spec.key(fc))
+                outcomes=outcomes, seconds=seconds, error=error, key=spec.key(fc), rollouts=done.get("rollouts", 0),
+                reach=done.get("reach", []), cpu_seconds=done.get("cpu_seconds", 0.0))
 
 
 def _cached_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path) -> Cell | None:
     done = read_outcome(cache_dir, "cells", spec.key(fc))
-    return None if done is None else _cell(fc, spec, "cached", done["outcomes"], done.get("seconds", 0.0), None)
+    return None if done is None else _cell(fc, spec, "cached", done["outcomes"], done.get("seconds", 0.0), None, done)
+
+
+def _bases_done(fc: FactorialConfig, cache_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """The finished bases' outcome JSON by (prior, pretraining seed)."""
+    found = {}
+    for spec in bases(fc):
+        done = read_outcome(cache_dir, "bases", spec.key(fc))
+        if done is not None:
+            found[(prior_name(spec.mixture, spec.amount), spec.pretrain_seed)] = done
+    return found
+
+
+def by_optimizer(cell_list: list[Cell]) -> dict[str, dict[str, float]]:
+    """Per optimizer, means over its finished cells: the ceiling (pass@256 after RL) apart from the
+    efficiency (pass@1 gain per 1,000 rollouts), as ScaleRL reports them, with pass@1 and its gain."""
+    out: dict[str, dict[str, float]] = {}
+    for opt in dict.fromkeys(c.optimizer for c in cell_list):
+        mine = [c for c in cell_list if c.optimizer == opt and c.status != "failed"]
+        row = {}
+        for name, key in (("ceiling", f"pass@{K}"), ("efficiency", "efficiency"), ("pass@1", "pass@1"),
+                          ("pass@1_gain", "pass@1_gain"), (f"pass@{K}_gain", f"pass@{K}_gain")):
+            vals = [c.outcomes[key] for c in mine if key in c.outcomes]
+            if vals:
+                row[name] = round(sum(vals) / len(vals), 4)
+        if mine:
+            row["rollouts"] = float(max(c.rollouts for c in mine))
+            out[opt] = row
+    return out
 
 
 def ceiling_flags(cell_list: list[Cell], ceiling: float = 0.99) -> list[str]:
@@ -207,13 +251,14 @@ def _pct(s: Any) -> str:
     return f"{s.estimate:.0%} [{s.low:.0%}, {s.high:.0%}]"
 
 
-def answer_text(fc: FactorialConfig, shares: dict[str, OutcomeShares], ranges: dict[str, dict[str, float]]) -> str:
+def answer_text(fc: FactorialConfig, shares: dict[str, OutcomeShares], ranges: dict[str, dict[str, float]],
+                reach: list[PriorReach] | None = None) -> str:
     """One paragraph: the measured answer, labelled toy-world, with the levels used."""
     levels = (f"priors {', '.join(fc.mixtures)} mixtures x {', '.join(fc.amounts)} pretraining, "
               f"{len(fc.pretrain_seeds)} pretraining seeds each; optimizers {', '.join(fc.optimizers)}; "
               f"{len(fc.rl_seeds)} RL seeds")
     parts = []
-    for name in (f"pass@{K}_gain", "pass@1_gain", f"pass@{K}", "pass@1"):
+    for name in (f"pass@{K}_gain", "pass@1_gain", f"pass@{K}", "pass@1", "efficiency"):
         if name in shares:
             s = shares[name]
             r = ranges.get(name, {})
@@ -223,8 +268,9 @@ def answer_text(fc: FactorialConfig, shares: dict[str, OutcomeShares], ranges: d
                          f"{_pct(s.interaction)}{between}, RL-seed noise {_pct(s.residual)} of the variance; spread across "
                          f"optimizers at a fixed prior {r.get('across_optimizers', float('nan')):.3f} vs across priors "
                          f"at a fixed optimizer {r.get('across_priors', float('nan')):.3f}")
+    tail = f" {reach_text(reach)}" if reach else ""
     if not parts:
-        return f"Toy-world result ({fc.preset} preset; {levels}): too few finished cells for shares."
+        return f"Toy-world result ({fc.preset} preset; {levels}): too few finished cells for shares.{tail}"
     key = next((n for n in (f"pass@{K}", "pass@1") if n in shares), None)
     verdict = ""
     if key:
@@ -235,7 +281,12 @@ def answer_text(fc: FactorialConfig, shares: dict[str, OutcomeShares], ranges: d
             verdict = f" On {key} the optimizer explains more than the prior (the intervals do not overlap)."
         else:
             verdict = f" On {key} the intervals of prior and optimizer overlap: no ordering at this size."
-    return (f"Toy-world result ({fc.preset} preset; {levels}). " + "; ".join(parts) + "." + verdict +
+    split = ""
+    if f"pass@{K}" in shares and "efficiency" in shares:
+        c, e = shares[f"pass@{K}"], shares["efficiency"]
+        split = (f" Ceiling and efficiency apart (ScaleRL): the optimizer explains {_pct(c.optimizer)} of the ceiling "
+                 f"(pass@{K} after RL) and {_pct(e.optimizer)} of the efficiency (pass@1 gain per 1,000 rollouts).")
+    return (f"Toy-world result ({fc.preset} preset; {levels}). " + "; ".join(parts) + "." + verdict + split + tail +
             " Variance shares depend on the levels chosen: other mixtures, amounts or optimizers give other shares.")
 
 

@@ -25,8 +25,9 @@ from typing import Any, Literal
 
 from retest.results import _Stored
 
-OUTCOMES = ("pass@1", "pass@256", "reachable", "kl")
-"""The outcome names; each also appears as "<name>_gain" (value minus the base's; kl's base is 0)."""
+OUTCOMES = ("pass@1", "pass@256", "reachable", "kl", "efficiency")
+"""The outcome names; the first four also appear as "<name>_gain" (value minus the base's; kl's base
+is 0); efficiency is pass@1_gain per 1,000 rollouts."""
 
 CellStatus = Literal["done", "failed", "cached"]
 GridStatus = Literal["succeeded", "partial", "failed", "interrupted"]
@@ -63,14 +64,42 @@ class Cell(_Frozen):
     prior: str  # "<mixture>/<amount>", e.g. "A-rich/long"
     mixture: str
     amount: str
-    optimizer: str  # grpo | dr_grpo | dapo | ppo_kl
+    optimizer: str  # a level of retest.factorial.design.OPTIMIZERS (grpo, grpo_x4, ppo_kl, expert_iter, ...)
     pretrain_seed: int
     rl_seed: int
     status: CellStatus
     outcomes: dict[str, float] = {}  # "pass@1", "pass@256", "reachable", "kl", and "<name>_gain"
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the job's own CPU time (0 in rows stored before it was recorded)
     error: str | None = None
     key: str = ""  # the cell's config hash (its cache entry)
+    rollouts: int = 0  # completions sampled while training (the efficiency's unit)
+    reach: list[int] = []  # correct samples (of 256) on each problem its base never solved
+
+
+class OptimizerReach(_Frozen):
+    """One optimizer on one prior's unreached problems: how many problem-runs it solved."""
+
+    optimizer: str
+    problem_runs: int  # unreached problems x the RL runs on their bases
+    solved: int  # problem-runs with at least one correct sample among 256
+    share: float
+    p_value: float  # Fisher's exact test, one-sided: solved more often than the base's redraw
+    new_reach: bool  # p_value below the rule's alpha
+
+
+class PriorReach(_Frozen):
+    """The reach test of one prior: problems its bases never solved at k = 256, and who solves them."""
+
+    prior: str
+    bases: int
+    problems: int  # reach problems x bases
+    unreached: int  # of those, never solved by the base in 256 samples
+    redraw_solved: int  # ... solved by a second draw of 256 from the same base (chance)
+    optimizers: list[OptimizerReach] = []
+    any_optimizer: int = 0  # unreached problems solved by at least one run of any optimizer
+    verdict: Literal["new reach", "none beyond chance", "cannot tell"] = "cannot tell"
+    why: str = ""
 
 
 class FactorialResult(_Frozen):
@@ -83,6 +112,8 @@ class FactorialResult(_Frozen):
     cells: list[Cell]
     shares: dict[str, OutcomeShares] = {}  # per outcome (gains included), when enough cells finished
     ranges: dict[str, dict[str, float]] = {}  # per outcome: {"across_optimizers": .., "across_priors": ..}
+    reach: list[PriorReach] = []  # the reach test, per prior (`retest.factorial.reach`)
+    by_optimizer: dict[str, dict[str, float]] = {}  # per optimizer: ceiling, efficiency, rollouts (means)
     answer: str = ""  # one paragraph, labelled toy-world, naming the levels used
     flags: list[str] = []  # confounds and validity notes (weekly: fewer levels; failed cells)
     toy_world: bool = True
@@ -91,6 +122,7 @@ class FactorialResult(_Frozen):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     seconds: float = 0.0
+    phases: dict[str, float] = {}  # wall seconds of "bases", "cells", "analysis"; "bases_cpu", "cells_cpu" (jobs' CPU)
 
     def done_cells(self) -> list[Cell]:
         """The cells with outcomes (trained now or read from the cache)."""
