@@ -5,7 +5,7 @@
          -> judge_claim (one Send per claim with its evidence ids, run in parallel)
          -> plan (retests, all claims, one budget) -> propose (status + anchors) -> END
 
-State holds plain dicts only (they are checkpointed). Each node is idempotent
+State holds plain dicts only (they are checkpointed), typed in `agent.state`. Each node is idempotent
 against the database, so a node re-run after a crash does no double work: judged
 evidence is not judged again (a Send's ids that are done drop out), a claim's retest
 plan of this run is reused, and proposals are deduplicated by fingerprint. One claim's failure is recorded in
@@ -16,17 +16,18 @@ judge, the search and anchor functions) are closed over, never put in state.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from agent.judge import JudgeRequest, StanceJudge
 from agent.stance import JudgeResult
+from agent.state import NO_SELECTION, AgentState, AnchorsOutcome, Judged, JudgeSend, Planned, SearchOutcome, Selection
 from claims.errors import ClaimsError, SourceUnavailable
 from claims.evidence import JudgeTask, evidence_to_judge, record_judgement
 from claims.judging import Pending, dissent_cue, select_within_budget
@@ -37,19 +38,6 @@ from claims.settings import Settings
 from claims.store import Store
 
 ACTOR = "agent"
-
-
-class AgentState(TypedDict, total=False):
-    request: dict[str, Any]  # agent_run_id, claim_keys, corpus, since, request_retests
-    claims: list[str]
-    search: dict[str, Any]
-    anchors: dict[str, Any]
-    selection: dict[str, Any]  # claims.judging.Selection.to_json(): evidence ids per claim, left per claim
-    judged: Annotated[list[dict[str, Any]], operator.add]  # one entry per claim
-    plans: list[dict[str, Any]]
-    proposals: list[int]
-    failures: Annotated[list[str], operator.add]
-    timings: Annotated[dict[str, float], operator.or_]  # seconds per node (judge:<key> per claim)
 
 
 @dataclass
@@ -71,8 +59,8 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     from langgraph.types import Send
 
     def fan_out(state: AgentState) -> list[Any] | str:
-        tasks = (state.get("selection") or {}).get("tasks") or {}
-        sends = [Send("judge_claim", {"key": k, "request": state["request"], "evidence_ids": ids})
+        tasks = state.get("selection", NO_SELECTION)["tasks"]
+        sends = [Send("judge_claim", JudgeSend(key=k, request=state["request"], evidence_ids=ids))
                  for k, ids in tasks.items() if ids]
         return sends or "plan"
 
@@ -106,7 +94,7 @@ def _timed(deps: Deps, name: str, fn: Callable[[Deps, Any], dict[str, Any]]) -> 
 
 def load(deps: Deps, state: AgentState) -> dict[str, Any]:
     """The claims due for a check: those asked for, else every claim not superseded."""
-    keys = state["request"].get("claim_keys")
+    keys = state["request"]["claim_keys"]
     with deps.store.read() as s:
         q = select(Claim.key).order_by(Claim.inquiry_id, Claim.position, Claim.id)
         q = q.where(Claim.key.in_(keys)) if keys else q.where(Claim.status != "superseded")
@@ -118,43 +106,45 @@ def load(deps: Deps, state: AgentState) -> dict[str, Any]:
 def search(deps: Deps, state: AgentState) -> dict[str, Any]:
     """One search for all claims; a source that is down is recorded, not fatal."""
     req = state["request"]
-    since = dt.date.fromisoformat(req["since"]) if req.get("since") else None
+    since = dt.date.fromisoformat(req["since"]) if req["since"] else None
+    nothing = SearchOutcome(source_error=None, source="", requests=0, papers_seen=0, candidates={}, new_evidence={},
+                            errors=[], citation_requests=[])
     try:
         report = deps.search(
-            deps.store, deps.settings, claim_keys=state["claims"] or None, corpus=_path(req.get("corpus")),
+            deps.store, deps.settings, claim_keys=state["claims"] or None, corpus=_path(req["corpus"]),
             since=since, progress=deps.progress, agent_run_id=req["agent_run_id"],
         )
     except SourceUnavailable as exc:
         deps.progress(f"paper source unavailable: {exc}; continuing with existing evidence")
-        return {"search": {"source_error": str(exc), "requests": 0, "papers_seen": 0, "candidates": {}, "new_evidence": {}}}
+        return {"search": {**nothing, "source_error": str(exc)}}
     except ClaimsError as exc:
-        return {"search": {"source_error": None, "requests": 0, "papers_seen": 0, "candidates": {}, "new_evidence": {}},
-                "failures": [f"search: {exc}"]}
-    return {"search": {
-        "source_error": None,
-        "source": str(getattr(report, "source", "")),
-        "requests": int(getattr(report, "requests", 0) or 0),
-        "papers_seen": int(getattr(report, "papers_seen", 0) or 0),
-        "candidates": {k: len(v) for k, v in (report.candidates or {}).items()},
-        "new_evidence": {k: list(v) for k, v in (getattr(report, "new_evidence", None) or {}).items()},
-        "errors": [str(e) for e in (getattr(report, "errors", None) or [])],
-        "citation_requests": list(getattr(getattr(report, "citing", None), "requests", None) or []),
-    }, "failures": [f"search: {e}" for e in (getattr(report, "errors", None) or [])]}
+        return {"search": nothing, "failures": [f"search: {exc}"]}
+    errors = [str(e) for e in (getattr(report, "errors", None) or [])]
+    return {"search": SearchOutcome(
+        source_error=None,
+        source=str(getattr(report, "source", "")),
+        requests=int(getattr(report, "requests", 0) or 0),
+        papers_seen=int(getattr(report, "papers_seen", 0) or 0),
+        candidates={k: len(v) for k, v in (report.candidates or {}).items()},
+        new_evidence={k: list(v) for k, v in (getattr(report, "new_evidence", None) or {}).items()},
+        errors=errors,
+        citation_requests=list(getattr(getattr(report, "citing", None), "requests", None) or []),
+    ), "failures": [f"search: {e}" for e in errors]}
 
 
 def anchors(deps: Deps, state: AgentState) -> dict[str, Any]:
     """Verify the anchor papers once; an unreachable source leaves them unchecked."""
     try:
-        checks = deps.verify_anchors(deps.store, deps.settings, corpus=_path(state["request"].get("corpus")),
+        checks = deps.verify_anchors(deps.store, deps.settings, corpus=_path(state["request"]["corpus"]),
                                      progress=deps.progress)
     except SourceUnavailable as exc:
-        return {"anchors": {"error": str(exc), "checked": 0}}
+        return {"anchors": AnchorsOutcome(error=str(exc), checked=0)}
     except ClaimsError as exc:
-        return {"anchors": {"error": str(exc), "checked": 0}, "failures": [f"anchors: {exc}"]}
+        return {"anchors": AnchorsOutcome(error=str(exc), checked=0), "failures": [f"anchors: {exc}"]}
     statuses: dict[str, int] = {}
     for c in checks:
         statuses[c.status] = statuses.get(c.status, 0) + 1
-    return {"anchors": {"error": None, "checked": len(checks), "statuses": statuses}}
+    return {"anchors": AnchorsOutcome(error=None, checked=len(checks), statuses=statuses)}
 
 
 def select_judgements(deps: Deps, state: AgentState) -> dict[str, Any]:
@@ -163,7 +153,7 @@ def select_judgements(deps: Deps, state: AgentState) -> dict[str, Any]:
     keys = state.get("claims") or []
     judge = deps.judge
     if judge is None or not keys:
-        return {"selection": {}}
+        return {"selection": NO_SELECTION}
     pending: dict[str, list[Pending]] = {}
     failures: list[str] = []
     with deps.store.read() as s:
@@ -183,18 +173,19 @@ def select_judgements(deps: Deps, state: AgentState) -> dict[str, Any]:
     if chosen.left:
         deps.progress("left unjudged by the budget (judged first next run): "
                       + ", ".join(f"{k} {n}" for k, n in chosen.left.items()))
-    return {"selection": chosen.to_json(), "failures": failures}
+    return {"selection": Selection(budget=chosen.budget, tasks=chosen.tasks, pending=chosen.pending, left=chosen.left),
+            "failures": failures}
 
 
-def judge_claim(deps: Deps, payload: dict[str, Any]) -> dict[str, Any]:
+def judge_claim(deps: Deps, payload: JudgeSend) -> dict[str, Any]:
     """Judge the claim's selected candidates that still need it; each answer is stored as it comes."""
     key = payload["key"]
-    entry: dict[str, Any] = {"key": key, "judged": 0, "failed": 0, "skipped": 0, "requests": 0,
-                             "prompt_tokens": 0, "completion_tokens": 0, "started": time.time()}
+    entry = Judged(key=key, judged=0, failed=0, skipped=0, requests=0, prompt_tokens=0, completion_tokens=0,
+                   started=time.time())
     if deps.judge is None:
         return {"judged": [entry]}
     try:
-        todo = pending_judgements(deps, key, payload.get("evidence_ids"))
+        todo = pending_judgements(deps, key, payload["evidence_ids"])
         if not todo:
             return {"judged": [{**entry, "finished": time.time()}]}
         deps.progress(f"{key}: judging {len(todo)} candidate(s)")
@@ -203,12 +194,15 @@ def judge_claim(deps: Deps, payload: dict[str, Any]) -> dict[str, Any]:
             futures = {pool.submit(deps.judge.judge, request): task for task, request in todo}
             for future in as_completed(futures):  # store each answer as soon as it arrives
                 task, result = futures[future], future.result()
-                for field_name in ("requests", "prompt_tokens", "completion_tokens"):
-                    entry[field_name] += int(getattr(result, field_name, 0) or 0)
-                if store_judgement(deps, task, result, payload["request"]["agent_run_id"]):
-                    entry["failed" if result.failed else "judged"] += 1
-                else:
+                entry["requests"] += result.requests
+                entry["prompt_tokens"] += result.prompt_tokens
+                entry["completion_tokens"] += result.completion_tokens
+                if not store_judgement(deps, task, result, payload["request"]["agent_run_id"]):
                     entry["skipped"] += 1
+                elif result.failed:
+                    entry["failed"] += 1
+                else:
+                    entry["judged"] += 1
         return {"judged": [{**entry, "finished": time.time()}]}
     except Exception as exc:  # one claim's failure must not stop the others
         return {"judged": [{**entry, "finished": time.time(), "error": str(exc)}],
@@ -239,10 +233,10 @@ def plan(deps: Deps, state: AgentState) -> dict[str, Any]:
     """Decide queue/skip for each claim's retest within the run's budget (recorded by claims)."""
     req = state["request"]
     planned = plan_run_retests(deps.store, state.get("claims") or [], req["agent_run_id"],
-                               set(req.get("request_retests") or []), deps.protocols,
+                               set(req["request_retests"] or []), deps.protocols,
                                deps.settings.retest_budget, actor=ACTOR)
-    out = [{"claim": p.claim_key, "protocol": p.protocol, "decision": p.decision, "reason": p.reason,
-            "retest_plan_id": p.plan_id} for p in planned]
+    out = [Planned(claim=p.claim_key, protocol=p.protocol, decision=p.decision, reason=p.reason,
+                   retest_plan_id=p.plan_id) for p in planned]
     queued = [p for p in out if p["decision"] == "queue"]
     deps.progress(f"retests: {len(queued)} queued ({', '.join(p['claim'] for p in queued) or 'none'})")
     return {"plans": out}
@@ -268,7 +262,5 @@ def propose(deps: Deps, state: AgentState) -> dict[str, Any]:
     return {"proposals": written, "failures": failures}
 
 
-def _path(value: str | None) -> Any:
-    from pathlib import Path
-
+def _path(value: str | None) -> Path | None:
     return Path(value) if value else None

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.state import NO_SELECTION, AgentState, SearchOutcome, Selection
 from claims.errors import JudgeUnavailable, NotFound
 from claims.models import Claim
 from claims.redaction import redact_url
@@ -30,6 +31,8 @@ from claims.store import Store
 
 CHECKPOINT_FILE = "agent-checkpoints.sqlite"
 DEFAULT_INTERVAL_DAYS = 28  # used for a protocol whose spec names no interval
+NO_SEARCH = SearchOutcome(source_error=None, source="", requests=0, papers_seen=0, candidates={}, new_evidence={},
+                          errors=[], citation_requests=[])
 
 
 @dataclass
@@ -191,13 +194,15 @@ def _check_keys(store: Store, keys: list[str]) -> None:
         raise NotFound(f"no claim {', '.join(missing)} (see `claims list`)")
 
 
-def _summarise(state: dict[str, Any], run: StartedRun, mode: str, reason: str, judge: Any) -> AgentSummary:
-    searched = state.get("search") or {}
-    plans = state.get("plans") or []
-    judged = state.get("judged") or []
-    failures = list(state.get("failures") or [])
-    selection = state.get("selection") or {}
-    spans = [(e["started"], e["finished"]) for e in judged if e.get("started") and e.get("finished")]
+def _summarise(state: AgentState, run: StartedRun, mode: str, reason: str, judge: Any) -> AgentSummary:
+    """The summary of a finished graph (a node that never ran leaves its key out of the state; a
+    checkpoint written before `agent.state` may hold fewer keys in a sub-state: the defaults fill them)."""
+    searched = SearchOutcome(**{**NO_SEARCH, **state.get("search", {})})  # type: ignore[typeddict-item]
+    plans = state.get("plans", [])
+    judged = state.get("judged", [])
+    failures = list(state.get("failures", []))
+    selection = Selection(**{**NO_SELECTION, **state.get("selection", {})})  # type: ignore[typeddict-item]
+    spans = [(e["started"], e["finished"]) for e in judged if "finished" in e]
     return AgentSummary(
         agent_run_id=run.id,
         mode=mode,
@@ -205,28 +210,28 @@ def _summarise(state: dict[str, Any], run: StartedRun, mode: str, reason: str, j
         thread_id=run.thread_id,
         status=FAILED if failures else SUCCEEDED,
         resumed=run.resumed,
-        claims=list(state.get("claims") or []),
-        claims_checked=len(state.get("claims") or []),
-        papers_judged=sum(e.get("judged", 0) for e in judged),
-        judge_failures=sum(e.get("failed", 0) for e in judged),
-        judge_budget=selection.get("budget") if judge else None,
-        left_unjudged=dict(selection.get("left") or {}),
-        judge_requests=sum(e.get("requests", 0) for e in judged),
-        prompt_tokens=sum(e.get("prompt_tokens", 0) for e in judged),
-        completion_tokens=sum(e.get("completion_tokens", 0) for e in judged),
+        claims=list(state.get("claims", [])),
+        claims_checked=len(state.get("claims", [])),
+        papers_judged=sum(e["judged"] for e in judged),
+        judge_failures=sum(e["failed"] for e in judged),
+        judge_budget=selection["budget"] if judge else None,
+        left_unjudged=dict(selection["left"]),
+        judge_requests=sum(e["requests"] for e in judged),
+        prompt_tokens=sum(e["prompt_tokens"] for e in judged),
+        completion_tokens=sum(e["completion_tokens"] for e in judged),
         judge_seconds=round(max(f for _, f in spans) - min(s for s, _ in spans), 3) if spans else 0.0,
-        proposals_written=list(state.get("proposals") or []),
-        retests_planned=[p for p in plans if p["decision"] == "queue"],
-        retest_decisions=list(plans),
-        anchors=dict(state.get("anchors") or {}),
-        candidates=dict(searched.get("candidates") or {}),
+        proposals_written=list(state.get("proposals", [])),
+        retests_planned=[dict(p) for p in plans if p["decision"] == "queue"],
+        retest_decisions=[dict(p) for p in plans],
+        anchors=dict(state.get("anchors", {})),
+        candidates=dict(searched["candidates"]),
         failures=failures,
-        requests=int(searched.get("requests") or 0),
-        citation_requests=list(searched.get("citation_requests") or []),
-        papers_seen=int(searched.get("papers_seen") or 0),
-        source_error=searched.get("source_error"),
+        requests=searched["requests"],
+        citation_requests=list(searched["citation_requests"]),
+        papers_seen=searched["papers_seen"],
+        source_error=searched["source_error"],
         model=judge.model if judge else None,
-        timings=dict(state.get("timings") or {}),
+        timings=dict(state.get("timings", {})),
     )
 
 

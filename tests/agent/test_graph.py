@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from agent.graph import Deps, build_graph
 from agent.run import run_agent
+from agent.state import RunRequest
 from claims.models import AgentRun, AuditEntry, Claim, Evidence, Proposal, RetestPlan
 from claims.settings import Settings
 from claims.store import open_store
@@ -178,7 +179,8 @@ def test_one_failing_claim_does_not_stop_the_others(ranked_store, home):
         run_id = run.id
     deps = Deps(store=ranked_store, settings=settings, judge=Flaky(), search=lambda *a, **k: _Report(),
                 verify_anchors=lambda *a, **k: [], protocols={})
-    state = build_graph(deps).invoke({"request": {"agent_run_id": run_id}})
+    request = RunRequest(agent_run_id=run_id, claim_keys=None, corpus=None, since=None, request_retests=[])
+    state = build_graph(deps).invoke({"request": request})
     assert [f.split(":")[0] for f in state["failures"]] == ["C2"]
     judged = {e["key"]: e for e in state["judged"]}
     assert judged["C2"].get("error") == "boom"
