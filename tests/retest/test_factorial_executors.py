@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from retest.factorial import FACTORIAL_PRESETS
-from retest.factorial.design import OPTIMIZERS, TUNED_LR, cells, factorial_preset, optimizer_config
+from retest.factorial.design import (
+    OPTIMIZERS,
+    TUNED_LR,
+    cells,
+    factorial_preset,
+    optimizer_config,
+    optimizer_settings,
+)
 from retest.factorial.executors import Job, LocalExecutor, open_executor
 
 
@@ -71,7 +78,7 @@ def test_optimizer_levels_use_trls_options():
     assert dr.loss_type == "dr_grpo" and dr.scale_rewards == "none"
     assert dapo.epsilon_high > dapo.epsilon and dapo.num_iterations > 1
     assert ppo.beta > 0 and ppo.num_iterations > 1
-    assert set(TUNED_LR) == set(OPTIMIZERS) and all(optimizer_config(fc, o).lr == TUNED_LR[o] for o in OPTIMIZERS)
+    assert set(TUNED_LR) == set(OPTIMIZERS) and all(optimizer_settings(fc, o).lr == TUNED_LR[o] for o in OPTIMIZERS)
 
 
 def test_a_prior_whose_base_reaches_every_problem_is_flagged_as_at_the_ceiling():
