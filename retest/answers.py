@@ -1,10 +1,15 @@
-"""Scoring a real model's completion (a problem file, the gpu preset): its final answer, strictly.
+"""Scoring a real model's completion (a problem file: the gpu and model-smoke presets): its stated answer.
 
-The toy world's formats (`retest.world.parse`) do not fit a real model's free text, so a
-local model is scored by its stated final answer: the integer in the last ``\\boxed{...}``,
-else the integer after the last ``####`` (GSM8K style). No fall-back to the last number
-in the text: a truncated or unfinished completion states no answer and is wrong. Write
-the problem file's prompts so they ask for one of the two forms.
+The one parser for real text: every protocol and reward that reads a local model's
+completions goes through `final_answer` (`retest.lab.answer_of` picks it for a problem
+file; the toy world keeps its strict `retest.world.parse`). The toy world's formats do
+not fit a real model's free text, so a local model is scored by its stated final
+answer: the integer in the last ``\\boxed{...}``, else the integer after the last ``####``
+(GSM8K style), else a final number stated as the answer at the very end of the text
+("... the answer is 42.", "Answer: 42"). No fall-back to any last number in the text
+("... 12*2 = 24" may be cut off mid-solution): a truncated or unfinished completion states
+no answer and is wrong. Write the problem
+file's prompts so they ask for ``\\boxed{}``.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from typing import Any
 
 _BOXED = re.compile(r"\\boxed\{\s*(-?\d[\d,]*)\s*\}")
 _HASH = re.compile(r"####\s*(-?\d[\d,]*)\s*(?:\n|$)")
+_FINAL = re.compile(r"answer\s*(?:is|:)\s*\**\s*(-?\d[\d,]*)\s*\**\s*\.?\s*$", re.IGNORECASE)
 
 
 def final_answer(text: str) -> int | None:
     """The stated final answer of `text`, or None when it states none."""
-    for pattern in (_BOXED, _HASH):
+    for pattern in (_BOXED, _HASH, _FINAL):
         found = pattern.findall(text)
         if found:
             return int(found[-1].replace(",", ""))

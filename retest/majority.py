@@ -11,20 +11,27 @@
   run of `group_size` in the batch a reward function sees (one process). We group by
   contiguous runs of the same prompt, which is that grouping without knowing the size.
 - `maj_at_k`, `reach`: majority-vote accuracy and "any sample correct" per problem.
+
+Every function reads answers with `parse`: the toy world's strict `parse_answer` by
+default, `retest.answers.final_answer` for a real model's text (`retest.lab.answer_of`;
+the reward ``majority-final``, `majority_final_reward`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from retest.answers import final_answer
 from retest.world import parse_answer
 
+Parse = Callable[[str], "int | None"]
 
-def majority(completions: Sequence[str]) -> int | None:
+
+def majority(completions: Sequence[str], parse: Parse = parse_answer) -> int | None:
     """The most common answer among `completions` (first seen wins a tie); None if none parse."""
-    answers = [a for a in (parse_answer(c) for c in completions) if a is not None]
+    answers = [a for a in (parse(c) for c in completions) if a is not None]
     return Counter(answers).most_common(1)[0][0] if answers else None
 
 
@@ -38,37 +45,43 @@ def groups(prompts: Sequence[Any]) -> list[range]:
     return out
 
 
-def majority_reward(completions: list[str], prompts: list[Any] | None = None, **_: Any) -> list[float]:
+def majority_reward(completions: list[str], prompts: list[Any] | None = None, parse: Parse = parse_answer,
+                    **_: Any) -> list[float]:
     """1.0 when a completion's answer equals its group's majority answer, else 0.0 (no labels)."""
     prompts = prompts if prompts is not None else [None] * len(completions)
     rewards = [0.0] * len(completions)
     for g in groups(prompts):
-        label = majority([completions[i] for i in g])
+        label = majority([completions[i] for i in g], parse)
         for i in g:
-            rewards[i] = 1.0 if label is not None and parse_answer(completions[i]) == label else 0.0
+            rewards[i] = 1.0 if label is not None and parse(completions[i]) == label else 0.0
     return rewards
 
 
-def maj_at_k(completions: Sequence[str], answer: int, k: int) -> float:
+def majority_final_reward(completions: list[str], prompts: list[Any] | None = None, **_: Any) -> list[float]:
+    """`majority_reward` over a real model's stated answers (`retest.answers.final_answer`)."""
+    return majority_reward(completions, prompts, parse=final_answer)
+
+
+def maj_at_k(completions: Sequence[str], answer: int, k: int, parse: Parse = parse_answer) -> float:
     """Share of the disjoint blocks of `k` completions whose majority answer is right."""
     blocks = [completions[i : i + k] for i in range(0, len(completions) - k + 1, k)]
     if not blocks:
         raise ValueError(f"need at least k={k} completions, got {len(completions)}")
-    return sum(majority(b) == answer for b in blocks) / len(blocks)
+    return sum(majority(b, parse) == answer for b in blocks) / len(blocks)
 
 
-def reach(completions: Sequence[str], answer: int) -> float:
+def reach(completions: Sequence[str], answer: int, parse: Parse = parse_answer) -> float:
     """1.0 if any completion is right (reach@n), else 0.0."""
-    return float(any(parse_answer(c) == answer for c in completions))
+    return float(any(parse(c) == answer for c in completions))
 
 
-def agreement(completions: Sequence[str], answer: int, group: int) -> tuple[float, float]:
+def agreement(completions: Sequence[str], answer: int, group: int, parse: Parse = parse_answer) -> tuple[float, float]:
     """Over disjoint groups of `group` completions: (share whose majority answer is right,
     share where the majority reward equals the ground-truth reward on every completion)."""
     blocks = [completions[i : i + group] for i in range(0, len(completions) - group + 1, group)]
     right = same = 0
     for b in blocks:
-        label = majority(b)
+        label = majority(b, parse)
         right += label == answer
-        same += all((parse_answer(c) == label and label is not None) == (parse_answer(c) == answer) for c in b)
+        same += all((parse(c) == label and label is not None) == (parse(c) == answer) for c in b)
     return right / max(1, len(blocks)), same / max(1, len(blocks))

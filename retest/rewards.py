@@ -14,7 +14,8 @@ completion.
 | ``final-answer`` | `retest.answers.final_answer_reward` | a real model's problem file (gpu preset) |
 | ``confidence-binary`` | `retest.confidence.binary_reward` | C5b, the binary arm |
 | ``brier`` | `retest.confidence.brier_reward` | C5b, the RLCR arm |
-| ``majority`` | `retest.majority.majority_reward` | C5a, label-free RL |
+| ``majority`` | `retest.majority.majority_reward` | C4a, label-free RL |
+| ``majority-final`` | `retest.majority.majority_final_reward` | C4a on a problem file (real text) |
 | ``open`` | `retest.openworld.mixed_reward` | C4b, the open-ended task |
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 
 from retest.answers import final_answer_reward
 from retest.confidence import binary_reward, brier_reward
-from retest.majority import majority_reward
+from retest.majority import majority_final_reward, majority_reward
 from retest.openworld import mixed_reward
 from retest.world import classify_format, is_correct
 
@@ -57,6 +58,7 @@ REWARDS: dict[str, Reward] = {
     "confidence-binary": binary_reward,
     "brier": brier_reward,
     "majority": majority_reward,
+    "majority-final": majority_final_reward,
     "open": mixed_reward,
 }
 """Reward functions by name (`RLConfig.reward`), all of them, written out above."""

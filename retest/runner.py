@@ -227,7 +227,8 @@ def run_protocol(
             result, metrics=metrics_of(m, d, effect, timings, cfg), interval_over=d.interval_over, flags=d.flags,
             verdict=d.verdict, effect_size=d.effect_size,
             ci_low=d.ci_low, ci_high=d.ci_high,
-            summary=(f"Toy-world result ({cfg.preset} preset, {seeds_txt}): {d.finding}; "
+            summary=(f"{'Toy-world' if cfg.base_model_dir is None else 'Local-model'} result ({cfg.preset} preset, "
+                     f"{seeds_txt}): {d.finding}; "
                      f"verdict {d.verdict} for {spec.claim_hint}."))
         result = replace(result, artifacts=_write_artifacts(Path(artifacts_dir), result, m), status="succeeded")
         say(result.summary)

@@ -34,7 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from retest.measures import hierarchical_bootstrap
-from retest.protocols.spec import Decision, ProtocolSpec
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.results import Measurements, Sampled, SeedRun
 from retest.world import FORMATS, solve, split
 
@@ -348,6 +348,7 @@ def decide_format(m: Measurements) -> Decision:
         "halves": {"rl_collapses": "yes" if collapsed else "no" if no_collapse else "undecided",
                    "sft_keeps_breadth": "yes" if kept_yes else "no" if kept_no else "undecided"},
     }
+    flags += no_signal(s.accuracy(m.samples) for s in (*bases, *(r.final for r in m.runs)))
     return Decision(verdict, share.estimate, share.low, share.high, share.over, finding, tuple(flags),
                     per_seed=share.per_seed, details=details)
 
@@ -378,6 +379,7 @@ SPEC = ProtocolSpec(
     measure=measure,
     thresholds=THRESHOLDS,
     validity_flags=(
+        NO_SIGNAL,
         f"prior already dominated: one format is >= {DOMINANCE} of the base model's samples (ceiling)",
         f"run shorter than one epoch: < {COVERAGE} epochs, 'no collapse within one epoch' untested (regime)",
         "run longer than one epoch: a collapse at the end is not 'within one epoch' (regime)",

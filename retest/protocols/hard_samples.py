@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ import numpy as np
 
 from retest.measures import Interval, hierarchical_bootstrap
 from retest.protocols.passk import c1_config, hard_split
-from retest.protocols.spec import Decision, ProtocolSpec
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.rewards import FORMAT_CREDIT
 
 if TYPE_CHECKING:
@@ -93,13 +94,15 @@ class HardMeasurements:
     reward: str = REWARD
 
 
-def draw_of(texts: list[list[str]], answers: list[int]) -> Draw:
-    """Counts of right, shortcut and repeated-wrong samples per problem."""
+def draw_of(texts: list[list[str]], answers: list[int], parse: Callable[[str], int | None] | None = None) -> Draw:
+    """Counts of right, shortcut and repeated-wrong samples per problem; answers read by `parse` (the toy
+    world's strict parse by default; a real model's stated answer: `retest.lab.answer_of`)."""
     from retest.world import classify_format, parse_answer
 
+    parse = parse or parse_answer
     correct, shortcut, repeat = [], [], []
     for samples, answer in zip(texts, answers):
-        got = [parse_answer(s) for s in samples]
+        got = [parse(s) for s in samples]
         wrong = Counter(g for g in got if g is not None and g != answer)
         correct.append(sum(g == answer for g in got))
         shortcut.append(sum(classify_format(s) == SHORTCUT for s in samples))
@@ -139,9 +142,11 @@ def pools(lab: Lab) -> tuple[list, list, list, list]:
 def measure(lab: Lab) -> HardMeasurements:
     """Select the slices on each base, run the four arms per seed, sample everything on both held-out sets."""
     from retest.completions import draw
+    from retest.lab import answer_of
     from retest.rl import checkpoints
 
     cfg = lab.cfg
+    parse = answer_of(cfg)  # the toy world's strict parse, or a real model's stated answer
     hard_pool, typical_pool, held_hard, usual = pools(lab)
     seen = set(hard_pool)
     pool = hard_pool + [p for p in typical_pool if p not in seen]
@@ -166,10 +171,12 @@ def measure(lab: Lab) -> HardMeasurements:
                    if len(sliced[ps][0]) >= cfg.rl.prompts_per_step])
 
     def draws(model_dir: Any, both: bool = True) -> tuple[Draw, Draw | None]:
-        on_hard = draw_of(draw(lab, model_dir, [p for p, _ in held_hard], n, tag="c5a"), [a for _, a in held_hard])
+        on_hard = draw_of(draw(lab, model_dir, [p for p, _ in held_hard], n, tag="c5a"), [a for _, a in held_hard],
+                          parse)
         if held_hard == usual or not both:
             return on_hard, on_hard if both else None
-        return on_hard, draw_of(draw(lab, model_dir, [p for p, _ in usual], n, tag="c5a"), [a for _, a in usual])
+        return on_hard, draw_of(draw(lab, model_dir, [p for p, _ in usual], n, tag="c5a"), [a for _, a in usual],
+                                parse)
 
     for ps in pretrain_seeds:
         base_dir, (hard, typical), rate = base_dirs[ps], sliced[ps], rate_of[ps]
@@ -313,7 +320,8 @@ def decide(m: HardMeasurements) -> Decision:
         finding += (f"; on the usual problems answer-only hard {u['arms']['hard/group']['shortcut']:.2f} vs typical "
                     f"{u['arms']['typical/group']['shortcut']:.2f} (base {u['base']['shortcut']:.2f}; "
                     f"{us.estimate:+.3f} [{us.low:+.3f}, {us.high:+.3f}])")
-    return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, flags_of(m, c), s.per_seed, details)
+    rates = no_signal(r for rs in m.train_reward.values() for r in rs)  # the arms' rewards: no signal, no training
+    return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, flags_of(m, c) + rates, s.per_seed, details)
 
 
 SPEC = ProtocolSpec(
@@ -343,6 +351,7 @@ SPEC = ProtocolSpec(
                 "stayed_hard": STAYED_HARD, "headroom": HEADROOM, "shortcut_difference": 0.0,
                 "format_credit": FORMAT_CREDIT},
     validity_flags=(
+        NO_SIGNAL,
         f"hard slice has fewer than {MIN_HARD} problems",
         f"hard arm barely trained: mean training reward < {MIN_REWARD}",
         f"hard prompts did not stay hard: the hard arm solves >= {STAYED_HARD} of held-out hard problems",

@@ -27,8 +27,7 @@ import numpy as np
 
 from retest.majority import agreement, maj_at_k, majority, reach
 from retest.measures import hierarchical_bootstrap
-from retest.protocols.spec import Decision, ProtocolSpec
-from retest.world import parse_answer
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -61,6 +60,9 @@ def config_for(preset: str) -> C4aConfig:
     if preset == "smoke":
         return C4aConfig(samples=16, problems=48, search_prompts=48, probe=8, branches=3, leaves=4, draws=300,
                          sft_steps=30)
+    if preset == "model-smoke":  # the gpu path at a size that only shows it runs
+        return C4aConfig(samples=4, problems=4, search_prompts=4, probe=2, branches=2, leaves=2, group=2, draws=200,
+                         sft_steps=2)
     return C4aConfig()
 
 
@@ -81,16 +83,18 @@ class LabelFreeMeasurements:
 
 def _scores(lab: Lab, model_dir: Any, held: list[tuple[str, int]], c4: C4aConfig) -> dict[str, list[float]]:
     from retest.completions import draw, greedy
+    from retest.lab import answer_of
 
+    parse = answer_of(lab.cfg)  # the toy world's strict parse, or a real model's stated answer
     prompts = [p for p, _ in held]
     rows = draw(lab, model_dir, prompts, c4.samples, tag="c4a")
     greedy_rows = greedy(lab, model_dir, prompts)
     k = min(16, c4.samples)
     return {
-        "pass1": [float(np.mean([parse_answer(c) == a for c in r])) for r, (_, a) in zip(rows, held)],
-        "greedy": [float(parse_answer(g) == a) for g, (_, a) in zip(greedy_rows, held)],
-        "maj16": [maj_at_k(r, a, k) for r, (_, a) in zip(rows, held)],
-        "reach": [reach(r, a) for r, (_, a) in zip(rows, held)],
+        "pass1": [float(np.mean([parse(c) == a for c in r])) for r, (_, a) in zip(rows, held)],
+        "greedy": [float(parse(g) == a) for g, (_, a) in zip(greedy_rows, held)],
+        "maj16": [maj_at_k(r, a, k, parse) for r, (_, a) in zip(rows, held)],
+        "reach": [reach(r, a, parse) for r, (_, a) in zip(rows, held)],
     }
 
 
@@ -111,6 +115,7 @@ def search(lab: Lab, base_dir: Any, prompts: list[str], c4: C4aConfig, seed: int
 
 def measure(lab: Lab) -> LabelFreeMeasurements:
     from retest.completions import draw
+    from retest.lab import answer_of
     from retest.rl import checkpoints
 
     cfg = lab.cfg
@@ -118,7 +123,8 @@ def measure(lab: Lab) -> LabelFreeMeasurements:
     train, held = lab.problems()
     held = held[: c4.problems]
     search_set = train[: c4.search_prompts]
-    rl_major = dataclasses.replace(cfg.rl, reward="majority")
+    parse = answer_of(cfg)
+    rl_major = dataclasses.replace(cfg.rl, reward="majority-final" if cfg.problems_file else "majority")
     base: dict[str, list[list[float]]] = {k: [] for k in METRICS}
     arms: dict[str, dict[str, list]] = {a: {k: [] for k in METRICS} for a in ARMS}
     right, same, precision, n_leaves = [], [], [], []
@@ -130,7 +136,7 @@ def measure(lab: Lab) -> LabelFreeMeasurements:
         for k, v in _scores(lab, base_dir, held, c4).items():
             base[k].append(v)
         groups = draw(lab, base_dir, [p for p, _ in search_set], c4.group, tag="c4a-groups")
-        agree = [agreement(g, a, c4.group) for g, (_, a) in zip(groups, search_set)]
+        agree = [agreement(g, a, c4.group, parse) for g, (_, a) in zip(groups, search_set)]
         right.append(float(np.mean([x for x, _ in agree]))), same.append(float(np.mean([y for _, y in agree])))
         per: dict[str, dict[str, list]] = {a: {k: [] for k in METRICS} for a in ARMS}
         prec, nl = [], []
@@ -144,9 +150,9 @@ def measure(lab: Lab) -> LabelFreeMeasurements:
             pairs, hits = [], 0
             for (p, a), branches in zip(search_set, tree):
                 leaves = [leaf for _, ls in branches for leaf in ls]
-                label = majority(leaves)
+                label = majority(leaves, parse)
                 hits += label == a
-                pairs += [(p, leaf) for leaf in leaves if label is not None and parse_answer(leaf) == label]
+                pairs += [(p, leaf) for leaf in leaves if label is not None and parse(leaf) == label]
             prec.append(hits / max(1, len(search_set))), nl.append(len(pairs))
             sft = dataclasses.replace(cfg.sft, seed=seed, steps=c4.sft_steps or cfg.sft.steps)
             finals["distill"] = lab.sft(base_dir, pairs, sft) if pairs else base_dir
@@ -212,6 +218,8 @@ def decide(m: LabelFreeMeasurements) -> Decision:
         "pseudo_label_precision": [[round(x, 4) for x in r] for r in m.pseudo_precision],
         "distilled_leaves": m.leaves, "samples": m.samples,
     }
+    flags += no_signal([float(np.mean(x)) for x in m.base["pass1"]]
+                       + [float(np.mean(run)) for a in ARMS for row in m.arms[a]["pass1"] for run in row])
     return Decision(verdict, g.estimate, g.low, g.high, g.over, finding, tuple(flags), g.per_seed, details)
 
 
@@ -232,6 +240,7 @@ SPEC = ProtocolSpec(
     thresholds={"min_gain": MIN_GAIN, "same_as_truth": SAME_AS_TRUTH, "pseudo_precision": PRECISE,
                 "base_ceiling": CEILING, "min_leaves": MIN_LEAVES},
     validity_flags=(
+        NO_SIGNAL,
         f"majority reward equals ground truth on >{SAME_AS_TRUTH:.0%} of groups: the label-free arm is not "
         "label-free in effect",
         f"pseudo-labels right on >{PRECISE:.0%} of search prompts: distillation is supervised in effect",

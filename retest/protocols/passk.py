@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retest.measures import Interval, hierarchical_bootstrap, hierarchical_resample, interval_over
-from retest.protocols.spec import Decision, ProtocolSpec
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.results import FORMAT_NAMES, Measurements, Sampled
 from retest.world import TEMPLATES, Problem, WorldConfig
 
@@ -410,6 +410,12 @@ def rule(gain: Interval, reach: Interval, reach_inside: Interval, recovery: Inte
     return "inconclusive"
 
 
+def signal_rates(m: C1Measurements) -> list[float]:
+    """The accuracy of every draw (shared problems and the hard slice) that `no_signal` reads."""
+    shared = [s.accuracy(m.samples) for s in (m.base, *m.base_by_seed.values(), *(r.final for r in m.runs))]
+    return shared + [sum(c) / max(1, len(c) * m.hard_samples) for c in (*m.hard_base.values(), *m.hard_rl)]
+
+
 def decide(m: C1Measurements) -> Decision:
     f = figures(m)
     g, d, di = f["gain"], f["reach_diff"], f["reach_diff_inside"]
@@ -440,7 +446,7 @@ def decide(m: C1Measurements) -> Decision:
     defined = all(np.isfinite(x) for x in (rec.estimate, rec.low, rec.high))
     est, lo, hi = (rec.estimate, rec.low, rec.high) if defined else (0.0, 0.0, 0.0)
     per = tuple(x if np.isfinite(x) else 0.0 for x in rec.per_seed)
-    return Decision(verdict, est, lo, hi, rec.over, finding, flags_of(f), per, details)
+    return Decision(verdict, est, lo, hi, rec.over, finding, flags_of(f) + no_signal(signal_rates(m)), per, details)
 
 
 SPEC = ProtocolSpec(
@@ -470,6 +476,7 @@ SPEC = ProtocolSpec(
                 "decide_prefix": DECIDE_PREFIX, "min_samples": MIN_SAMPLES, "min_unreached": MIN_UNREACHED,
                 "floor": FLOOR, "min_gain": MIN_GAIN, "min_runs": MIN_RUNS},
     validity_flags=(
+        NO_SIGNAL,
         f"ceiling: the base reaches >= {1 - PASSK_MARGIN:.2f} of the hard slice at k = K",
         f"too few hard problems: the base leaves fewer than {MIN_UNREACHED} slice problems unreached",
         f"floor: the base reaches <= {FLOOR} of the hard slice",

@@ -32,8 +32,8 @@ import numpy as np
 
 from retest.measures import Interval, hierarchical_bootstrap
 from retest.protocols import passk
-from retest.protocols.passk import C1Measurements, base_grid, grid
-from retest.protocols.spec import Decision, ProtocolSpec
+from retest.protocols.passk import C1Measurements, base_grid, grid, signal_rates
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 
 MARGIN = passk.PASSK_MARGIN  # RL's net reach may exceed the base's by this much and still "fail to exceed it"
 MIN_REACHED = 10  # slice problems the base reaches: fewer, and there is little to lose
@@ -111,7 +111,8 @@ def decide(m: C1Measurements) -> Decision:
     )
     details = {"excess_loss": _j(e), "excess_gain": _j(g), "net_reach": _j(net),
                **{k: v for k, v in f.items() if k not in ("excess_loss", "excess_gain", "net_reach")}}
-    return Decision(verdict, e.estimate, e.low, e.high, e.over, finding, flags_of(f), e.per_seed, details)
+    return Decision(verdict, e.estimate, e.low, e.high, e.over, finding, flags_of(f) + no_signal(signal_rates(m)),
+                    e.per_seed, details)
 
 
 SPEC = ProtocolSpec(
@@ -134,6 +135,7 @@ SPEC = ProtocolSpec(
     thresholds={"net_reach_margin": MARGIN, "excess_loss_min": 0.0, "min_reached": MIN_REACHED,
                 "null_max": NULL_MAX, "min_samples": MIN_SAMPLES, "min_runs": MIN_RUNS},
     validity_flags=(
+        NO_SIGNAL,
         f"too few reached problems: the base reaches fewer than {MIN_REACHED} slice problems",
         f"unstable reach: the base's own redraw loses >= {NULL_MAX} of the slice",
         f"few samples: fewer than {MIN_SAMPLES} per hard problem",

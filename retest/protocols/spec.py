@@ -8,12 +8,24 @@ and versioned: a change to any of them bumps `version`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from retest.lab import Lab
+
+NO_SIGNAL = ("no signal: every draw measured scored 0 (or every one 1): the model never (or always) answers right, "
+             "so every difference is 0 by construction and the verdict tests nothing")
+"""The validity flag every protocol states and raises (`no_signal`): a model that never or always answers right."""
+
+
+def no_signal(rates: Iterable[float]) -> tuple[str, ...]:
+    """(the `NO_SIGNAL` flag with the figure,) when every accuracy in `rates` is 0, or every one is 1; else ()."""
+    xs = [float(x) for x in rates]
+    if not xs or not (all(x <= 0 for x in xs) or all(x >= 1 for x in xs)):
+        return ()
+    return (f"{NO_SIGNAL} ({xs[0]:.2f} in all {len(xs)} draws)",)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,11 @@ from retest.sampler import FakeSampler
     ("first \\boxed{3}, no wait: \\boxed{ 1,024 }", 1024),  # the last box, thousands separators
     ("48/2 = 24\n#### 24", 24),
     ("#### -7\n", -7),
-    ("The answer is 24", None),  # no stated answer: no guess from the last number
+    ("So the answer is 24.", 24),  # a final number stated as the answer, at the very end
+    ("Answer: **-3**", -3),
+    ("The answer is 24 apples, or maybe", None),  # not at the end: cut off
     ("Let me compute 12*2 = 24 and then", None),  # truncated mid-solution
+    ("Let me compute 12*2 = 24", None),  # the last number is no stated answer
     ("\\boxed{}", None),
     ("#### 12 apples", None),  # the GSM8K marker ends its line with the number alone
 ])
@@ -35,3 +38,26 @@ def test_the_reward_and_the_evaluation_agree_on_a_problem_file() -> None:
     toy = evaluate(FakeSampler(lambda p, i: texts[i]), [("3+4?", 7)], 4, 1.0, 64, scorer_of(preset("smoke")))
     assert toy.counts == (0,)  # the toy world's strict formats do not read free text
     assert preset("smoke").rl.reward == "correct"
+
+
+def test_one_parser_reads_real_text_in_every_protocol_that_counts_answers() -> None:
+    from retest.lab import answer_of
+    from retest.majority import maj_at_k, reach
+    from retest.protocols.hard_samples import draw_of
+
+    local = SimpleNamespace(problems_file="problems.jsonl")
+    texts = [["Thinking... \\boxed{7}", "#### 7", "So the answer is 7.", "\\boxed{8}"]]
+    parse = answer_of(local)
+    assert draw_of(texts, [7], parse).correct == (3,)  # C5a on a problem file
+    assert draw_of(texts, [7]).correct == (0,)  # the toy world's parser: all zeros on real text
+    assert maj_at_k(texts[0], 7, 4, parse) == 1.0 and reach(texts[0], 8, parse) == 1.0  # C4a's scores
+    assert answer_of(preset("smoke")) is not parse  # the toy world keeps its strict parse
+
+
+@pytest.mark.parametrize(("rates", "flagged"), [
+    ([0.0, 0.0, 0.0], True), ([1.0, 1.0], True), ([0.0, 0.25], False), ([1.0, 0.0], False), ([], False)])
+def test_no_signal_is_flagged_when_every_draw_scores_0_or_every_one_1(rates, flagged: bool) -> None:
+    from retest.protocols.spec import NO_SIGNAL, no_signal
+
+    out = no_signal(rates)
+    assert bool(out) == flagged and all(f.startswith(NO_SIGNAL) for f in out)

@@ -137,3 +137,78 @@ def test_a_chat_models_prompts_go_through_its_chat_template(tiny_chat, tmp_path:
     # a base model: the switch leaves the prompts as written
     raw_train, raw_held = Lab(dataclasses.replace(cfg, chat_template=False), tmp_path).problems()
     assert {p for p, _ in raw_train + raw_held} == written
+
+
+LOCAL = ("passk-boundary", "update-sparsity", "format-collapse", "prior-corruption", "label-free-search")
+TOY_ONLY = ("calibration", "entropy-schedule")  # teach the toy world's char tokenizer: refuse --model-dir
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tiny_chat, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """Every protocol that takes a local model, at model-smoke on the tiny chat model, through one cache:
+    name -> (result, engines opened, engines closed); and the cache folder."""
+    from retest.presets import preset
+    from retest.runner import run_protocol
+    from retest.sampler import SAMPLERS
+
+    import dataclasses
+
+    root = tmp_path_factory.mktemp("model-smoke")
+    cfg = dataclasses.replace(preset("model-smoke", model_dir=tiny_chat[0], problems_file=tiny_chat[1]),
+                              sampler="test-counting")
+    SAMPLERS["test-counting"] = CountingEngine
+    runs = {}
+    try:
+        for name in LOCAL:
+            CountingEngine.opened, CountingEngine.closed = [], []
+            result = run_protocol(name, config=cfg, cache_dir=root / "cache", artifacts_dir=root / "art", workers=1)
+            runs[name] = (result, len(CountingEngine.opened), len(CountingEngine.closed))
+    finally:
+        SAMPLERS.pop("test-counting")
+    return runs, root / "cache"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LOCAL)
+def test_every_protocol_runs_at_model_smoke_and_flags_a_model_with_no_signal(smoke_runs, name: str) -> None:
+    from retest.protocols.spec import NO_SIGNAL
+
+    result, opened, closed = smoke_runs[0][name]
+    assert result.status == "succeeded" and result.verdict, result.log[-3000:]
+    assert result.preset == "model-smoke" and result.summary.startswith("Local-model result (model-smoke")
+    # the random model never states a right answer: no verdict may stand unflagged
+    assert result.verdict == "inconclusive" or result.flags, (result.verdict, result.summary)
+    if name != "update-sparsity":  # it samples nothing; its flags say the sweep never moved
+        assert any(f.startswith(NO_SIGNAL) for f in result.flags), result.flags
+    # one engine for the whole run, every draw through it, closed at the end (later runs find C1's draws cached)
+    assert opened <= 1 and closed == opened, (opened, closed)
+    if name in ("passk-boundary", "label-free-search"):  # many models drawn, each through the one engine
+        assert opened == 1, result.log
+
+
+@pytest.mark.parametrize("name", TOY_ONLY)
+def test_the_toy_only_protocols_refuse_a_local_model_saying_why(tiny_chat, tmp_path: Path, name: str) -> None:
+    from retest.presets import preset
+    from retest.runner import run_protocol
+
+    cfg = preset("model-smoke", model_dir=tiny_chat[0], problems_file=tiny_chat[1])
+    result = run_protocol(name, config=cfg, cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "art")
+    assert result.status == "failed" and result.verdict is None  # said before any training, in one line:
+    assert "--model-dir" in result.summary or "smoke or standard preset" in result.summary, result.summary
+
+
+def test_the_cli_runs_a_protocol_at_model_smoke(smoke_runs, tiny_chat, home: Path, bundled_store) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from claims.cli import build_app
+
+    (home / "cache").mkdir(parents=True, exist_ok=True)
+    (home / "cache" / "retest").symlink_to(smoke_runs[1])  # the runs above cached every block: no retraining
+    out = CliRunner().invoke(build_app(), ["retest", "run", "format-collapse", "--claim", "C3", "--preset",
+                                           "model-smoke", "--model-dir", str(tiny_chat[0]), "--problems",
+                                           str(tiny_chat[1]), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    record = json.loads(out.stdout)
+    assert record["status"] == "succeeded" and record["verdict"] and record["strength"]["may_propose"] is False

@@ -163,7 +163,7 @@ def test_floor_few_samples_and_few_runs_are_flagged() -> None:
 def test_spec_states_rule_thresholds_and_flags_before_the_run() -> None:
     spec = PROTOCOLS["passk-boundary"].to_dict()
     assert spec["version"] == "3" and spec["thresholds"]["recovery_min"] == RECOVERY_MIN
-    assert spec["thresholds"]["min_samples"] == 256 and len(spec["validity_flags"]) == 6
+    assert spec["thresholds"]["min_samples"] == 256 and len(spec["validity_flags"]) == 7  # no signal among them
     assert "routing" in spec["tests"] and spec["does_not_test"]
 
 

@@ -92,4 +92,4 @@ def test_flags() -> None:
 def test_spec_reuses_c1_measurements() -> None:
     spec = PROTOCOLS["prior-corruption"]
     assert spec.claim_hint == "C5" and spec.measure is PROTOCOLS["passk-boundary"].measure
-    assert spec.version == "2" and len(spec.validity_flags) == 4
+    assert spec.version == "2" and len(spec.validity_flags) == 5  # no signal among them

@@ -10,7 +10,7 @@ import pytest
 
 from retest.rewards import REWARDS, reward
 
-ALL = {"correct", "format-credit", "final-answer", "confidence-binary", "brier", "majority", "open"}
+ALL = {"correct", "format-credit", "final-answer", "confidence-binary", "brier", "majority", "majority-final", "open"}
 
 
 def test_every_reward_is_named_in_one_table() -> None:
@@ -28,3 +28,10 @@ def test_importing_the_trainer_alone_gives_every_reward() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2]).stdout
     assert out.strip() == str(sorted(ALL))
+
+
+def test_the_majority_reward_reads_a_real_models_stated_answers() -> None:
+    # the toy world's parser reads no answer in real text: its majority reward is 0 for every completion
+    texts = ["so \\boxed{7}", "#### 7", "the answer is 7.", "\\boxed{8}"]
+    assert reward("majority")(texts, prompts=["p"] * 4) == [0.0] * 4
+    assert reward("majority-final")(texts, prompts=["p"] * 4) == [1.0, 1.0, 1.0, 0.0]
