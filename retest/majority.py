@@ -14,7 +14,7 @@
 
 Every function reads answers with `parse`: the toy world's strict `parse_answer` by
 default, `retest.answers.final_answer` for a real model's text (`retest.lab.answer_of`;
-the reward ``majority-final``, `majority_final_reward`).
+the reward ``majority-final``, `retest.rewards.majority_final_reward`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from retest.answers import final_answer
 from retest.world import parse_answer
 
 Parse = Callable[[str], "int | None"]
@@ -55,11 +54,6 @@ def majority_reward(completions: list[str], prompts: list[Any] | None = None, pa
         for i in g:
             rewards[i] = 1.0 if label is not None and parse(completions[i]) == label else 0.0
     return rewards
-
-
-def majority_final_reward(completions: list[str], prompts: list[Any] | None = None, **_: Any) -> list[float]:
-    """`majority_reward` over a real model's stated answers (`retest.answers.final_answer`)."""
-    return majority_reward(completions, prompts, parse=final_answer)
 
 
 def maj_at_k(completions: Sequence[str], answer: int, k: int, parse: Parse = parse_answer) -> float:

@@ -15,7 +15,7 @@ completion.
 | ``confidence-binary`` | `retest.confidence.binary_reward` | C5b, the binary arm |
 | ``brier`` | `retest.confidence.brier_reward` | C5b, the RLCR arm |
 | ``majority`` | `retest.majority.majority_reward` | C4a, label-free RL |
-| ``majority-final`` | `retest.majority.majority_final_reward` | C4a on a problem file (real text) |
+| ``majority-final`` | `majority_final_reward` | C4a on a problem file (real text) |
 | ``open`` | `retest.openworld.mixed_reward` | C4b, the open-ended task |
 """
 
@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from retest.answers import final_answer_reward
+from retest.answers import final_answer, final_answer_reward
 from retest.confidence import binary_reward, brier_reward
-from retest.majority import majority_final_reward, majority_reward
+from retest.majority import majority_reward
 from retest.openworld import mixed_reward
 from retest.world import classify_format, is_correct
 
@@ -49,6 +49,11 @@ def format_credit_reward(completions: list[str], answer: list[int], **_: Any) ->
     """
     return [FORMAT_CREDIT * (classify_format(c) != "other") + (1 - FORMAT_CREDIT) * is_correct(c, int(a))
             for c, a in zip(completions, answer)]
+
+
+def majority_final_reward(completions: list[str], prompts: list[Any] | None = None, **_: Any) -> list[float]:
+    """`retest.majority.majority_reward` over a real model's stated answers (`retest.answers.final_answer`)."""
+    return majority_reward(completions, prompts, parse=final_answer)
 
 
 REWARDS: dict[str, Reward] = {
