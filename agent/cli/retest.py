@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from enum import Enum
 from pathlib import Path
@@ -57,12 +58,15 @@ def protocols(
 def run(
     protocol: str = typer.Argument(..., help="Protocol name (see `claims retest protocols`)."),
     claim: str = typer.Option(..., "--claim", help="Key of the claim the result is recorded for, e.g. C1."),
-    preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min) or gpu (needs --model-dir and --problems)."),
+    preset: Preset = typer.Option(Preset["smoke"], "--preset", help="smoke (1 seed, <1 min), standard (3 seeds, <10 min), gpu (needs --model-dir and --problems) or model-smoke (the gpu path at tiny sizes, on the CPU: a few minutes; needs both too)."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, max=MAX_SEEDS, help=f"Number of RL seeds, 1-{MAX_SEEDS} (overrides the preset)."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", exists=True, file_okay=False,
                                              help="gpu preset: a local Hugging Face model directory (with --problems)."),
     problems: Optional[Path] = typer.Option(None, "--problems", exists=True, dir_okay=False,
                                             help="gpu preset: JSONL of {\"prompt\", \"answer\"} (with --model-dir)."),
+    chat_template: bool = typer.Option(True, "--chat-template/--no-chat-template",
+                                       help="With --model-dir: send each prompt through the model's chat template (a "
+                                            "chat model; the default) or as written (--no-chat-template: a base model)."),
     replicate: bool = typer.Option(False, "--replicate",
                                    help="Run on the next block of seeds: RL and pretraining seeds that no earlier "
                                         "standard or gpu run of this protocol for the claim used (new base models; "
@@ -86,6 +90,7 @@ def run(
 
     try:  # the gpu preset's model directory and problem file, checked before anything runs
         config = load_preset(preset.value, model_dir=model_dir, problems_file=problems)
+        config = dataclasses.replace(config, chat_template=chat_template)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     if protocol not in PROTOCOLS:
