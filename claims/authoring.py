@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
+from claims.creation import NewInquiry, create_claim, create_inquiry, next_key
 from claims.dates import AsOf, future_reason, parse_as_of
 from claims.document import content_hash, question_key, slugify
 from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
-from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Inquiry
+from claims.models import CLAIM_STATUSES, Anchor, Claim, Inquiry
 from claims.proposing import write_proposals
 from claims.queries import get_claim
 from claims.reviewers import check_reviewer
@@ -69,16 +70,6 @@ def check_new_text(session: Session, inquiry_id: int | None, text: str, but: int
     for c in session.scalars(select(Claim).where(Claim.inquiry_id == inquiry_id)):
         if c.id != but and same_text(c.text, text):
             raise BadInput(f"the same claim is already {c.key}: {c.text[:80]!r}; edit it instead (`claims edit {c.key}`)")
-
-
-def set_as_of(claim: Claim, as_of: AsOf) -> None:
-    claim.as_of, claim.as_of_start, claim.as_of_end, claim.as_of_precision = as_of.raw, as_of.start, as_of.end, as_of.precision
-
-
-def next_key(session: Session) -> str:
-    from claims.importer import next_key_number
-
-    return f"C{next_key_number(session)}"
 
 
 def parse_anchor(value: str) -> tuple[str, str, str]:
@@ -130,10 +121,8 @@ def _inquiry(session: Session, slug: str, question: str | None, actor: str) -> t
     other = session.scalar(select(Inquiry).where(Inquiry.question_key == question_key(question)))
     if other is not None:
         raise BadInput(f"that question is already inquiry {other.slug!r}; use --inquiry {other.slug}")
-    inquiry = Inquiry(slug=slug, question_key=question_key(question), title=question, question=question,
-                      source_path="", content_hash=content_hash(question))
-    session.add(inquiry)
-    session.flush()
+    inquiry = create_inquiry(session, NewInquiry(slug=slug, question_key=question_key(question), question=question,
+                                                 content_hash=content_hash(question)))
     audit.record(session, actor, "create", "inquiry", inquiry.id, slug=slug, question=question)
     return inquiry, True
 
@@ -155,12 +144,8 @@ def add_claim(session: Session, new: NewClaim, actor: str, allowed_reviewers: Se
     check_new_text(session, inquiry.id, text)
     key = key or next_key(session)
     position = len(session.scalars(select(Claim.id).where(Claim.inquiry_id == inquiry.id)).all())
-    claim = Claim(inquiry_id=inquiry.id, key=key, position=position, text=text, protocol=protocol)
-    set_as_of(claim, as_of)
-    session.add(claim)
-    session.flush()
-    session.add(ClaimRevision(claim_id=claim.id, revision=1, text=text, as_of=claim.as_of, status=claim.status,
-                              approved_by=actor, note=f"added by {actor}"))
+    claim = create_claim(session, inquiry.id, key, position, text, as_of, approved_by=actor, note=f"added by {actor}",
+                         protocol=protocol)
     known = {a.arxiv_id for a in inquiry.anchors}
     added = []
     for arxiv_id, label, cited in anchors:

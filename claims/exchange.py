@@ -31,13 +31,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claims import audit
-from claims.authoring import check_as_of, check_key, check_text, parse_anchor, same_text, set_as_of
+from claims.authoring import check_as_of, check_key, check_text, parse_anchor, same_text
+from claims.creation import NewInquiry, create_claim, create_inquiry
 from claims.dates import future_reason, parse_as_of
 from claims.document import question_key
 from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
 from claims.importer import ImportResult, _propose, propose_anchor_changes, read_document
-from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote, utcnow
+from claims.models import Claim, Inquiry, utcnow
 from claims.proposing import write_proposals
 from claims.vocabulary import ClaimStatus
 
@@ -270,29 +271,20 @@ def _create(session: Session, data: ExchangeFile, source_path: str, actor: str) 
         raise Conflict(f"claim key(s) {', '.join(sorted(taken))} already belong to another inquiry; "
                        "rename them in the file (keys are unique across inquiries)")
     q = data.inquiry
-    key = question_key(q.question)
-    slug = q.slug if session.scalar(select(Inquiry.id).where(Inquiry.slug == q.slug)) is None else f"{q.slug}-{key[:8]}"
-    inquiry = Inquiry(slug=slug, question_key=key, title=q.question, question=q.question, description=q.description,
-                      summary=q.summary, prompt_role=q.role, prompt_tasks=data.tasks, source_path=source_path,
-                      content_hash=content_hash(data))
-    session.add(inquiry)
-    session.flush()
-    for i, note in enumerate(q.source_notes):
-        session.add(SourceNote(inquiry_id=inquiry.id, position=i, question=note.question, summary=note.summary))
-    for i, a in enumerate(data.anchors):
-        session.add(Anchor(inquiry_id=inquiry.id, position=i, arxiv_id=a.id, cited_label=a.cited_label, cited_date=a.cited_date))
+    inquiry = create_inquiry(session, NewInquiry(
+        slug=q.slug, question_key=question_key(q.question), question=q.question, description=q.description,
+        summary=q.summary, prompt_role=q.role, prompt_tasks=data.tasks, source_path=source_path,
+        content_hash=content_hash(data), notes=[(n.question, n.summary) for n in q.source_notes],
+        anchors=[(a.id, a.cited_label, a.cited_date) for a in data.anchors]))
+    slug = inquiry.slug
     now = utcnow()
     for i, c in enumerate(data.claims):
+        source = source_path or "a JSON file"
+        note = (f"imported at revision {c.revision} from {source} (earlier revisions are not imported)"
+                if c.revision > 1 else f"imported from {source}")
         since = dt.datetime.combine(c.status_since, dt.time()) if c.status_since else now
-        claim = Claim(inquiry_id=inquiry.id, key=c.key, position=i, text=c.text, status=c.status, protocol=c.protocol,
-                      status_since=since, revision=c.revision)
-        set_as_of(claim, parse_as_of(c.as_of))
-        session.add(claim)
-        session.flush()
-        session.add(ClaimRevision(claim_id=claim.id, revision=c.revision, text=c.text, as_of=claim.as_of, status=c.status,
-                                  approved_by=actor, note=f"imported at revision {c.revision} from {source_path or 'a JSON file'} "
-                                  "(earlier revisions are not imported)" if c.revision > 1 else
-                                  f"imported from {source_path or 'a JSON file'}"))
+        create_claim(session, inquiry.id, c.key, i, c.text, parse_as_of(c.as_of), approved_by=actor, note=note,
+                     status=c.status, protocol=c.protocol, revision=c.revision, status_since=since)
     keys = [c.key for c in data.claims]
     audit.record(session, actor, "import", "inquiry", inquiry.id, slug=slug, claims=keys, notes=len(q.source_notes),
                  anchors=len(data.anchors), content_hash=inquiry.content_hash, format="json")

@@ -9,7 +9,6 @@ leaves the database untouched.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from claims import audit
 from claims.anchor_changes import AnchorChange
-from claims.dates import AsOf
+from claims.creation import NewInquiry, create_claim, create_inquiry, next_key_number
 from claims.document import Document, parse_document
 from claims.drafts import Draft
 from claims.errors import BadInput
-from claims.models import Anchor, Claim, ClaimRevision, Inquiry, SourceNote
+from claims.models import Inquiry
 from claims.proposing import write_proposals
 from claims.store import Store
 
@@ -124,18 +123,6 @@ def import_bundled(store: Store, actor: str = "import") -> ImportResult:
     return import_path(store, bundled_path(), actor=actor, protocols=bundled_protocols())
 
 
-def next_key_number(session: Session) -> int:
-    keys = session.scalars(select(Claim.key)).all()
-    nums = [int(m.group(1)) for k in keys if (m := re.fullmatch(r"C(\d+)", k))]
-    return max(nums, default=0) + 1
-
-
-def _set_as_of(claim: Claim, as_of: AsOf) -> None:
-    claim.as_of, claim.as_of_start, claim.as_of_end, claim.as_of_precision = (
-        as_of.raw, as_of.start, as_of.end, as_of.precision,
-    )
-
-
 def import_document(
     session: Session, doc: Document, source_path: str = "", actor: str = "import", protocols: dict[str, str] | None = None
 ) -> ImportResult:
@@ -149,30 +136,18 @@ def import_document(
 
 
 def _create(session: Session, doc: Document, source_path: str, actor: str, protocols: dict[str, str]) -> ImportResult:
-    slug = doc.slug
-    if session.scalar(select(Inquiry.id).where(Inquiry.slug == slug)) is not None:
-        slug = f"{slug}-{doc.key[:8]}"  # another question with the same first words
-    inquiry = Inquiry(
-        slug=slug, question_key=doc.key, title=doc.question, question=doc.question, description=doc.description,
-        summary=doc.summary, prompt_role=doc.prompt_role, prompt_tasks=doc.prompt_tasks,
-        source_path=source_path, content_hash=doc.content_hash,
-    )
-    session.add(inquiry)
-    session.flush()
-    for i, note in enumerate(doc.notes):
-        session.add(SourceNote(inquiry_id=inquiry.id, position=i, question=note.question, summary=note.summary))
-    for i, ref in enumerate(doc.anchors):
-        session.add(Anchor(inquiry_id=inquiry.id, position=i, arxiv_id=ref.arxiv_id, cited_label=ref.cited_label, cited_date=ref.cited_date))
+    inquiry = create_inquiry(session, NewInquiry(
+        slug=doc.slug, question_key=doc.key, question=doc.question, description=doc.description, summary=doc.summary,
+        prompt_role=doc.prompt_role, prompt_tasks=doc.prompt_tasks, source_path=source_path,
+        content_hash=doc.content_hash, notes=[(n.question, n.summary) for n in doc.notes],
+        anchors=[(a.arxiv_id, a.cited_label, a.cited_date) for a in doc.anchors]))
+    slug = inquiry.slug
     n = next_key_number(session)
     keys = []
     for i, finding in enumerate(doc.findings):
         key = f"C{n + i}"
-        claim = Claim(inquiry_id=inquiry.id, key=key, position=i, text=finding.text, protocol=protocols.get(key))
-        _set_as_of(claim, finding.as_of)
-        session.add(claim)
-        session.flush()
-        session.add(ClaimRevision(claim_id=claim.id, revision=1, text=claim.text, as_of=claim.as_of,
-                                  status=claim.status, approved_by=actor, note=f"imported from {source_path or 'a document'}"))
+        create_claim(session, inquiry.id, key, i, finding.text, finding.as_of, approved_by=actor,
+                     note=f"imported from {source_path or 'a document'}", protocol=protocols.get(key))
         keys.append(key)
     audit.record(session, actor, "import", "inquiry", inquiry.id, slug=slug, claims=keys,
                  notes=len(doc.notes), anchors=len(doc.anchors), content_hash=doc.content_hash)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from claims import audit, textgate
 from claims.anchor_changes import ANCHOR_ACTIONS, AnchorAction, AnchorChange
+from claims.creation import create_claim, next_key, set_as_of
 from claims.dates import parse_as_of
 from claims.errors import AlreadyDecided, BadInput, NotFound, StaleProposal
 from claims.models import CLAIM_STATUSES, Anchor, Claim, ClaimRevision, Proposal, utcnow
@@ -164,9 +165,8 @@ def _apply_claim_change(session: Session, proposal: Proposal, reviewer: str, com
     if nxt.status != claim.status:
         claim.status_since = utcnow()
     if nxt.as_of != claim.as_of:
-        parsed = parse_as_of(nxt.as_of)
-        claim.as_of_start, claim.as_of_end, claim.as_of_precision = parsed.start, parsed.end, parsed.precision
-    claim.text, claim.as_of, claim.status, claim.revision = nxt.text, nxt.as_of, nxt.status, nxt.revision
+        set_as_of(claim, parse_as_of(nxt.as_of))
+    claim.text, claim.status, claim.revision = nxt.text, nxt.status, nxt.revision
     session.add(ClaimRevision(claim_id=claim.id, revision=nxt.revision, text=nxt.text, as_of=nxt.as_of,
                               status=nxt.status, approved_by=reviewer, proposal_id=proposal.id, note=comment))
     audit.record(session, reviewer, "revise", "claim", claim.key, revision=nxt.revision, proposal=proposal.id,
@@ -174,20 +174,13 @@ def _apply_claim_change(session: Session, proposal: Proposal, reviewer: str, com
 
 
 def _apply_new_claim(session: Session, proposal: Proposal, reviewer: str, comment: str, edits: dict[str, Any] | None) -> None:
-    from claims.importer import next_key_number
-
     payload = proposal.payload or {}
     text = (edits or {}).get("text") or proposal.proposed_text or ""
     as_of = parse_as_of((edits or {}).get("as_of") or payload.get("as_of", ""))
-    key = f"C{next_key_number(session)}"
-    claim = Claim(inquiry_id=proposal.inquiry_id, key=key, position=payload.get("position", 0), text=text,
-                  as_of=as_of.raw, as_of_start=as_of.start, as_of_end=as_of.end, as_of_precision=as_of.precision,
-                  status=(edits or {}).get("status") or "unreviewed")
-    session.add(claim)
-    session.flush()
+    key = next_key(session)
+    claim = create_claim(session, proposal.inquiry_id, key, payload.get("position", 0), text, as_of, approved_by=reviewer,
+                         note=comment, status=(edits or {}).get("status") or "unreviewed", proposal_id=proposal.id)
     proposal.claim_id = claim.id
-    session.add(ClaimRevision(claim_id=claim.id, revision=1, text=claim.text, as_of=claim.as_of, status=claim.status,
-                              approved_by=reviewer, proposal_id=proposal.id, note=comment))
     audit.record(session, reviewer, "create", "claim", key, proposal=proposal.id)
 
 
