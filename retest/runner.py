@@ -210,6 +210,7 @@ def run_protocol(
                           decision_rule=spec.decision_rule)
     timings: dict[str, float] = {}
     lab: Lab | None = None
+    kind = "Toy-world" if cfg.base_model_dir is None else "Local-model"  # what the summary says was run
     try:
         result = replace(result, environment=environment(cfg.seeds))
         lab = Lab(cfg, Path(cache_dir), say, timings, workers=workers)
@@ -227,7 +228,7 @@ def run_protocol(
             result, metrics=metrics_of(m, d, effect, timings, cfg), interval_over=d.interval_over, flags=d.flags,
             verdict=d.verdict, effect_size=d.effect_size,
             ci_low=d.ci_low, ci_high=d.ci_high,
-            summary=(f"{'Toy-world' if cfg.base_model_dir is None else 'Local-model'} result ({cfg.preset} preset, "
+            summary=(f"{kind} result ({cfg.preset} preset, "
                      f"{seeds_txt}): {d.finding}; "
                      f"verdict {d.verdict} for {spec.claim_hint}."))
         result = replace(result, artifacts=_write_artifacts(Path(artifacts_dir), result, m), status="succeeded")
@@ -235,11 +236,11 @@ def run_protocol(
     except KeyboardInterrupt:  # Ctrl-C: the caller decides whether to go on; never reported as a crash
         lines.append("interrupted (Ctrl-C)")
         result = replace(result, status="interrupted", verdict=None, metrics=RunMetrics(timings=timings),
-                         summary=f"Toy-world retest {name} interrupted (Ctrl-C)")
+                         summary=f"{kind} retest {name} interrupted (Ctrl-C)")
     except Exception as exc:  # recorded, never raised: the weekly job goes on
         lines.append(traceback.format_exc())
         result = replace(result, status="failed", verdict=None, metrics=RunMetrics(timings=timings),
-                         summary=f"Toy-world retest {name} failed: {type(exc).__name__}: {exc}")
+                         summary=f"{kind} retest {name} failed: {type(exc).__name__}: {exc}")
     finally:
         if lab is not None:
             lab.close()  # the run's one sampling engine (a vLLM engine holds half the GPU)
