@@ -317,9 +317,7 @@ def figures(m: C1Measurements) -> dict[str, Any]:
     hb = base_grid(m, lambda ps: np.asarray(m.hard_base[ps], float))
     hr = grid(m, lambda i, _r: np.asarray(m.hard_rl[i], float))
     reach_b, reach_r = (hb > 0).astype(float), (hr > 0).astype(float)
-    # reach at K redrawn for the base and every run alike: a redraw loses rarely-reached problems
-    # (c/K is the plug-in rate), so redrawing one side only would bias the difference
-    diff = reach_interval(hb, hr, K)
+    diff = reach_interval(hb, hr, K)  # RL trained in range: the slice outside its distribution
     if not m.hard_inside_rl:
         raise ValueError("no inside arm: C1 needs the hard slice drawn by RL trained on its distribution too")
     hi = grid(m, lambda i, _r: np.asarray(m.hard_inside_rl[i], float))
