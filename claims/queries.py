@@ -11,15 +11,16 @@ kind, state, proposed_status, proposed_text, rationale, created_at, evidence ids
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from claims.anchor_changes import difference_texts
 from claims.dates import format_published
 from claims.errors import NotFound
-from claims.models import Anchor, Claim, Evidence, Inquiry, Proposal, RetestRun
+from claims.models import Anchor, Claim, ClaimRevision, Evidence, Inquiry, Proposal, RetestRun, SourceNote
 
 
 def claim_row(c: Claim) -> dict[str, Any]:
@@ -100,32 +101,60 @@ def proposal_detail(session: Session, proposal_id: int) -> dict[str, Any]:
     }
 
 
-def claim_detail(session: Session, key: str, evidence_limit: int = 50) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ClaimRecord:
+    """A claim's rows, read once: what `claims show` and the app's claim page render."""
+
+    claim: Claim
+    inquiry: Inquiry
+    revisions: list[ClaimRevision]  # oldest first
+    notes: list[SourceNote]
+    anchors: list[Anchor]  # the inquiry's (some name this claim), in the document's order
+    evidence: list[Evidence]  # most relevant first: the top `evidence_limit`
+    evidence_total: int
+    runs: list[RetestRun]  # newest first
+    pending: list[Proposal]  # oldest first
+
+
+def read_claim(session: Session, key: str, evidence_limit: int = 50) -> ClaimRecord:
+    """The claim `key` with its revisions, inquiry, anchors, evidence, retest runs and pending proposals."""
     claim = get_claim(session, key)
-    inquiry: Inquiry = claim.inquiry
     evidence = session.scalars(
         select(Evidence).options(selectinload(Evidence.paper)).where(Evidence.claim_id == claim.id)
-        .order_by(Evidence.relevance.desc()).limit(evidence_limit)
+        .order_by(Evidence.relevance.desc(), Evidence.id).limit(evidence_limit)
     ).all()
+    total = session.scalar(select(func.count()).select_from(Evidence).where(Evidence.claim_id == claim.id)) or 0
     runs = session.scalars(select(RetestRun).where(RetestRun.claim_id == claim.id).order_by(RetestRun.id.desc())).all()
-    proposals = session.scalars(
-        select(Proposal).where(Proposal.claim_id == claim.id, Proposal.state == "pending").order_by(Proposal.created_at)
+    pending = session.scalars(
+        select(Proposal).where(Proposal.claim_id == claim.id, Proposal.state == "pending")
+        .order_by(Proposal.created_at, Proposal.id)
     ).all()
+    anchors = session.scalars(select(Anchor).where(Anchor.inquiry_id == claim.inquiry_id)
+                              .order_by(Anchor.position, Anchor.id)).all()
+    return ClaimRecord(claim=claim, inquiry=claim.inquiry, revisions=list(claim.revisions),
+                       notes=list(claim.inquiry.notes), anchors=list(anchors), evidence=list(evidence),
+                       evidence_total=total, runs=list(runs), pending=list(pending))
+
+
+def claim_detail(session: Session, key: str, evidence_limit: int = 50) -> dict[str, Any]:
+    """`claims show KEY --format json` (see the module doc)."""
+    record = read_claim(session, key, evidence_limit)
+    inquiry = record.inquiry
     return {
-        **claim_row(claim),
+        **claim_row(record.claim),
         "revisions": [
             {"revision": r.revision, "text": r.text, "as_of": r.as_of, "status": r.status, "changed_at": r.changed_at,
              "approved_by": r.approved_by, "proposal_id": r.proposal_id, "note": r.note}
-            for r in claim.revisions
+            for r in record.revisions
         ],
         "inquiry": {
             "slug": inquiry.slug, "question": inquiry.question,
-            "source_notes": [{"question": n.question, "summary": n.summary} for n in inquiry.notes],
-            "anchors": [anchor_row(a) for a in inquiry.anchors],
+            "source_notes": [{"question": n.question, "summary": n.summary} for n in record.notes],
+            "anchors": [anchor_row(a) for a in record.anchors],
         },
-        "evidence": [evidence_row(e) for e in evidence],
-        "retest_runs": [run_row(r) for r in runs],
-        "proposals": [proposal_row(p) for p in proposals],
+        "evidence": [evidence_row(e) for e in record.evidence],
+        "retest_runs": [run_row(r) for r in record.runs],
+        "proposals": [proposal_row(p) for p in record.pending],
     }
 
 

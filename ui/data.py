@@ -19,19 +19,24 @@ import streamlit as st
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import object_session, selectinload
 
+from claims import reviewers
+from claims.anchor_changes import difference_texts
+from claims.citations import provenance
 from claims.dates import format_published
+from claims.errors import NotFound
+from claims.export import render_export
 from claims.models import (
-    Anchor,
     Claim,
-    ClaimRevision,
     Evidence,
     Inquiry,
     Paper,
     Proposal,
     RetestRun,
-    SourceNote,
 )
+from claims.queries import read_claim
+from claims.stopping import claim_remaining
 from claims.store import Store, open_store
+from claims.versions import abstract_changes
 from claims.window import is_newer_than_claim
 
 TTL_SECONDS = 30
@@ -73,10 +78,8 @@ def is_initialised(url: str) -> bool:
 
 def tokens_required(url: str) -> bool:
     """Do reviewer accounts exist (so deciding needs a token)? Not cached: a revoke takes effect at once."""
-    from claims.reviewers import tokens_required as required
-
     with get_store(url).read() as s:
-        return required(s)
+        return reviewers.tokens_required(s)
 
 
 def _cached(fn):  # type: ignore[no-untyped-def]
@@ -204,32 +207,23 @@ def claim_keys(url: str, ver: tuple) -> list[str]:
 def claim_detail(url: str, ver: tuple, key: str, evidence_limit: int = 50) -> dict[str, Any] | None:
     """Everything the claim page shows; evidence sorted by relevance (the top `evidence_limit`)."""
     with get_store(url).read() as s:
-        claim = s.scalar(select(Claim).where(Claim.key == key))
-        if claim is None:
+        try:
+            record = read_claim(s, key, evidence_limit)
+        except NotFound:
             return None
-        inquiry = s.get(Inquiry, claim.inquiry_id)
-        revisions = [_row(r) for r in s.scalars(
-            select(ClaimRevision).where(ClaimRevision.claim_id == claim.id).order_by(ClaimRevision.revision.desc()))]
-        notes = [_row(n) for n in s.scalars(
-            select(SourceNote).where(SourceNote.inquiry_id == claim.inquiry_id).order_by(SourceNote.position))]
-        anchors = [_row(a) for a in s.scalars(
-            select(Anchor).where(Anchor.inquiry_id == claim.inquiry_id,
-                                 or_(Anchor.claim_id.is_(None), Anchor.claim_id == claim.id))
-            .order_by(Anchor.position, Anchor.id))]
+        claim, inquiry = record.claim, record.inquiry
+        revisions = [_row(r) for r in reversed(record.revisions)]
+        notes = [_row(n) for n in record.notes]
+        anchors = [{**_row(a), "differences": difference_texts(a.differences)} for a in record.anchors
+                   if a.claim_id in (None, claim.id)]
         precision = dict(s.execute(select(Paper.arxiv_id, Paper.published_precision)
                                    .where(Paper.arxiv_id.in_([a["arxiv_id"] for a in anchors]))).all())
         for a in anchors:  # the verified date at the precision the paper's record has
             a["verified_published"] = format_published(a["verified_published"], precision.get(a["arxiv_id"], "day"))
-        n_evidence = s.scalar(select(func.count()).select_from(Evidence).where(Evidence.claim_id == claim.id)) or 0
-        evidence = [_evidence_row(e) for e in s.scalars(
-            select(Evidence).options(selectinload(Evidence.paper)).where(Evidence.claim_id == claim.id)
-            .order_by(Evidence.relevance.desc(), Evidence.id).limit(evidence_limit))]
-        runs = [_row(r) for r in s.scalars(
-            select(RetestRun).where(RetestRun.claim_id == claim.id).order_by(RetestRun.id.desc()).limit(20))]
-        pending = s.scalar(select(func.count()).select_from(Proposal)
-                           .where(Proposal.claim_id == claim.id, Proposal.state == "pending")) or 0
-        from claims.stopping import claim_remaining
-
+        n_evidence = record.evidence_total
+        evidence = [_evidence_row(e) for e in record.evidence]
+        runs = [_row(r) for r in record.runs[:20]]
+        pending = len(record.pending)
         n_labels, remaining = claim_remaining(s, claim.id)
         return {
             "labels": n_labels,
@@ -310,8 +304,6 @@ def run_detail(url: str, ver: tuple, run_id: int) -> dict[str, Any] | None:
 @_cached
 def export_text(url: str, ver: tuple, fmt: str, inquiry: str | None = None) -> str:
     """The refreshed research prompt (claims.export), as Markdown or JSON; records nothing."""
-    from claims.export import render_export
-
     with get_store(url).read() as s:
         return render_export(s, fmt=fmt, inquiry=inquiry)
 
@@ -333,9 +325,6 @@ def _evidence_row(e: Evidence) -> dict[str, Any]:
     row["paper"].pop("embedding", None)
     session = object_session(e)
     if session is not None:
-        from claims.citations import provenance
-        from claims.versions import abstract_changes
-
         row["abstract_changes"] = abstract_changes(session, e.id)
         row["cites"] = provenance(session, [e.paper_id]).get(e.paper_id, [])
     return row

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from claims.anchor_changes import Difference
 from claims.anchor_rules import propose_anchor
+from claims.anchors import AnchorResult, record_anchor_checks
 from claims.models import Anchor, AuditEntry
 from claims.proposing import anchor_fact, write_proposals
 from tests.ui.test_review_app import button, goto, markdown_text, open_app
 
 MEANT = {"id": "2605.04444", "title": "When hard prompts teach shortcuts in RLVR", "published": "2026-05-06",
          "score": 0.71, "fits": True}
+DATE_SAYS = "cited date 2025-05 but the first version is dated 2025-04-10"
 OTHER = {"id": "2605.05555", "title": "Curricula for verifiable rewards", "published": "2026-05-20",
          "score": 0.52, "fits": False}
 
@@ -60,6 +63,8 @@ def test_claim_page_shows_a_changed_abstract_beside_the_old_one_and_the_citation
         s.add(Evidence(claim_id=c1.id, paper_id="2601.00077", relevance=0.9, rank=1, method="hybrid",
                        stance="supports", confidence=0.9, judged_by="judge"))
         record_citations(s, [CitationIn("2504.07912", "s2x", "Routing recovers RL gains", "2601.00077")])
+        anchor_id = s.scalar(select(Anchor.id).where(Anchor.arxiv_id == "2504.07912"))
+        record_anchor_checks(s, [AnchorResult(anchor_id, "mismatch", (Difference(code="date", text=DATE_SAYS),))])
     with bundled_store.write() as s:
         upsert_papers(s, [PaperRecord("2601.00077", "Routing recovers RL gains",
                                       summary="Token routing recovers only a third of RL gains.", version=2)])
@@ -70,3 +75,4 @@ def test_claim_page_shows_a_changed_abstract_beside_the_old_one_and_the_citation
     assert "Abstract changed in v2 (judged supports on v1)" in text
     assert "Token routing recovers most RL gains." in text and "Token routing recovers only a third of RL gains." in text
     assert "Found through citations: cites arXiv:2504.07912" in text.replace("\u200b", "")
+    assert DATE_SAYS in text and "code" not in text  # an anchor's differences shown as sentences
