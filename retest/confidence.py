@@ -82,14 +82,14 @@ def format_accuracy(completions: list[list[str]], answers: list[int]) -> dict[st
 
 
 def calibrated_pairs(prompts: list[str], completions: list[list[str]],
-                     answers: list[int]) -> tuple[list[tuple[str, str]], dict[str, float | None]]:
-    """The model's own completions with ``;d`` appended, d its measured accuracy in that format
-    (`format_accuracy`) in tenths: SFT on them teaches a digit calibrated to the model itself, not
-    to the corpus writer (whose 0.4-0.9 a tiny model does not reach). Also the accuracies."""
-    acc = format_accuracy(completions, answers)
-    digit = {f: min(DIGITS - 1, max(0, round(DIGITS * a))) for f, a in acc.items() if a is not None}
-    pairs = [(p, f"{c.strip()};{digit[classify_format(c)]}") for p, texts in zip(prompts, completions) for c in texts]
-    return pairs, acc
+                     accuracy: dict[str, float | None]) -> list[tuple[str, str]]:
+    """The model's own completions with ``;d`` appended, d its measured `accuracy` in that
+    completion's format (`format_accuracy`, on problems it never saw) in tenths: SFT on them
+    teaches a digit calibrated to the model itself, not to the corpus writer (whose 0.4-0.9 a
+    tiny model does not reach). A format it never wrote on those problems states 0."""
+    digit = {f: min(DIGITS - 1, max(0, round(DIGITS * a))) for f, a in accuracy.items() if a is not None}
+    return [(p, f"{c.strip()};{digit.get(classify_format(c), 0)}") for p, texts in zip(prompts, completions)
+            for c in texts]
 
 
 def answers_of(world: WorldConfig) -> dict[str, int]:

@@ -2,7 +2,8 @@
 
 The base is the shared base model (one per pretraining seed) fine-tuned briefly on its own
 completions of training prompts, each ending in a stated confidence digit equal to the
-model's measured accuracy in that completion's format (`retest.confidence.calibrated_pairs`):
+model's accuracy in that completion's format, measured on problems it never saw (held-out
+problems beyond the evaluation slice; `retest.confidence.calibrated_pairs`):
 the same prior over formats, plus the habit of stating a confidence calibrated to itself
 before RL (version 2 taught the corpus writer's digit, 0.4-0.9, to a base right a quarter
 of the time: overconfident by construction, so any accuracy gain lowered ECE). Cheaper than
@@ -44,6 +45,7 @@ SMOKE_STEPS = 8  # GRPO steps of each arm at the smoke preset (tests)
 SFT_STEPS = {"smoke": 60, "standard": 150}  # steps (16 rows of 64 tokens) teaching the digit to the shared base
 SELF_PROMPTS = {"smoke": 256, "standard": 512}  # training prompts the shared base answers to calibrate its digit
 SELF_SAMPLES = 8  # its completions per prompt (smoke: 60 steps of about 40 examples; standard: 150 steps)
+MIN_CALIBRATION = 32  # unseen problems beyond the evaluation slice needed to measure accuracy on them
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def tables_of(texts: list[list[str]], answers: list[int]) -> Tables:
 def measure(lab: Lab) -> CalibrationMeasurements:
     """Base and both arms on the confidence world, each sampled on the held-out problems."""
     from retest.completions import draw
-    from retest.confidence import calibrated_pairs, confidence_world
+    from retest.confidence import calibrated_pairs, confidence_world, format_accuracy
     from retest.presets import SFTConfig
     from retest.rl import checkpoints
 
@@ -84,15 +86,23 @@ def measure(lab: Lab) -> CalibrationMeasurements:
     if cfg.base_model_dir:
         raise ValueError("calibration teaches the toy world's confidence digit to its own base: run it without --model-dir")
     world = confidence_world(cfg.world)
-    train, held = lab.problems(world)
-    held = held[: cfg.eval.problems]
+    train, all_held = lab.problems(world)
+    held = all_held[: cfg.eval.problems]
     prompts, answers = [p for p, _ in held], [a for _, a in held]
     n = cfg.eval.samples
     own = train[: SELF_PROMPTS.get(cfg.preset, SELF_PROMPTS["standard"])]
+    # accuracy is measured on problems the base never saw (training problems are in its corpus and
+    # solved about three times as often): held-out problems beyond the evaluation slice, else the
+    # evaluation problems themselves, drawn with another seed (smoke: all 64 are evaluated)
+    spare = all_held[cfg.eval.problems:]
+    calib, calib_seed = (spare, 0) if len(spare) >= MIN_CALIBRATION else (held, 1)
     shared_dirs = {ps: lab.base(ps)[0] for ps in cfg.pretrain_seeds}
-    calibration: dict[int, tuple[list[tuple[str, str]], dict[str, float | None]]] = {
-        ps: calibrated_pairs([p for p, _ in own], draw(lab, d, [p for p, _ in own], SELF_SAMPLES, tag="c5b-own"),
-                             [a for _, a in own]) for ps, d in shared_dirs.items()}
+    accuracy = {ps: format_accuracy(draw(lab, d, [p for p, _ in calib], SELF_SAMPLES, seed=calib_seed,
+                                         tag="c5b-calibrate"), [a for _, a in calib])
+                for ps, d in shared_dirs.items()}
+    calibration = {ps: calibrated_pairs([p for p, _ in own], draw(lab, d, [p for p, _ in own], SELF_SAMPLES,
+                                                                  tag="c5b-own"), accuracy[ps])
+                   for ps, d in shared_dirs.items()}
     bases, arms = [], {arm: [] for arm in ARMS}
     rewards: dict[str, list[float]] = {arm: [] for arm in ARMS}
     stats: dict[str, Any] = {}
@@ -101,15 +111,17 @@ def measure(lab: Lab) -> CalibrationMeasurements:
     if cfg.preset == "smoke":
         arm_rl = {arm: dataclasses.replace(rl, steps=SMOKE_STEPS, checkpoint_every=SMOKE_STEPS)
                   for arm, rl in arm_rl.items()}
-    lab.build_all([lab.sft_block(shared_dirs[ps], calibration[ps][0], teach[ps]) for ps in cfg.pretrain_seeds])
-    taught = [lab.sft(shared_dirs[ps], calibration[ps][0], teach[ps]) for ps in cfg.pretrain_seeds]
+    lab.build_all([lab.sft_block(shared_dirs[ps], calibration[ps], teach[ps]) for ps in cfg.pretrain_seeds])
+    taught = [lab.sft(shared_dirs[ps], calibration[ps], teach[ps]) for ps in cfg.pretrain_seeds]
     lab.build_all([lab.rl_block(d, train, seed, rl) for d in taught for rl in arm_rl.values() for seed in cfg.seeds])
     for ps in cfg.pretrain_seeds:
         shared, _ = lab.base(ps)
-        base_dir = lab.sft(shared, calibration[ps][0], teach[ps])
+        base_dir = lab.sft(shared, calibration[ps], teach[ps])
         stats = {"base": shared.name, "confidence_sft_steps": SFT_STEPS.get(cfg.preset, SFT_STEPS["standard"]),
                  "taught_on": f"its own completions ({len(own)} training prompts x {SELF_SAMPLES})",
-                 "measured_format_accuracy": {str(k): v[1] for k, v in calibration.items()}}
+                 "measured_format_accuracy": {str(k): v for k, v in accuracy.items()},
+                 "accuracy_measured_on": f"{len(calib)} " + ("held-out problems beyond the evaluation slice"
+                                                             if calib is spare else "evaluation problems, another draw")}
         bases.append(tables_of(draw(lab, base_dir, prompts, n, tag="c5b"), answers))
         for arm in ARMS:
             rl = arm_rl[arm]

@@ -10,6 +10,7 @@ from retest.confidence import (
     brier,
     brier_reward,
     calibrated_pairs,
+    format_accuracy,
     confidence_corpus,
     confidence_world,
     ece,
@@ -51,17 +52,20 @@ def test_corpus_states_each_formats_accuracy_in_tenths() -> None:
 
 
 def test_the_base_is_taught_its_own_measured_accuracy_per_format_not_the_writers() -> None:
-    # the model's own completions of 23: A right 1 of 4, C right 3 of 4, one malformed
+    # the model's own completions of 23 on unseen problems: A right 1 of 4, C right 3 of 4, one malformed
     own = [["4*5=20;3+20=23>23", "4*5=20;3+20=24>24", "4*5=20;3+20=22>22", "4*5=20;3+20=21>21"],
            [">23", ">23", ">23", ">22", "4*5="]]
-    pairs, acc = calibrated_pairs(["3+4*5=", "3+4*5="], own, [23, 23])
+    acc = format_accuracy(own, [23, 23])
     assert acc == {"A": 0.25, "B": None, "C": 0.75, "other": 0.0}
+    pairs = calibrated_pairs(["3+4*5=", "3+4*5="], own, acc)
     digits = [split_confidence(c) for _, c in pairs]
     assert [d for _, d in digits] == [2] * 4 + [8, 8, 8, 8, 0]  # 0.25 -> 2 (to even), 0.75 -> 8; not 9 and 4
     assert [b for b, _ in digits] == [c for row in own for c in row] and len(pairs) == 9
     # stated confidence equals accuracy up to rounding: ECE of these tables is small
-    rows = [table([c for p, c in pairs if p == "3+4*5="], 23)]
-    assert ece(rows[0][0], rows[0][1]) == pytest.approx((abs(1 - 4 * 0.2) + abs(3 - 4 * 0.8) + 0) / 9)
+    stated, right, _ = table([c for _, c in pairs], 23)
+    assert ece(stated, right) == pytest.approx((abs(1 - 4 * 0.2) + abs(3 - 4 * 0.8) + 0) / 9)
+    # a format never written where accuracy was measured states 0
+    assert split_confidence(calibrated_pairs(["3+4*5="], [["4*5=20;3+20=23>23"]], {"A": None})[0][1])[1] == 0
 
 
 def test_rewards_score_the_answer_and_brier_the_digit() -> None:
