@@ -12,25 +12,21 @@ arXiv's "empty page" glitch are retried with exponential backoff
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-import threading
-import time
-from collections.abc import Iterator
 
 import arxiv
 import requests
 from arxiv import _feed
 from lxml import etree
 
+from agent.retries import GaveUp, RateLimit, Retryable, retry_after, retrying
 from claims.errors import SourceUnavailable
 from claims.papers import PaperRecord, split_arxiv_id
 from claims.settings import Settings
 
 MAX_PAGE = 2000  # arXiv serves at most 2,000 results per request
 ID_BATCH = 100  # ids per id_list request (keeps the URL short)
-MAX_RETRY_AFTER = 120.0
 _ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
 _STOPWORDS = frozenset(
     """a an and are as at be but by can could does do for from has have how if in into is it its
@@ -40,33 +36,7 @@ _STOPWORDS = frozenset(
 )
 
 
-class RateLimit:
-    """One request at a time in this process, at least `delay` seconds apart (end to start)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: float | None = None
-
-    @contextlib.contextmanager
-    def slot(self, delay: float) -> Iterator[None]:
-        with self._lock:
-            if self._last is not None:
-                wait = self._last + delay - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-            try:
-                yield
-            finally:
-                self._last = time.monotonic()
-
-
 RATE_LIMIT = RateLimit()  # shared by every client of the process: parallel workers queue here
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class ArxivClient(arxiv.Client):
@@ -94,16 +64,12 @@ class ArxivClient(arxiv.Client):
         return super()._format_url(search, start, page_size)
 
     def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> _feed.ParsedFeed:
-        last: _Retryable | None = None
-        for attempt in range(self.num_retries + 1):
-            if last is not None:
-                time.sleep(max(self.delay_seconds * 2**attempt, min(last.retry_after or 0, MAX_RETRY_AFTER)))
-            try:
-                return self._fetch(url, first_page)
-            except _Retryable as exc:
-                self.failures.append(str(exc))
-                last = exc
-        raise SourceUnavailable(f"arXiv ({self.query_url_format.split('?')[0]}) failed after {self.num_retries + 1} tries: {last}")
+        try:
+            return retrying(lambda: self._fetch(url, first_page), self.num_retries,
+                            wait=lambda n, exc: max(self.delay_seconds * 2 ** (n + 1), exc.retry_after or 0),
+                            failed=lambda exc: self.failures.append(str(exc)))
+        except GaveUp as exc:
+            raise SourceUnavailable(f"arXiv ({self.query_url_format.split('?')[0]}) {exc}") from None
 
     def _fetch(self, url: str, first_page: bool) -> _feed.ParsedFeed:
         with self.rate_limit.slot(self.delay_seconds):
@@ -111,26 +77,19 @@ class ArxivClient(arxiv.Client):
             try:
                 resp = self._session.get(url, headers={"user-agent": arxiv._USER_AGENT}, timeout=self.timeout_seconds)
             except requests.Timeout as exc:
-                raise _Retryable(f"no answer within {self.timeout_seconds:g}s") from exc
+                raise Retryable(f"no answer within {self.timeout_seconds:g}s") from exc
             except requests.RequestException as exc:
-                raise _Retryable(f"connection failed: {type(exc).__name__}") from exc
+                raise Retryable(f"connection failed: {type(exc).__name__}") from exc
         if resp.status_code >= 500 or resp.status_code == 429:
-            raise _Retryable(f"HTTP {resp.status_code}", _retry_after(resp.headers.get("Retry-After")))
+            raise Retryable(f"HTTP {resp.status_code}", retry_after(resp.headers.get("Retry-After")))
         if resp.status_code != 200:
             raise SourceUnavailable(f"arXiv refused the query: HTTP {resp.status_code}")
         if not is_atom_feed(resp.content):
-            raise _Retryable("malformed feed")
+            raise Retryable("malformed feed")
         feed = _feed.parse(resp.content)
         if not feed.results and (not first_page or feed.header.total_results > feed.header.start_index):
-            raise _Retryable("unexpectedly empty page")
+            raise Retryable("unexpectedly empty page")
         return feed
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 def is_atom_feed(content: bytes) -> bool:

@@ -34,11 +34,11 @@ from typing import Any, Protocol
 
 from agent.stance import Judgement, JudgeResult, failed_result
 from claims.errors import JudgeUnavailable
+from claims.evidence import SERVICE_ERROR  # a failure worth retrying on a later run
 from claims.redaction import HIDDEN, MIN_SECRET, hide_secrets
 from claims.screening import normalise as normalise_untrusted
 
 PROMPT_VERSION = "stance-v1"
-SERVICE_ERROR = "service:"  # prefix of failures worth retrying on a later run
 
 SYSTEM_PROMPT = """\
 You judge how one research paper bears on one dated claim from a literature review.

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from agent.arxiv import MAX_RETRY_AFTER, RateLimit
+from agent.retries import GaveUp, RateLimit, Retryable, retry_after, retrying
 from claims.errors import SourceUnavailable
 from claims.papers import PaperRecord, split_arxiv_id
 from claims.redaction import HIDDEN, hide_secrets
@@ -106,12 +106,6 @@ def parse_citations(body: Any, cited: str) -> tuple[list[CitingPaper], int | Non
     return out, (int(nxt) if isinstance(nxt, int) else None)
 
 
-class _Retry(Exception):
-    def __init__(self, message: str, wait: float | None = None):
-        super().__init__(message)
-        self.wait = wait
-
-
 @dataclass
 class S2Client:
     """The Graph API client: paged citations, paced, retried, logged."""
@@ -147,15 +141,11 @@ class S2Client:
 
     def _get(self, http: httpx.Client, path: str, params: dict[str, Any]) -> Any:
         """One GET with pacing and retries; the JSON body, or None for a 404."""
-        last = "no attempt"
-        for attempt in range(self.retries + 1):
-            try:
-                return self._attempt(http, path, params)
-            except _Retry as exc:
-                last = str(exc)
-                if attempt == self.retries:
-                    break
-                time.sleep(exc.wait if exc.wait is not None else self.delay_seconds * 2**attempt)
+        try:
+            return retrying(lambda: self._attempt(http, path, params), self.retries,
+                            wait=lambda n, exc: exc.retry_after if exc.retry_after is not None else self.delay_seconds * 2**n)
+        except GaveUp as exc:
+            last = str(exc.last)
         if self.api_key:
             last = last.replace(self.api_key, HIDDEN)
         raise SourceUnavailable(f"Semantic Scholar failed after {self.retries + 1} attempt(s): {hide_secrets(last)}")
@@ -167,17 +157,17 @@ class S2Client:
                 resp = http.get(path, params=params)
             except httpx.TimeoutException as exc:
                 self._log(path, "timeout", t)
-                raise _Retry(f"timeout after {self.timeout_seconds:g} s") from exc
+                raise Retryable(f"timeout after {self.timeout_seconds:g} s") from exc
             except httpx.TransportError as exc:
                 self._log(path, "connection", t)
-                raise _Retry(f"connection error: {type(exc).__name__}") from exc
+                raise Retryable(f"connection error: {type(exc).__name__}") from exc
             self._log(path, resp.status_code, t)
         if resp.status_code == 404:
             return None
         if resp.status_code == 429:
-            raise _Retry("429 Too Many Requests", _retry_after(resp.headers.get("Retry-After")))
+            raise Retryable("429 Too Many Requests", retry_after(resp.headers.get("Retry-After")))
         if resp.status_code >= 500:
-            raise _Retry(f"HTTP {resp.status_code}")
+            raise Retryable(f"HTTP {resp.status_code}")
         if resp.status_code >= 400:
             raise SourceUnavailable(f"Semantic Scholar answered HTTP {resp.status_code} for {path}")
         try:
@@ -185,18 +175,11 @@ class S2Client:
             parse_citations(body, "")
         except (json.JSONDecodeError, ValueError) as exc:
             self.requests[-1] = RequestLog("GET", self.requests[-1].path, "malformed", self.requests[-1].seconds)
-            raise _Retry(f"malformed JSON: {exc}") from exc
+            raise Retryable(f"malformed JSON: {exc}") from exc
         return body
 
     def _log(self, path: str, status: int | str, started: float) -> None:
         self.requests.append(RequestLog("GET", path, status, time.monotonic() - started))
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else None
-    except ValueError:
-        return None
 
 
 @dataclass
