@@ -41,6 +41,7 @@ def test_hard_samples_selects_a_hard_slice_and_decides(home: Path) -> None:
     sl = d["slices"][0]
     assert sl["hard"] >= 2 and sl["hard"] == sl["typical"]
     assert sl["hard_rate"] <= 1 / 16 < sl["typical_rate"]  # the hard slice is what the base rarely solves
+    assert d["reward"] == "format-credit" and set(d["usual_problems"]["arms"]) == {"hard/group", "typical/group"}
     assert result.verdict in ("consistent", "inconsistent", "inconclusive")
     assert result.ci_low <= result.effect_size <= result.ci_high and len(result.metrics.effect.per_seed) == 1
     assert all(_flag_known("hard-samples", f) for f in result.flags)
