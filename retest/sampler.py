@@ -284,7 +284,7 @@ def _vllm_sample(comp) -> Sample:  # comp: vllm CompletionOutput
 
 
 def model_signature(model_dir: Path | str) -> str:
-    """A hash of a model directory's architecture (config.json less names and dtype) and tokenizer."""
+    """A hash of a model directory's architecture (config.json less names and dtype) and vocabulary."""
     import hashlib
     import json
 
@@ -293,9 +293,15 @@ def model_signature(model_dir: Path | str) -> str:
     for key in ("_name_or_path", "transformers_version", "torch_dtype", "dtype"):
         config.pop(key, None)
     h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    for name in ("tokenizer.json", "tokenizer.model"):  # the vocabulary; tokenizer_config.json also
-        if (folder / name).is_file():  # records how it was loaded (is_local, ...): not compared
-            h.update((folder / name).read_bytes())
+    if (folder / "tokenizer.json").is_file():  # the vocabulary: which id each token has
+        tok = json.loads((folder / "tokenizer.json").read_text())
+        model = tok.get("model") or {}
+        # not the bytes: a checkpoint's tokenizer saved again by transformers spells the same vocabulary
+        # with other defaults (a normalizer, a pre-tokenizer's regex, empty prefixes) and would open a new engine
+        vocab = [model.get("vocab"), model.get("merges"), [(t.get("id"), t.get("content")) for t in tok.get("added_tokens", [])]]
+        h.update(json.dumps(vocab, sort_keys=True).encode())
+    elif (folder / "tokenizer.model").is_file():  # sentencepiece
+        h.update((folder / "tokenizer.model").read_bytes())
     return h.hexdigest()[:16]
 
 

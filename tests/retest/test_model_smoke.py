@@ -205,10 +205,30 @@ def test_the_cli_runs_a_protocol_at_model_smoke(smoke_runs, tiny_chat, home: Pat
     from claims.cli import build_app
 
     (home / "cache").mkdir(parents=True, exist_ok=True)
-    (home / "cache" / "retest").symlink_to(smoke_runs[1])  # the runs above cached every block: no retraining
-    out = CliRunner().invoke(build_app(), ["retest", "run", "format-collapse", "--claim", "C3", "--preset",
+    (home / "cache" / "retest").symlink_to(smoke_runs[1])  # C2's sweep was trained above: cached, not retrained
+    out = CliRunner().invoke(build_app(), ["retest", "run", "update-sparsity", "--claim", "C2", "--preset",
                                            "model-smoke", "--model-dir", str(tiny_chat[0]), "--problems",
                                            str(tiny_chat[1]), "--format", "json"])
     assert out.exit_code == 0, out.output
     record = json.loads(out.stdout)
     assert record["status"] == "succeeded" and record["verdict"] and record["strength"]["may_propose"] is False
+
+
+def test_a_checkpoint_saved_again_by_transformers_is_the_same_model_for_one_engine(tiny_chat, tmp_path: Path) -> None:
+    import json
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from retest.sampler import model_signature
+
+    # GRPO saves each checkpoint's tokenizer again: transformers spells the same vocabulary otherwise
+    # (a normalizer, a pre-tokenizer regex), which must not start a second vLLM engine
+    AutoTokenizer.from_pretrained(str(tiny_chat[0])).save_pretrained(tmp_path / "ckpt")
+    AutoModelForCausalLM.from_pretrained(str(tiny_chat[0]), dtype=torch.float32).save_pretrained(tmp_path / "ckpt")
+    assert (tmp_path / "ckpt" / "tokenizer.json").read_bytes() != (tiny_chat[0] / "tokenizer.json").read_bytes()
+    assert model_signature(tmp_path / "ckpt") == model_signature(tiny_chat[0])
+    tok = json.loads((tmp_path / "ckpt" / "tokenizer.json").read_text())  # another vocabulary: another model
+    tok["model"]["vocab"]["!"], tok["model"]["vocab"]['"'] = tok["model"]["vocab"]['"'], tok["model"]["vocab"]["!"]
+    (tmp_path / "ckpt" / "tokenizer.json").write_text(json.dumps(tok))
+    assert model_signature(tmp_path / "ckpt") != model_signature(tiny_chat[0])

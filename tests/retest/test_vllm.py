@@ -163,3 +163,56 @@ def test_one_engine_serves_every_checkpoint_of_a_run(models, engine) -> None:
     base_cats, _ = outcome_counts(base_rows, answers)
     assert chi2_p(base_cats, ref_cats) < LEVEL  # the base is not the sharper model: the check tells them apart
     assert pooled_entropy(base_rows) > 1.3 * pooled_entropy(sharp_rows)
+
+
+# --- the real-model path through vLLM: the tiny chat model (tests/retest/tiny_chat.py) ---------------------------
+
+CHAT_PROMPT = "<|im_start|>user\nWhat is 1 + 2 * 3?<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.fixture(scope="module")
+def chat_engine(tiny_chat):
+    from retest.sampler import close_sampler, open_sampler
+
+    sampler = open_sampler("vllm", tiny_chat[0])
+    yield sampler
+    close_sampler(sampler)
+
+
+def test_vllm_stops_at_the_generation_configs_end_of_turn(tiny_chat, ends_turn, chat_engine) -> None:
+    from retest.sampler import TransformersSampler, open_sampler
+
+    engine = open_sampler("vllm", ends_turn, previous=chat_engine)
+    assert engine is chat_engine  # same architecture and tokenizer: the weights were swapped in
+    assert engine.stop == TransformersSampler(ends_turn).stop  # the same stop tokens as transformers
+    rows = engine.sample([CHAT_PROMPT, "hello"], 4, 1.0, 6, seed=0)
+    assert {(s.text, s.tokens) for r in rows for s in r} == {("", 1)}  # <|im_end|> is not the tokenizer's EOS
+    back = open_sampler("vllm", tiny_chat[0], previous=engine)
+    assert back is chat_engine and {s.tokens for s in back.sample([CHAT_PROMPT], 8, 1.0, 6, seed=0)[0]} != {1}
+
+
+def test_passk_boundary_runs_at_model_smoke_through_one_vllm_engine(tiny_chat, tmp_path, monkeypatch) -> None:
+    from retest.presets import preset
+    from retest.protocols.spec import NO_SIGNAL
+    from retest.runner import run_protocol
+    from retest.sampler import VllmSampler
+
+    opened, closed = [], []
+    real_init, real_close = VllmSampler.__init__, VllmSampler.close
+
+    def init(self, model_dir, *args, **kwargs):
+        opened.append(str(model_dir))
+        real_init(self, model_dir, *args, **kwargs)
+
+    def close(self):
+        closed.append(self.model_dir)
+        real_close(self)
+
+    monkeypatch.setattr(VllmSampler, "__init__", init)
+    monkeypatch.setattr(VllmSampler, "close", close)
+    cfg = dataclasses.replace(preset("model-smoke", model_dir=tiny_chat[0], problems_file=tiny_chat[1]), sampler="vllm")
+    result = run_protocol("passk-boundary", config=cfg, cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "art",
+                          workers=1)
+    assert result.status == "succeeded" and result.verdict, result.log[-3000:]
+    assert any(f.startswith(NO_SIGNAL) for f in result.flags), result.flags  # the random model is never right
+    assert (len(opened), len(closed)) == (1, 1), (opened, closed)  # base, checkpoints, final: one engine

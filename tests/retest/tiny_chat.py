@@ -13,6 +13,7 @@ Random weights: the model never states a right answer.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
@@ -61,7 +62,7 @@ def build_tiny_chat(out: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     cfg = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=1,
                       num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-                      tie_word_embeddings=True, bos_token_id=ids[0], eos_token_id=ids[0], pad_token_id=ids[0])
+                      tie_word_embeddings=False, bos_token_id=ids[0], eos_token_id=ids[0], pad_token_id=ids[0])
     model = Qwen2ForCausalLM(cfg)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
@@ -72,9 +73,9 @@ def build_tiny_chat(out: Path, seed: int = 0) -> Path:
 
 
 def always(model_dir: Path, token: str, out: Path) -> Path:
-    """A copy of the model in `model_dir` that writes `token` at every step (logit 30 above the rest)."""
+    """A copy of the model in `model_dir` (same config and tokenizer) that writes `token` at every step (logit 30 above the rest)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(str(model_dir))
@@ -83,13 +84,13 @@ def always(model_dir: Path, token: str, out: Path) -> Path:
         for layer in model.model.layers:  # the residual stream is the current token's embedding alone
             layer.self_attn.o_proj.weight.zero_()
             layer.mlp.down_proj.weight.zero_()
-        model.model.embed_tokens.weight.fill_(1.0)  # tied: every logit equal, then one raised below
-        model.config.tie_word_embeddings = False
-        model.lm_head.weight = torch.nn.Parameter(torch.zeros_like(model.lm_head.weight))
+        model.model.embed_tokens.weight.fill_(1.0)  # every token the same: RMSNorm gives all-ones
+        model.lm_head.weight.zero_()  # untied (as built): the same config, so one vLLM engine loads both
         model.lm_head.weight[tid] = 30.0 / model.config.hidden_size
     model.save_pretrained(out)
-    tok.save_pretrained(out)
-    GenerationConfig.from_pretrained(str(model_dir)).save_pretrained(out)
+    for f in Path(model_dir).iterdir():  # the very tokenizer and generation config files (vLLM compares them)
+        if f.name.startswith(("tokenizer", "special_tokens", "generation_config", "chat_template")):
+            shutil.copy(f, out / f.name)
     return out
 
 
