@@ -24,17 +24,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.embeddings import embed_texts, paper_text
 from agent.intended import CANDIDATE_MATCH, Candidate, cached_papers, gather, rank_candidates, supported_claim
 from agent.sources import open_source
-from claims.dates import format_published, parse_as_of
-from claims.errors import SourceUnavailable
 from claims.anchor_changes import Difference
 from claims.anchors import AnchorResult, record_anchor_checks
+from claims.dates import format_published, parse_as_of
+from claims.errors import SourceUnavailable
 from claims.models import Anchor, Paper
 from claims.papers import PaperRecord, id_month, split_arxiv_id, upsert_papers
 from claims.settings import Settings
-from claims.versions import papers_claims_rest_on
 from claims.store import Store
+from claims.versions import papers_claims_rest_on
 
 # Cosine similarity at which a cited label counts as naming the paper. Measured on the
 # dev corpus: the bundled anchors' true labels score 0.48-0.98 against their papers,
@@ -103,8 +104,6 @@ def date_differences(arxiv_id: str, cited: str, paper: PaperRecord | None) -> li
 
 def label_similarities(labels: list[str], papers: list[PaperRecord]) -> list[float]:
     """Similarity of each cited label to its paper: max over title and title + abstract."""
-    from agent.embeddings import embed_texts, paper_text
-
     if not labels:
         return []
     n = len(labels)

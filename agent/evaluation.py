@@ -34,8 +34,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from agent.active import ActiveReport, curve, figures, screen
+from agent.corpus import read_corpus
+from agent.embeddings import embed_texts, paper_text
+from agent.feedback import features, score_rows
+from agent.queries import embed_queries, load_queries, score
+from agent.ranking import fuse
 from claims.errors import BadInput, DocumentError
 from claims.models import Claim
+from claims.papers import split_arxiv_id
 from claims.store import Store
 
 METRICS = ("recall@10", "recall@20", "recall@50", "precision@10", "mrr", "ap@50", "r-precision", "wss@95")
@@ -43,8 +50,6 @@ METRICS = ("recall@10", "recall@20", "recall@50", "precision@10", "mrr", "ap@50"
 
 def read_labels(path: Path) -> dict[str, set[str]]:
     """Claim key -> relevant arXiv ids; raises BadInput naming the bad line."""
-    from claims.papers import split_arxiv_id
-
     if not path.is_file():
         raise BadInput(f"no labels file {path}")
     out: dict[str, set[str]] = defaultdict(set)
@@ -132,11 +137,6 @@ class Prepared:
 def prepare(store: Store, corpus: Path, labels_path: Path, use_context: bool = True,
             use_exemplars: bool = True) -> Prepared:
     """Read the corpus and labels, embed the papers, score them against the labelled claims."""
-    from agent.corpus import read_corpus
-    from agent.embeddings import embed_texts, paper_text
-    from agent.queries import embed_queries, load_queries, score
-    from agent.ranking import fuse
-
     labels = read_labels(labels_path)
     papers = read_corpus(corpus)
     if not papers:
@@ -164,8 +164,6 @@ def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
     ours, base, fed, curves = [], [], [], defaultdict(list)
     report_claims: dict[str, dict[str, Any]] = {}
     if simulate:
-        from agent.feedback import features
-
         feats = features(prep.vectors, prep.texts)
     for i, q in enumerate(queries):
         relevant, keep = prep.relevant(i)
@@ -195,9 +193,6 @@ def evaluate(store: Store, corpus: Path, labels_path: Path, simulate: int = 0,
 
 def replay(prep: Prepared, batch: int = 1) -> Any:
     """Active screening of every claim (agent/active.py) beside the static ranking and BM25."""
-    from agent.active import ActiveReport, curve, figures, screen
-    from agent.feedback import features, score_rows
-
     out = ActiveReport(batch)
     feats = features(prep.vectors, prep.texts)
     curves: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -230,8 +225,6 @@ def _curve(order: list[str], relevant: set[str]) -> np.ndarray:
 def _simulate(q: Any, feats: Any, base: np.ndarray, ids: list[str], keep: np.ndarray, relevant: set[str],
               n: int) -> list[str]:
     """Screen-label-rerank n times; the screened papers first, then the re-ranked rest."""
-    from agent.feedback import score_rows
-
     index = {pid: j for j, pid in enumerate(ids)}
     exemplars = [index[e] for e in q.exemplars if e in index]
     screened: list[int] = []

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claims.errors import BadInput
-from claims.factorial import HEADLINE, FactorialRecord, StoredFactorial, propose_from_factorial, record_factorial
+from claims.factorial import (HEADLINE, FactorialRecord, StoredFactorial, find_inquiry, propose_from_factorial,
+                              record_factorial)
 from claims.models import utcnow
 from claims.retests import RunStrength
 from claims.store import Store
@@ -129,8 +130,6 @@ def run_and_store(store: Store, cache_dir: Path, *, preset: str = "weekly", exec
     """
     check_request(preset, executor)
     with store.read() as s:  # fail fast on an unknown inquiry, before minutes of training
-        from claims.factorial import find_inquiry
-
         find_inquiry(s, inquiry)
     say(f"factorial grid: preset {preset}, executor {executor}" + (f" at {ray_address}" if ray_address else ""))
     started, t0 = utcnow(), time.monotonic()

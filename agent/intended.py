@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.embeddings import embed_texts, paper_text
 from claims.dates import format_published, parse_as_of
 from claims.errors import SourceUnavailable
 from claims.models import Anchor, Claim, Paper
@@ -107,8 +108,6 @@ def rank_candidates(
     A paper the injection screen flags (`claims.screening`) is never a candidate: a
     reviewer would otherwise be offered a hostile paper as the anchor's replacement.
     """
-    from agent.embeddings import embed_texts, paper_text
-
     embed = embed or embed_texts
     pool = [p for p in {p.arxiv_id: p for p in papers}.values()
             if p.arxiv_id != exclude and p.title and not screen_paper(p.title, p.summary or "").flagged]
@@ -142,7 +141,6 @@ def supported_claim(session: Any, anchor: Anchor, label: str) -> str:
                                                           Claim.status != "superseded")))
     if not texts:
         return ""
-    from agent.embeddings import embed_texts
 
     vecs = embed_texts([label, *texts])
     return texts[int((vecs[1:] @ vecs[0]).argmax())]

@@ -23,6 +23,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agent.embeddings import DIM, MODEL_NAME, embed_texts, paper_text
+from agent.ranking import BM25
 from claims.models import Anchor, Claim, Inquiry, Paper, SourceNote
 
 W_CONTEXT = 0.5
@@ -56,8 +58,6 @@ class Scores:
 
 def load_queries(session: Session, claims: list[Claim]) -> list[ClaimQuery]:
     """The queries of these claims, built from what the database knows of them."""
-    from agent.embeddings import paper_text
-
     inquiry_ids = {c.inquiry_id for c in claims}
     inquiries = {i.id: i for i in session.scalars(select(Inquiry).where(Inquiry.id.in_(inquiry_ids)))}
     notes: dict[int, list[str]] = {}
@@ -84,8 +84,6 @@ def load_queries(session: Session, claims: list[Claim]) -> list[ClaimQuery]:
 def embed_queries(queries: list[ClaimQuery], cached: dict[int, tuple[str, bytes]] | None = None
                   ) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[str, bytes]]]:
     """(claim vectors, context vectors, the newly computed ones to cache by claim id)."""
-    from agent.embeddings import DIM, MODEL_NAME, embed_texts
-
     claim_v = np.zeros((len(queries), DIM), dtype=np.float32)
     ctx_v = np.zeros((len(queries), DIM), dtype=np.float32)
     todo = []
@@ -112,8 +110,6 @@ def embed_queries(queries: list[ClaimQuery], cached: dict[int, tuple[str, bytes]
 def exemplar_scores(queries: list[ClaimQuery], paper_vectors: np.ndarray,
                     vectors_of: dict[str, np.ndarray]) -> np.ndarray:
     """(claims x papers): each paper's best cosine with the claim's exemplars (0 without any)."""
-    from agent.embeddings import embed_texts
-
     out = np.zeros((len(queries), len(paper_vectors)), dtype=np.float32)
     missing = sorted({t for q in queries for pid, t in zip(q.exemplars, q.exemplar_texts) if pid not in vectors_of})
     extra = dict(zip(missing, embed_texts(missing))) if missing else {}
@@ -128,8 +124,6 @@ def score(queries: list[ClaimQuery], claim_v: np.ndarray, ctx_v: np.ndarray, pap
           paper_vectors: np.ndarray, vectors_of: dict[str, np.ndarray], use_context: bool = True,
           use_exemplars: bool = True) -> Scores:
     """Score every paper against every claim query (see the module doc)."""
-    from agent.ranking import BM25
-
     cosine = claim_v @ paper_vectors.T
     dense = cosine.copy()
     if use_context:

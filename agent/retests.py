@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claims.models import utcnow
+from claims.replication import seed_block
 from claims.retests import RetestRecord, RunStrength
 
 if TYPE_CHECKING:
@@ -100,8 +101,6 @@ def replicated_config(session: Session, claim_key: str, protocol: str, cfg: Rete
     (`claims.replication.seed_block`: RL and pretraining seeds that no earlier standard or
     gpu run of it used), and a line saying so for the run's `reason`. `rl_seeds`: how many
     RL seeds (default: the config's); pretraining seeds as many as the config has."""
-    from claims.replication import seed_block
-
     toy = cfg.base_model_dir is None
     block = seed_block(session, claim_key, protocol, rl_seeds or len(cfg.seeds), len(cfg.pretrain_seeds),
                        toy_world=toy, preset=cfg.preset)

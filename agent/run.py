@@ -21,6 +21,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.anchors import verify_anchors
+from agent.graph import Deps, build_graph
+from agent.judge import OpenAIJudge, probe
+from agent.search import search_claims
 from agent.state import NO_SELECTION, AgentState, SearchOutcome, Selection
 from claims.errors import JudgeUnavailable, NotFound
 from claims.models import Claim
@@ -115,8 +119,6 @@ def run_agent(
 
 def _run_graph(store: Store, settings: Settings, key: ResumeKey, run: StartedRun, mode: str, reason: str,
                judge: Any, say: Callable[[str], None]) -> AgentSummary:
-    from agent.graph import Deps, build_graph
-
     request = {**key.to_json(), "agent_run_id": run.id}
     deps = Deps(store=store, settings=settings, judge=judge, search=_search_fn(), verify_anchors=_anchors_fn(),
                 protocols=protocol_intervals(), progress=say)
@@ -142,7 +144,6 @@ def decide_mode(settings: Settings, use_llm: bool) -> tuple[str, str, Any]:
         return "rank-only", "--no-llm given", None
     if not settings.llm_base_url:
         return "rank-only", "no judge endpoint configured (set CLAIMS_LLM_BASE_URL)", None
-    from agent.judge import OpenAIJudge, probe
 
     try:
         probe(settings.llm_base_url, settings.llm_api_key.get_secret_value(), min(5.0, settings.llm_timeout_seconds))
@@ -254,12 +255,8 @@ def _outcome(summary: AgentSummary) -> RunOutcome:
 
 
 def _search_fn() -> Callable[..., Any]:
-    from agent.search import search_claims
-
     return search_claims
 
 
 def _anchors_fn() -> Callable[..., Any]:
-    from agent.anchors import verify_anchors
-
     return verify_anchors

@@ -32,12 +32,19 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from agent.citing import add_citing
+from agent.embeddings import DIM, MODEL_NAME, embed_texts, from_blob, paper_text, to_blob
+from agent.feedback import features, model_version, rerank
+from agent.queries import embed_queries, load_queries, score
+from agent.ranking import DEFAULT_METHOD, fuse, top_candidates
 from agent.sources import PaperSource, open_source
+from claims.citations import provenance
 from claims.dates import format_published
 from claims.errors import NotFound, SourceUnavailable
 from claims.evidence import Hit, mark_checked, record_candidates, store_embeddings
 from claims.models import Anchor, Claim, Paper, utcnow
 from claims.papers import PaperRecord, upsert_papers
+from claims.relevance import cached_query_vectors, claim_labels, set_rankers, store_query_vectors
 from claims.runs import SweepRecord, record_sweeps
 from claims.settings import Settings
 from claims.store import Store
@@ -143,8 +150,6 @@ def search_claims(
 
     records = {p.arxiv_id: p for f in fetches for p in f.papers}
     if corpus is None and settings.s2_citations:
-        from agent.citing import add_citing
-
         starts = [c.start for c in claims]
         cite_since = since or (None if None in starts else min(s for s in starts if s is not None))
         report.citing = add_citing(store, settings, [c.id for c in claims], cite_since, records, say)
@@ -161,8 +166,6 @@ def search_claims(
     for p in papers[len(records):]:
         p["train_only"] = True
     hits, rankers, fresh = _rank(store, settings, claims, papers, vectors, say, limit)
-    from agent.embeddings import MODEL_NAME, to_blob
-    from claims.relevance import set_rankers, store_query_vectors
 
     with store.write() as session:
         store_query_vectors(session, fresh)
@@ -177,8 +180,6 @@ def search_claims(
         mark_checked(session, [c.id for c in claims])
         record_sweeps(session, _sweeps(source, fetches))
         if report.citing is not None:
-            from claims.citations import provenance
-
             found = provenance(session, [c.arxiv_id for cands in report.candidates.values() for c in cands])
             for cands in report.candidates.values():
                 for c in cands:
@@ -211,9 +212,6 @@ def _load_claims(store: Store, keys: list[str] | None, since: dt.date | None, of
                 start = c.last_checked_at.date()  # type: ignore[union-attr]
             ids = [a.arxiv_id for a in anchors.get(c.inquiry_id, []) if a.claim_id in (None, c.id)]
             out.append(_ClaimView(c.id, c.key, c.text, start, backfill, ids, c.last_checked_at is None))
-        from agent.queries import load_queries
-        from claims.relevance import claim_labels
-
         labels = claim_labels(session, [c.id for c in out])
         for view, query in zip(out, load_queries(session, rows)):
             view.query, view.labels = query, labels.get(view.id)
@@ -287,8 +285,6 @@ def _paper_vectors(
     store: Store, ids: list[str], say: Callable[[str], None]
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Embeddings of the papers (cached ones reused), and the papers' fields for ranking."""
-    from agent.embeddings import DIM, MODEL_NAME, embed_texts, from_blob, paper_text
-
     papers: list[dict[str, Any]] = []
     vectors = np.zeros((len(ids), DIM), dtype=np.float32)
     todo: list[int] = []
@@ -319,12 +315,6 @@ def _rank(
     limit: int | None,
 ) -> tuple[list[list[Any]], dict[int, str], dict[int, tuple[str, bytes]]]:
     """Per claim: kept hits (best first), the ranker version, and query vectors to cache."""
-    from agent.embeddings import paper_text
-    from agent.feedback import features, model_version, rerank
-    from agent.queries import embed_queries, score
-    from agent.ranking import fuse, top_candidates
-    from claims.relevance import cached_query_vectors
-
     base_ranker = "hybrid-q1"  # hybrid of the expanded dense query and BM25 of the claim text
     if not papers:
         return [[] for _ in claims], {c.id: base_ranker for c in claims}, {}
@@ -376,8 +366,6 @@ def _write_evidence(
     agent_run_id: int | None,
     ranker: str = "",
 ) -> tuple[list[Candidate], list[int]]:
-    from agent.ranking import DEFAULT_METHOD
-
     recorded = record_candidates(
         session, claim.id, [Hit(papers[h.paper]["id"], h.score, h.rank, DEFAULT_METHOD) for h in hits], window, agent_run_id)
     cands = []

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from agent.arxiv import ArxivSource
+from agent.corpus import CorpusSource
 from claims.papers import PaperRecord
 from claims.settings import Settings
 
@@ -35,14 +37,10 @@ class PaperSource(Protocol):
 
 
 def _arxiv(settings: Settings, corpus: Path | None) -> PaperSource:
-    from agent.arxiv import ArxivSource
-
     return ArxivSource(settings)
 
 
 def _corpus(settings: Settings, corpus: Path | None) -> PaperSource:
-    from agent.corpus import CorpusSource
-
     if corpus is None:
         raise ValueError("the corpus source needs a file")
     return CorpusSource(corpus)

@@ -21,10 +21,22 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from agent.factorial import run_and_store
+from agent.retests import failed_start, replicated_config, to_record
+from agent.run import run_agent
 from claims.errors import ClaimsError
+from claims.export import build_export, record_export, render_markdown
+from claims.factorial import factorial_due, factorial_runs, latest_factorial
+from claims.importer import import_bundled
 from claims.models import Claim, utcnow
-from claims.planning import QueuedRetest, link_plans, queued_retests
-from claims.reports import ApiRequests, Judging, RetestOutcome, WeeklyReport, judge_status, weekly_facts
+from claims.planning import QueuedRetest, link_plans, queue_replication, queue_retest, queued_retests
+from claims.proposing import propose_for_claim_key
+from claims.protocols import serving_protocols
+from claims.redaction import hide_secrets
+from claims.replication import protocols_without_strong_run, replication_due
+from claims.reports import (ApiRequests, Judging, RetestOutcome, WeeklyReport, judge_status, render_report,
+                            weekly_facts)
+from claims.retests import record_run
 from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, RunOutcome, finish_run, start_weekly_run
 from claims.settings import Settings
 from claims.store import Store
@@ -72,8 +84,6 @@ class WeeklyState:
 
 def ensure_claims(store: Store, say: Say) -> str | None:
     """On a database with no claims, import the bundled document first."""
-    from claims.importer import import_bundled
-
     with store.read() as s:
         if s.scalar(select(func.count()).select_from(Claim)):
             return None
@@ -123,8 +133,6 @@ def _work(store: Store, settings: Settings, options: WeeklyOptions, say: Say, do
     say("agent: search, judge, anchors, retest planning, proposals")
     t = time.monotonic()
     try:
-        from agent.run import run_agent
-
         done.summary = summary = run_agent(store, settings, corpus=options.corpus, since=options.since,
                                            use_llm=options.use_llm, progress=say)
         if summary.mode != "judge":
@@ -203,9 +211,6 @@ def run_due_factorial(store: Store, settings: Settings, options: WeeklyOptions, 
     The time it needs is the last weekly grid's duration (15 minutes before any ran); a
     grid that does not fit is skipped with the reason and runs on a later week.
     """
-    from agent.factorial import run_and_store
-    from claims.factorial import factorial_due, factorial_runs, latest_factorial
-
     if options.factorial_every <= 0 or done.interrupted:
         return
     try:
@@ -251,12 +256,6 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
     Retests propose only once replicated (`claims.status_rules`), so the job replicates
     a failed run before it proposes from it.
     """
-    from agent.retests import failed_start, replicated_config, to_record
-    from claims.planning import queue_replication
-    from claims.proposing import propose_for_claim_key
-    from claims.replication import replication_due
-    from claims.retests import record_run
-
     t = time.monotonic()
     reason = f"planned by the agent (plan #{plan.plan_id})"
     raised = False
@@ -308,10 +307,6 @@ def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset:
 def _queue_other_protocols(session: Any, claim_key: str, say: Say) -> None:
     """Queue each protocol that serves the claim with no strong run yet (retests propose only
     when all of a claim's protocols agree: C4 has two, C5 three)."""
-    from claims.planning import queue_retest
-    from claims.protocols import serving_protocols
-    from claims.replication import protocols_without_strong_run
-
     missing = protocols_without_strong_run(session, claim_key)
     if not missing:
         return
@@ -367,9 +362,6 @@ def _source(summary: Any) -> str:
 
 
 def write_report(settings: Settings, report: WeeklyReport) -> dict[str, str]:
-    from claims.redaction import hide_secrets
-    from claims.reports import render_report
-
     folder = settings.resolved_home / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"weekly-{report.started_at[:10]}-run{report.run_id}"
@@ -380,8 +372,6 @@ def write_report(settings: Settings, report: WeeklyReport) -> dict[str, str]:
 
 def write_export(store: Store, settings: Settings, report: WeeklyReport) -> dict[str, str]:
     """The refreshed research prompt beside the report (Markdown and JSON), recorded."""
-    from claims.export import build_export, record_export, render_markdown
-
     folder = settings.resolved_home / "reports"
     stem = folder / f"prompt-{report.started_at[:10]}-run{report.run_id}"
     with store.write() as s:

@@ -26,7 +26,9 @@ from claims.drafts import Draft
 from claims.errors import BadInput, Conflict
 from claims.models import CLAIM_STATUSES, Anchor, Claim, Inquiry
 from claims.proposing import write_proposals
+from claims.protocols import check_protocol, protocol_catalog, suggestions
 from claims.queries import get_claim
+from claims.review import approve as approve_proposal
 from claims.reviewers import check_reviewer
 from claims.textgate import MAX_TEXT, gate
 
@@ -130,8 +132,6 @@ def _inquiry(session: Session, slug: str, question: str | None, actor: str) -> t
 def add_claim(session: Session, new: NewClaim, actor: str, allowed_reviewers: Sequence[str] | None = None,
               token: str | None = None, today: dt.date | None = None) -> AddedClaim:
     """Create a claim with an audited first revision by `actor` (a reviewer); checks everything before writing."""
-    from claims.protocols import check_protocol
-
     text = check_text(new.text)
     as_of = check_as_of(new.as_of, today)
     key = check_key(new.key) if new.key else None
@@ -173,8 +173,6 @@ def propose_edit(session: Session, key: str, actor: str, text: str | None = None
                  allowed_reviewers: Sequence[str] | None = None, token: str | None = None,
                  today: dt.date | None = None) -> EditResult:
     """Write a pending proposal changing the claim; with `approve`, decide it at once through `claims.review.approve`."""
-    from claims.review import approve as approve_proposal
-
     claim = get_claim(session, key)
     name = check_text(actor, "--as")
     new_text = check_text(text) if text is not None else None
@@ -215,8 +213,6 @@ class ProtocolChange:
 def set_protocol(session: Session, key: str, protocol: str | None, actor: str,
                  allowed_reviewers: Sequence[str] | None = None, token: str | None = None) -> ProtocolChange:
     """Attach (a name) or detach (None) the claim's retest protocol; audited."""
-    from claims.protocols import check_protocol, protocol_catalog, suggestions
-
     catalog = protocol_catalog()
     protocol = check_protocol(protocol, catalog) if protocol is not None else None
     name = check_reviewer(session, actor, allowed_reviewers, token)

@@ -40,6 +40,7 @@ from claims.errors import BadInput, Conflict
 from claims.importer import ImportResult, _propose, propose_anchor_changes, read_document
 from claims.models import Claim, Inquiry, utcnow
 from claims.proposing import write_proposals
+from claims.protocols import check_protocol, protocol_catalog
 from claims.vocabulary import ClaimStatus
 
 LONG_TEXT = 100_000  # characters of a summary, role or task list (the file itself is at most 1 MiB)
@@ -214,8 +215,6 @@ def _duplicate_key(text: str) -> str | None:
 
 def parse_exchange(text: str, source: str = "the file") -> ExchangeFile:
     """The validated file; BadInput naming the first bad field's path (and how many more there are)."""
-    from claims.protocols import check_protocol, protocol_catalog
-
     duplicate = _duplicate_key(text)
     if duplicate:
         raise BadInput(f"{source}: {duplicate}: a JSON object names it twice (which one is meant?); keep one")

@@ -42,16 +42,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from claims.anchor_changes import difference_texts
-from claims.errors import BadInput, NotFound
 from claims.dates import format_published
-from claims.window import is_newer_than_claim
+from claims.errors import BadInput, NotFound
+from claims.factorial import HEADLINE, latest_factorial, measured_answer
 from claims.listing import RankedRow, Standing, inquiry_papers, standings
 from claims.models import Claim, Evidence, Export, Inquiry, Paper, RetestRun
+from claims.replication import runs_of, standing
 from claims.retests import RunStrength
 from claims.screening import sanitise_title, screen_paper
-from claims.replication import runs_of, standing
 from claims.strength import describe_strength
 from claims.textgate import safe_text
+from claims.window import is_newer_than_claim
 
 EVIDENCE_PER_CLAIM = 5
 STANCE_WEIGHT = {"contradicts": 3.0, "refines": 2.0, "supports": 2.0}
@@ -199,8 +200,6 @@ def _last_run(session: Session, claim: Claim) -> dict[str, Any] | None:
 
 def _factorial(session: Session, inquiry: Inquiry) -> dict[str, Any] | None:
     """The inquiry's latest finished factorial grid, as the answer the tracker measured (toy-world)."""
-    from claims.factorial import HEADLINE, latest_factorial, measured_answer
-
     stored = latest_factorial(session, inquiry.slug)
     if stored is None:
         return None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from claims.drafts import Draft
 from claims.errors import BadInput
 from claims.models import Inquiry
 from claims.proposing import write_proposals
+from claims.protocols import bundled_hints
 from claims.store import Store
 
 BUNDLED_NAME = "rl-prior-vs-optimizer.txt"
@@ -60,8 +61,6 @@ def bundled_path() -> Path:
 
 def bundled_protocols() -> dict[str, str]:
     """The bundled claims' protocols, from the protocols' own claim hints (claims.protocols)."""
-    from claims.protocols import bundled_hints
-
     return bundled_hints()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from claims.audit import record
 from claims.models import AuditEntry, Paper, utcnow
+from claims.versions import rejudge_changed
 
 _NEW_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5}$")
 _VERSION = re.compile(r"^(?P<id>.+?)v(?P<v>\d+)$")
@@ -109,8 +110,6 @@ def upsert_papers(
             old_version, old_title, old_summary = row.version, row.title, row.summary or ""
             _refresh(row, rec)
             if (rec.summary or "") != old_summary and old_summary and not rec.withdrawn:
-                from claims.versions import rejudge_changed
-
                 rejudge_changed(session, key, old_summary, rec.summary or "", old_version, rec.version, actor=actor)
             row.version = rec.version
             result.new_versions.append(key)

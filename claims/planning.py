@@ -36,10 +36,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from claims.store import Store
+from sqlalchemy import func, or_, select
+
+from claims import audit
+from claims.errors import Conflict, NotFound
+from claims.models import Claim, Evidence, RetestPlan, RetestRun, utcnow
+from claims.store import Store
 
 QUEUE = "queue"
 SKIP = "skip"
@@ -145,11 +149,6 @@ def plan_run_retests(store: Store, claim_keys: list[str], agent_run_id: int, req
     `protocols` maps the retest engine's protocol names to their interval in days. A
     claim already planned by this run keeps its plan (a resumed run plans nothing twice).
     """
-    from sqlalchemy import select
-
-    from claims import audit
-    from claims.models import Claim, RetestPlan, utcnow
-
     now = now or utcnow()
     with store.write() as s:
         claims = list(s.scalars(select(Claim).where(Claim.key.in_(claim_keys)).order_by(Claim.inquiry_id, Claim.position)))
@@ -169,10 +168,6 @@ def plan_run_retests(store: Store, claim_keys: list[str], agent_run_id: int, req
 
 
 def _plan_input(s: Any, claim: Any, run_id: int, protocols: dict[str, int], requested: bool) -> PlanInput:
-    from sqlalchemy import func, or_, select
-
-    from claims.models import Evidence, RetestPlan, RetestRun
-
     last = None
     if claim.protocol:
         last = s.scalar(select(func.max(RetestRun.finished_at)).where(
@@ -198,10 +193,6 @@ def _plan_input(s: Any, claim: Any, run_id: int, protocols: dict[str, int], requ
 
 def queued_retests(store: Store) -> list[QueuedRetest]:
     """The queued plans that no retest run answers yet, oldest first."""
-    from sqlalchemy import select
-
-    from claims.models import Claim, RetestPlan
-
     with store.read() as s:
         rows = s.execute(
             select(RetestPlan.id, Claim.key, RetestPlan.protocol, RetestPlan.reason)
@@ -214,11 +205,6 @@ def queued_retests(store: Store) -> list[QueuedRetest]:
 
 def link_plans(session: Any, plan_ids: list[int], retest_run_id: int) -> None:
     """Mark plans as answered by a retest run (which must be of the plans' claim)."""
-    from sqlalchemy import select
-
-    from claims.errors import Conflict
-    from claims.models import RetestPlan, RetestRun
-
     run = session.get(RetestRun, retest_run_id)
     for plan in session.scalars(select(RetestPlan).where(RetestPlan.id.in_(plan_ids))):
         if run is None or plan.claim_id != run.claim_id:
@@ -241,12 +227,6 @@ def queue_retest(session: Any, claim_key: str, protocol: str, reason: str, actor
     """Queue a retest of the claim with `protocol` outside the agent's planning (a plan row with
     no agent run: a replication, or a protocol of the claim that has no strong run yet). None
     when a plan for that claim and protocol is already queued."""
-    from sqlalchemy import select
-
-    from claims import audit
-    from claims.errors import NotFound
-    from claims.models import Claim, RetestPlan, utcnow
-
     claim = session.scalar(select(Claim).where(Claim.key == claim_key))
     if claim is None:
         raise NotFound(f"no claim {claim_key!r}")

@@ -38,6 +38,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from claims.errors import NotFound
+from claims.models import Claim, RetestRun
+from claims.protocols import serving_protocols
 from claims.retests import RunStrength
 from claims.strength import PROPOSING_PRESETS, assess_strength
 
@@ -164,10 +169,6 @@ def next_seed_block(used: Iterable[RunStrength], n_rl: int, n_pretrain: int, toy
 
 def runs_of(session: Session, claim_id: int, protocol: str | None = None) -> list[RunFact]:
     """The claim's succeeded retest runs (of one protocol, if given) as the rules read them."""
-    from sqlalchemy import select
-
-    from claims.models import RetestRun
-
     query = select(RetestRun.id, RetestRun.protocol, RetestRun.verdict, RetestRun.finished_at,
                    RetestRun.strength).where(RetestRun.claim_id == claim_id, RetestRun.status == "succeeded")
     if protocol is not None:
@@ -177,11 +178,6 @@ def runs_of(session: Session, claim_id: int, protocol: str | None = None) -> lis
 
 
 def _claim_id(session: Session, claim_key: str) -> int:
-    from sqlalchemy import select
-
-    from claims.errors import NotFound
-    from claims.models import Claim
-
     found = session.scalar(select(Claim.id).where(Claim.key == claim_key))
     if found is None:
         raise NotFound(f"no claim {claim_key!r}")
@@ -212,11 +208,6 @@ def replication_due(session: Session, claim_key: str, protocol: str) -> Standing
 
 def protocols_without_strong_run(session: Session, claim_key: str) -> list[str]:
     """The protocols that serve the claim (`claims.protocols.serving_protocols`) with no strong run for it yet."""
-    from sqlalchemy import select
-
-    from claims.models import Claim
-    from claims.protocols import serving_protocols
-
     claim = session.scalar(select(Claim).where(Claim.key == claim_key))
     strong = strong_runs(runs_of(session, _claim_id(session, claim_key)))
     have = {r.protocol for r in strong}

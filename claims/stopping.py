@@ -33,6 +33,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claims.models import Evidence
+
 MIN_LABELS = 10
 WINDOW = 10
 PRIOR_WEIGHT = 0.5
@@ -118,8 +120,6 @@ def estimate_remaining(labels: Sequence[bool], unseen: int) -> Remaining | None:
 
 def claim_remaining(session: Session, claim_id: int) -> tuple[int, Remaining | None]:
     """(labels so far, the estimate or None below `MIN_LABELS`) for one claim, from its evidence rows."""
-    from claims.models import Evidence
-
     rows = session.execute(
         select(Evidence.id, Evidence.relevance_label, Evidence.stance_reviewed_by, Evidence.labelled_at)
         .where(Evidence.claim_id == claim_id)).all()

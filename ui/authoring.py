@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from claims.authoring import NewClaim
+from claims.authoring import add_claim as add
+from claims.authoring import set_protocol as set_
+from claims.errors import ClaimsError
+from claims.protocols import protocol_catalog, suggestions
 from ui import data
 from ui.decisions import flash
 from ui.identity import TOKEN_KEY
@@ -19,16 +24,11 @@ ADD_KEYS = {k: f"add_{k}" for k in ("text", "as_of", "inquiry", "slug", "questio
 
 def protocol_names() -> list[str]:
     """The installed protocols (from the retest package's `claims.protocols` entry point)."""
-    from claims.protocols import protocol_catalog
-
     return sorted(protocol_catalog())
 
 
 def add_claim(url: str, reviewer: str) -> None:
     """Callback of the Add claim form."""
-    from claims.authoring import NewClaim, add_claim as add
-    from claims.errors import ClaimsError
-
     get = st.session_state.get
     inquiry = get(ADD_KEYS["inquiry"]) or NEW_INQUIRY
     new_one = inquiry == NEW_INQUIRY
@@ -53,9 +53,6 @@ def add_claim(url: str, reviewer: str) -> None:
 
 def set_protocol(url: str, key: str, reviewer: str, widget: str) -> None:
     """Callback of the protocol picker on the claim page."""
-    from claims.authoring import set_protocol as set_
-    from claims.errors import ClaimsError
-
     choice = st.session_state.get(widget)
     protocol = None if choice in (None, NO_PROTOCOL) else choice
     try:
@@ -73,8 +70,6 @@ def set_protocol(url: str, key: str, reviewer: str, widget: str) -> None:
 
 def protocol_picker(url: str, claim: dict, can_decide: bool, reviewer: str | None) -> None:
     """The claim's protocol, with the protocols' own suggestion; a picker for reviewers."""
-    from claims.protocols import protocol_catalog, suggestions
-
     catalog = protocol_catalog()
     hint = suggestions(claim["key"], catalog)
     current = claim.get("protocol")

@@ -30,7 +30,7 @@ def evidence_block(e: dict) -> str:
     if e.get("abstract_changes"):
         lines.append(abstract_change_html(e["abstract_changes"][-1]))
     if e.get("relevance_label") or e.get("ranker"):
-        from ui.relevance import label_line
+        from ui.relevance import label_line  # here: it loads streamlit and the store; cards are plain HTML
 
         lines.append(f"<div style='color:#555;font-size:0.9em'>{label_line(e)}</div>")
     if e.get("stance") == "flagged":

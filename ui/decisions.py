@@ -11,8 +11,12 @@ from typing import Any
 
 import streamlit as st
 
+from claims import evidence as evidence_service
+from claims import review
+from claims.errors import AlreadyDecided, ClaimsError, NotAllowed
 from ui import data
 from ui.identity import TOKEN_KEY
+from ui.plaintext import plain
 
 FLASH_KEY = "flash"
 
@@ -24,8 +28,6 @@ def flash(kind: str, message: str) -> None:
 
 def show_flashes() -> None:
     """Show and clear the queued messages, as plain text (they quote names, texts and errors)."""
-    from ui.plaintext import plain
-
     for kind, message in st.session_state.pop(FLASH_KEY, []):
         getattr(st, kind)(plain(message))
 
@@ -51,9 +53,6 @@ def collect_edits(proposal: dict[str, Any]) -> dict[str, str]:
 
 def decide(url: str, proposal: dict[str, Any], reviewer: str, action: str) -> None:
     """Callback of the Approve / Approve with edits / Reject buttons."""
-    from claims import review
-    from claims.errors import AlreadyDecided, ClaimsError, NotAllowed
-
     pid = proposal["id"]
     comment = (st.session_state.get(edit_keys(pid)["comment"]) or "").strip()
     edits = collect_edits(proposal) if action == "edit" else None
@@ -92,9 +91,6 @@ def decide(url: str, proposal: dict[str, Any], reviewer: str, action: str) -> No
 
 def decide_stance(url: str, evidence: dict[str, Any], reviewer: str, action: str, key: str) -> None:
     """Callback of the Confirm stance / Set stance buttons on an evidence card."""
-    from claims import evidence as evidence_service
-    from claims.errors import ClaimsError
-
     eid = evidence["id"]
     allowed = st.session_state.get("allow_list") or None
     token = st.session_state.get(TOKEN_KEY)

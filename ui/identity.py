@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from claims.reviewers import authenticate
+from ui.data import get_store
 from ui.plaintext import plain
 
 NAME_KEY = "reviewer_name"
@@ -94,9 +96,6 @@ def _forget_name() -> None:
 
 
 def _sign_in_with_token(url: str) -> None:
-    from claims.reviewers import authenticate
-    from ui.data import get_store
-
     token = (st.session_state.get(TOKEN_INPUT_KEY) or "").strip()
     st.session_state[TOKEN_INPUT_KEY] = ""
     with get_store(url).read() as s:
@@ -110,9 +109,6 @@ def _sign_out() -> None:
 
 
 def _token_box(url: str, allow_list: list[str]) -> Reviewer:
-    from claims.reviewers import authenticate
-    from ui.data import get_store
-
     name, token = st.session_state.get(NAME_KEY), st.session_state.get(TOKEN_KEY)
     if name and token:
         with get_store(url).read() as s:  # revoked since sign-in?

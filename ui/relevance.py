@@ -14,6 +14,8 @@ from typing import Any
 
 import streamlit as st
 
+from claims.errors import ClaimsError
+from claims.relevance import mark_relevance
 from ui import data
 from ui.decisions import flash
 from ui.identity import TOKEN_KEY
@@ -25,9 +27,6 @@ SHOWN = ("recall@10", "recall@20", "recall@50", "precision@10", "ap@50", "r-prec
 
 def mark(url: str, evidence: dict[str, Any], reviewer: str, label: str) -> None:
     """Callback of the Relevant / Not relevant buttons."""
-    from claims.errors import ClaimsError
-    from claims.relevance import mark_relevance
-
     eid = evidence["id"]
     try:
         with data.get_store(url).write() as s:

@@ -3,7 +3,11 @@
 The core commands live here; `agent` and `ui` add theirs through the `claims.commands`
 entry-point group (each package's `register(app)`), so the core imports neither; heavy
 imports (torch, trl, langgraph, streamlit) stay inside the command bodies so that
-`claims --help` is instant.
+`claims --help` is instant. So do imports of the library's own modules, in claims/cli/
+and agent/cli/ only (every command module is imported to build `--help`): measured
+with `python -c "import ..."`, best of 3 on a loaded 2-core machine, `claims.cli` takes
+0.5 s, with `claims.store`, `claims.models` and `claims.queries` 4.5 s, with
+`agent.weekly` and `agent.search` 7.3 s. Library modules import at the top.
 """
 
 from __future__ import annotations

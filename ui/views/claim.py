@@ -8,6 +8,7 @@ import streamlit as st
 
 from claims.models import REVIEWABLE_STANCES
 from claims.settings import Settings
+from claims.stopping import MIN_LABELS
 from ui import badges, cards, charts, data, relevance
 from ui.authoring import protocol_picker
 from ui.decisions import decide_stance
@@ -97,8 +98,6 @@ def render_evidence(d: dict) -> None:
 
 def render_remaining(d: dict) -> None:
     """The stopping aid: relevant papers probably left among the unlabelled candidates (claims/stopping.py)."""
-    from claims.stopping import MIN_LABELS
-
     est = d.get("remaining")
     if est is None:
         if d.get("labels"):
