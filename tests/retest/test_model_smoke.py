@@ -98,8 +98,10 @@ class CountingEngine(TransformersSampler):
         super().__init__(model_dir, batch_size, device)
         CountingEngine.opened.append(str(model_dir))
 
-    def same_model(self, model_dir) -> bool:
-        return True
+    def same_model(self, model_dir) -> bool:  # vLLM's rule: GRPO's checkpoints must pass it
+        from retest.sampler import model_signature
+
+        return model_signature(model_dir) == model_signature(self.model_dir)
 
     def load(self, model_dir) -> None:
         from transformers import AutoModelForCausalLM
