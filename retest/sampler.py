@@ -290,7 +290,9 @@ def model_signature(model_dir: Path | str) -> str:
 
     folder = Path(model_dir)
     config = json.loads((folder / "config.json").read_text())
-    for key in ("_name_or_path", "transformers_version", "torch_dtype", "dtype", "use_cache"):  # use_cache: GRPO saves False
+    # not the architecture: GRPO saves use_cache False, and TRL aligns the special token ids with the tokenizer's
+    for key in ("_name_or_path", "transformers_version", "torch_dtype", "dtype", "use_cache", "bos_token_id",
+                "eos_token_id", "pad_token_id"):
         config.pop(key, None)
     h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     if (folder / "tokenizer.json").is_file():  # the vocabulary: which id each token has
