@@ -62,6 +62,8 @@ def test_a_mark_changes_the_next_ranking_and_survives(embedded_store: Store, set
 def test_claim_query_vectors_are_cached_until_the_claim_changes(embedded_store: Store, settings: Settings,  # noqa: F811
                                                                 monkeypatch) -> None:
     import agent.embeddings
+    import agent.queries
+    import agent.search
     from claims.models import Claim
 
     search_claims(embedded_store, settings, ["C3"], corpus=DEMO_CORPUS)
@@ -76,7 +78,8 @@ def test_claim_query_vectors_are_cached_until_the_claim_changes(embedded_store: 
         embedded.extend(texts)
         return real(texts)
 
-    monkeypatch.setattr(agent.embeddings, "embed_texts", spy)
+    for module in (agent.embeddings, agent.queries, agent.search):  # each imported it by name
+        monkeypatch.setattr(module, "embed_texts", spy)
     again = search_claims(embedded_store, settings, ["C3"], corpus=DEMO_CORPUS)
     assert again.candidates["C3"] and text not in embedded  # served from claims.query_embedding
     with embedded_store.write() as s:

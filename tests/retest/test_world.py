@@ -98,7 +98,8 @@ def test_a_problem_files_held_out_rows_are_a_seeded_shuffle(tmp_path) -> None:
     rows = [{"prompt": f"q{i}", "answer": i} for i in range(50)]
     path = tmp_path / "problems.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    cfg = dataclasses.replace(preset("smoke"), base_model_dir=str(tmp_path), problems_file=str(path))
+    cfg = dataclasses.replace(preset("smoke"), base_model_dir=str(tmp_path), problems_file=str(path),
+                              chat_template=False)  # no tokenizer here: the split alone is under test
     train, held = Lab(cfg, tmp_path).problems()
     assert len(held) == 10 and len(train) == 40 and not {p for p, _ in held} & {p for p, _ in train}
     assert held != [(f"q{i}", i) for i in range(10)]  # not the file's first rows
