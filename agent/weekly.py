@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from agent.factorial import run_and_store
+from agent.factorial import fastest_executor, run_and_store
 from agent.retests import failed_start, replicated_config, to_record
 from agent.run import run_agent
 from claims.errors import ClaimsError
@@ -233,7 +233,7 @@ def run_due_factorial(store: Store, settings: Settings, options: WeeklyOptions, 
         say(f"factorial: {done.factorial[-1]}")
         return
     say(f"factorial grid (weekly preset): due because {why}")
-    out = run_and_store(store, settings.retest_cache_dir, preset="weekly", say=say,
+    out = run_and_store(store, settings.retest_cache_dir, preset="weekly", executor=fastest_executor(), say=say,
                         reason=f"weekly job: {why}", actor="weekly", grid=grid)
     r = out.record
     done.factorial.append(f"run {out.id} ({r.preset} preset, {r.executor}): {r.status} in {r.seconds:.0f} s; "

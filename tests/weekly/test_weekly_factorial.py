@@ -7,10 +7,11 @@ The weekly preset takes ~10 minutes, so the grid here is a hand-made engine resu
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 
 import pytest
 
-from agent.factorial import to_record
+from agent.factorial import fastest_executor, to_record
 from agent.weekly import WeeklyOptions, WeeklyState, run_due_factorial
 from claims.factorial import factorial_runs, record_factorial
 from claims.models import utcnow
@@ -51,11 +52,20 @@ def run(store, settings, grid, every=1, minutes=30.0, retests_s=0.0) -> WeeklySt
 def test_a_due_grid_runs_the_weekly_preset_and_is_stored_without_a_proposal(bundled_store, settings):
     grid = Grid()
     done = run(bundled_store, settings, grid)
-    assert [c["preset"] for c in grid.calls] == ["weekly"] and grid.calls[0]["executor"] == "local"
+    ray = importlib.util.find_spec("ray") is not None
+    assert [c["preset"] for c in grid.calls] == ["weekly"] and grid.calls[0]["executor"] == ("ray" if ray else "local")
     [row] = stored(bundled_store)
     assert row.record.reason == "weekly job: no factorial grid of this inquiry has finished yet"
     assert done.factorial[0].startswith(f"run {row.id} (weekly preset, local): succeeded")
     assert "a candidate only" in done.factorial[0] and done.failures == []
+
+
+def test_the_weekly_grid_runs_on_ray_when_installed_else_locally(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    assert fastest_executor() == "local"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "ray" else real(name, *a))
+    assert fastest_executor() == "ray"
 
 
 def test_never_by_default_and_not_before_its_interval(bundled_store, settings):
