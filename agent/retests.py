@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from claims.models import utcnow
 from claims.replication import seed_block
 from claims.retests import RetestRecord, RunStrength
+from retest.measures import IntervalKind
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -59,8 +60,8 @@ def _strength(result: RetestResult) -> RunStrength:
         preset=result.preset,
         rl_seeds=tuple(cfg.seeds),
         pretrain_seeds=() if cfg.base_model_dir else tuple(cfg.pretrain_seeds),  # a local model: one fixed prior, no draw
-        interval=result.interval_over,
-        interval_spans_seeds=spans_seeds(result.interval_over),
+        interval=result.interval_over,  # the words, shown; the gate reads the kind
+        interval_spans_seeds=result.interval_kind is IntervalKind.SEEDS,
         flags=result.flags,
         toy_world=cfg.base_model_dir is None,
         model_revision=model_revision(cfg.base_model_dir) if cfg.base_model_dir else "",
@@ -80,12 +81,6 @@ def model_revision(model_dir: str | Path) -> str:
     for weights in sorted(path.glob("*.safetensors")):
         digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
     return f"{path.name}@{digest.hexdigest()[:12]}"
-
-
-def spans_seeds(interval_over: str) -> bool:
-    """Whether an interval resamples runs (a t interval over seeds, a hierarchical bootstrap), not
-    only the problems of one run."""
-    return interval_over == "seeds" or ("seeds" in interval_over and "single seed" not in interval_over)
 
 
 def failed_start(protocol: str, preset: str, log: str, reason: str | None = None) -> RetestRecord:

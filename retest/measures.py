@@ -13,10 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import numpy as np
-
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -60,15 +60,33 @@ def seed_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
+class IntervalKind(str, Enum):
+    """What an interval resamples, as the proposal gate reads it (`RunStrength.interval_spans_seeds`).
+
+    The words of `Interval.over` are for people; this is the fact the rules read.
+    """
+
+    SEEDS = "seeds"  # resamples runs (pretraining or RL seeds): the spread between runs is inside it
+    ONE_DRAW = "one draw"  # resamples within one run's draw only (its problems), or no interval at all
+
+
+def interval_kind(p: int, r: int) -> IntervalKind:
+    """The kind of a hierarchical interval over `p` pretraining seeds and `r` RL seeds."""
+    return IntervalKind.SEEDS if p * r > 1 else IntervalKind.ONE_DRAW
+
+
 @dataclass(frozen=True)
 class Interval:
-    """An estimate with its interval, what the interval resamples, and the per-run values beside it."""
+    """An estimate with its interval, what the interval resamples (in words, `over`, and as a
+    `kind`), and the per-run values beside it. `kind` defaults to ONE_DRAW: an interval not
+    stated to span seeds never lets a run propose."""
 
     estimate: float
     low: float
     high: float
     over: str
     per_seed: tuple[float, ...] = ()
+    kind: IntervalKind = IntervalKind.ONE_DRAW
 
 
 def hierarchical_resample(
@@ -113,7 +131,7 @@ def hierarchical_bootstrap(
     paired). `redraw(rng)`, if given, returns a fresh (P, R, N) array for the draw: the
     caller's way to put the noise of a single evaluation draw (the base model's, say) into
     the interval. `per_seed` holds each run's mean over problems. With one pretraining seed
-    and one RL seed only problems are resampled, and `over` says so.
+    and one RL seed only problems are resampled, and `over` and `kind` (ONE_DRAW) say so.
     """
     v = np.asarray(values, dtype=float)
     if v.ndim != 3 or 0 in v.shape:
@@ -123,7 +141,7 @@ def hierarchical_bootstrap(
         (p, r, n), draws, lambda ip, ir, jn, x: (v if x is None else x)[ip[:, None], ir][:, :, jn].mean(), seed, redraw)
     lo, hi = np.quantile(stats_, [(1 - level) / 2, (1 + level) / 2])
     return Interval(float(v.mean()), float(lo), float(hi), interval_over(p, r), tuple(
-        round(float(x), 4) for x in v.mean(axis=2).ravel()))
+        round(float(x), 4) for x in v.mean(axis=2).ravel()), interval_kind(p, r))
 
 
 def interval_over(p: int, r: int) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from retest.lab import Lab
-from retest.measures import bootstrap_mean_ci, pass_at_k_table
+from retest.measures import IntervalKind, bootstrap_mean_ci, pass_at_k_table
 from retest.presets import RetestConfig
 from retest.presets import preset as load_preset
 from retest.protocols import PROTOCOLS
@@ -64,7 +64,8 @@ class RetestResult:
     config: RetestConfig
     status: str = "failed"  # succeeded | failed | interrupted (Ctrl-C)
     metrics: RunMetrics = field(default_factory=RunMetrics)
-    interval_over: str = ""  # what the effect's 95% interval resamples ("seeds", "problems (bootstrap, ...)")
+    interval_over: str = ""  # what the effect's 95% interval resamples, in words ("RL seeds, problems (...)")
+    interval_kind: IntervalKind = IntervalKind.ONE_DRAW  # the same as a fact: over seeds or within one draw
     flags: tuple[str, ...] = ()  # validity flags the protocol raised: conditions under which the verdict is no test
     verdict: str | None = None  # consistent | inconsistent | inconclusive; None when failed
     effect_size: float | None = None
@@ -221,11 +222,10 @@ def run_protocol(
         effect = Effect(value=d.effect_size, low=d.ci_low, high=d.ci_high, interval_over=d.interval_over,
                         per_seed=d.per_seed)
         pre = "" if cfg.base_model_dir else f" x {len(cfg.pretrain_seeds)} pretraining seed(s)"
-        seeds_txt = (f"{len(cfg.seeds)} RL seed(s){pre}, interval over {d.interval_over}"
-                     if len(cfg.seeds) * len(cfg.pretrain_seeds) == 1 or d.interval_over != "seeds"
-                     else f"{len(cfg.seeds)} RL seeds{pre}")
+        seeds_txt = f"{len(cfg.seeds)} RL seed(s){pre}, interval over {d.interval_over}"
         result = replace(
-            result, metrics=metrics_of(m, d, effect, timings, cfg), interval_over=d.interval_over, flags=d.flags,
+            result, metrics=metrics_of(m, d, effect, timings, cfg), interval_over=d.interval_over,
+            interval_kind=d.interval_kind, flags=d.flags,
             verdict=d.verdict, effect_size=d.effect_size,
             ci_low=d.ci_low, ci_high=d.ci_high,
             summary=(f"{kind} result ({cfg.preset} preset, "

@@ -241,7 +241,8 @@ def decide(m: CalibrationMeasurements) -> Decision:
         "train_reward": {k: list(v) for k, v in m.train_reward.items()},
         "base_model": dict(m.base_model),
     }
-    return Decision(verdict, effect, e_lo, e_hi, acc["binary"].over, finding, tuple(flags), per_seed, details)
+    return Decision(verdict, effect, e_lo, e_hi, acc["binary"].over, finding, tuple(flags), per_seed, details,
+                    interval_kind=acc["binary"].kind)
 
 
 def _overconfidence(stated: np.ndarray, right: np.ndarray) -> float:

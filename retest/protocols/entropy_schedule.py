@@ -223,7 +223,7 @@ def decide(m: ScheduleMeasurements) -> Decision:
                                   "high": round(collapse.high, 4)},
     }
     return Decision(verdict, g.estimate, g.low, g.high, f"{g.over}, {LEVEL:.1%} per arm", finding, tuple(flags),
-                    g.per_seed, details)
+                    g.per_seed, details, interval_kind=g.kind)
 
 
 SPEC = ProtocolSpec(

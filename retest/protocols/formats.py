@@ -350,7 +350,7 @@ def decide_format(m: Measurements) -> Decision:
     }
     flags += no_signal(s.accuracy(m.samples) for s in (*bases, *(r.final for r in m.runs)))
     return Decision(verdict, share.estimate, share.low, share.high, share.over, finding, tuple(flags),
-                    per_seed=share.per_seed, details=details)
+                    per_seed=share.per_seed, details=details, interval_kind=share.kind)
 
 
 THRESHOLDS = {"dominance": DOMINANCE, "epochs": EPOCHS, "epoch_coverage": COVERAGE, "breadth_kept": BREADTH_KEPT,

@@ -321,7 +321,8 @@ def decide(m: HardMeasurements) -> Decision:
                     f"{u['arms']['typical/group']['shortcut']:.2f} (base {u['base']['shortcut']:.2f}; "
                     f"{us.estimate:+.3f} [{us.low:+.3f}, {us.high:+.3f}])")
     rates = no_signal(r for rs in m.train_reward.values() for r in rs)  # the arms' rewards: no signal, no training
-    return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, flags_of(m, c) + rates, s.per_seed, details)
+    return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, flags_of(m, c) + rates, s.per_seed, details,
+                    interval_kind=s.kind)
 
 
 SPEC = ProtocolSpec(

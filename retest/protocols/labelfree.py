@@ -220,7 +220,8 @@ def decide(m: LabelFreeMeasurements) -> Decision:
     }
     flags += no_signal([float(np.mean(x)) for x in m.base["pass1"]]
                        + [float(np.mean(run)) for a in ARMS for row in m.arms[a]["pass1"] for run in row])
-    return Decision(verdict, g.estimate, g.low, g.high, g.over, finding, tuple(flags), g.per_seed, details)
+    return Decision(verdict, g.estimate, g.low, g.high, g.over, finding, tuple(flags), g.per_seed, details,
+                    interval_kind=g.kind)
 
 
 SPEC = ProtocolSpec(

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retest.measures import Interval, hierarchical_bootstrap, hierarchical_resample, interval_over
+from retest.measures import Interval, hierarchical_bootstrap, hierarchical_resample, interval_kind, interval_over
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.results import FORMAT_NAMES, Measurements, Sampled
 from retest.world import TEMPLATES, Problem, WorldConfig
@@ -257,7 +257,8 @@ def ratio_interval(num: np.ndarray, den: np.ndarray, draws: int = DRAWS, seed: i
     den_run = den.sum(axis=2)
     per = tuple(round(float(a / b), 4) if b else float("nan") for a, b in zip(num.sum(axis=2).ravel(), den_run.ravel()))
     total = den.sum()
-    return Interval(float(num.sum() / total) if total else float("nan"), float(lo), float(hi), over, per)
+    return Interval(float(num.sum() / total) if total else float("nan"), float(lo), float(hi), over, per,
+                    interval_kind(p, r))
 
 
 def reach_interval(hb: np.ndarray, hr: np.ndarray, K: int) -> Interval:
@@ -444,7 +445,8 @@ def decide(m: C1Measurements) -> Decision:
     defined = all(np.isfinite(x) for x in (rec.estimate, rec.low, rec.high))
     est, lo, hi = (rec.estimate, rec.low, rec.high) if defined else (0.0, 0.0, 0.0)
     per = tuple(x if np.isfinite(x) else 0.0 for x in rec.per_seed)
-    return Decision(verdict, est, lo, hi, rec.over, finding, flags_of(f) + no_signal(signal_rates(m)), per, details)
+    return Decision(verdict, est, lo, hi, rec.over, finding, flags_of(f) + no_signal(signal_rates(m)), per, details,
+                    interval_kind=rec.kind)
 
 
 SPEC = ProtocolSpec(

@@ -112,7 +112,7 @@ def decide(m: C1Measurements) -> Decision:
     details = {"excess_loss": _j(e), "excess_gain": _j(g), "net_reach": _j(net),
                **{k: v for k, v in f.items() if k not in ("excess_loss", "excess_gain", "net_reach")}}
     return Decision(verdict, e.estimate, e.low, e.high, e.over, finding, flags_of(f) + no_signal(signal_rates(m)),
-                    e.per_seed, details)
+                    e.per_seed, details, interval_kind=e.kind)
 
 
 SPEC = ProtocolSpec(

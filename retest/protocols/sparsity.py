@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from retest.measures import seed_interval
+from retest.measures import IntervalKind, seed_interval
 from retest.protocols.spec import Decision, ProtocolSpec
 from retest.sweep import ArmRun, Sweep, measure
 
@@ -262,9 +262,11 @@ def decide_sparsity(s: Sweep) -> Decision:
         "magnitude_jaccard": round(magnitude, 4), "sweep": sweep, "setting": dict(s.setting),
         "thresholds": THRESHOLDS,
     }
-    over = ("bases, then RL seeds within each (nested bootstrap of the interpolated curve)" if len(rl) > 1 or
-            len(bases) > 1 else "single run (no interval)")
-    return Decision(verdict, mean, lo, hi, over, finding, tuple(flags), per_base, details)
+    spans = len(rl) > 1 or len(bases) > 1
+    over = ("bases, then RL seeds within each (nested bootstrap of the interpolated curve)" if spans
+            else "single run (no interval)")
+    return Decision(verdict, mean, lo, hi, over, finding, tuple(flags), per_base, details,
+                    interval_kind=IntervalKind.SEEDS if spans else IntervalKind.ONE_DRAW)
 
 
 SPEC = ProtocolSpec(

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from retest.measures import IntervalKind
+
 if TYPE_CHECKING:
     from retest.lab import Lab
 
@@ -39,6 +41,9 @@ class Decision:
     flags: tuple[str, ...] = ()  # validity flags raised: conditions under which the verdict is not a test
     per_seed: tuple[float, ...] = ()  # the effect of each (pretraining seed, RL seed) run, beside the interval
     details: Mapping[str, Any] = field(default_factory=dict)  # protocol-specific figures (stored in metrics)
+    # what the interval resamples, as the proposal gate reads it (`interval_over` is its words): every
+    # protocol states it, usually its deciding `Interval.kind`
+    interval_kind: IntervalKind = field(kw_only=True)
 
 
 @dataclass(frozen=True)

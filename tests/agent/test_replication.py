@@ -23,6 +23,7 @@ from claims.planning import queued_retests
 def engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """A fake `retest.runner.run_protocol`: every run says "inconsistent" over seeds; the seeds it
     was given are listed (RL seeds, pretraining seeds)."""
+    from retest.measures import IntervalKind
     from retest.presets import preset as load_preset
     from retest.runner import RetestResult
 
@@ -33,7 +34,8 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, ...], tuple
         cfg = cfg.with_seeds(seeds) if seeds is not None else cfg
         seen.append((cfg.seeds, cfg.pretrain_seeds))
         return RetestResult(protocol=name, protocol_version="1", preset=cfg.preset, config=cfg, status="succeeded",
-                            interval_over="seeds", verdict="inconsistent", effect_size=-0.2, ci_low=-0.3,
+                            interval_over="RL seeds, problems", interval_kind=IntervalKind.SEEDS,
+                            verdict="inconsistent", effect_size=-0.2, ci_low=-0.3,
                             ci_high=-0.1, summary="fake toy-world result", finished_at=utcnow())
 
     monkeypatch.setattr("retest.runner.run_protocol", run_protocol)
