@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,25 +21,20 @@ from typing import Any
 from sqlalchemy import func, select
 
 from agent.factorial import fastest_executor, run_and_store
-from agent.retests import failed_start, replicated_config, to_record
+from agent.retests import Replication, RetestRequest, run_retest
 from agent.run import run_agent
 from claims.errors import ClaimsError
 from claims.export import build_export, record_export, render_markdown
 from claims.factorial import factorial_due, factorial_runs, latest_factorial
 from claims.importer import import_bundled
 from claims.models import Claim, utcnow
-from claims.planning import QueuedRetest, link_plans, queue_replication, queue_retest, queued_retests
-from claims.proposing import propose_for_claim_key
-from claims.protocols import serving_protocols
+from claims.planning import QueuedRetest, link_plans, queued_retests
 from claims.redaction import hide_secrets
-from claims.replication import protocols_without_strong_run, replication_due
 from claims.reports import (ApiRequests, Judging, RetestOutcome, WeeklyReport, judge_status, render_report,
                             weekly_facts)
-from claims.retests import record_run
 from claims.runs import FAILED, INTERRUPTED, SUCCEEDED, RunOutcome, finish_run, start_weekly_run
 from claims.settings import Settings
 from claims.store import Store
-from claims.strength import assess_strength
 
 Say = Callable[[str], None]
 EXIT_INTERRUPTED = 130
@@ -246,76 +240,19 @@ def run_due_factorial(store: Store, settings: Settings, options: WeeklyOptions, 
 
 
 def run_one_retest(store: Store, settings: Settings, plan: QueuedRetest, preset: str, say: Say) -> RetestOutcome:
-    """Run one protocol, store it as a retest run of the claim, and propose from its verdict.
-
-    A protocol whose latest strong run for the claim said "inconsistent" and is not yet
-    replicated (`claims.replication.replication_due`) runs on the next block of seeds
-    (`agent.retests.replicated_config`); a new strong "inconsistent" not yet replicated
-    queues its replication as the claim's next retest (`claims.planning.queue_replication`),
-    and a strong run queues the claim's other protocols that have no strong run yet.
-    Retests propose only once replicated (`claims.status_rules`), so the job replicates
-    a failed run before it proposes from it.
-    """
-    t = time.monotonic()
-    reason = f"planned by the agent (plan #{plan.plan_id})"
-    raised = False
-    try:
-        from retest.presets import preset as load_preset
-        from retest.runner import run_protocol
-
-        config = None
-        with store.read() as s:
-            due = replication_due(s, plan.claim_key, plan.protocol)
-            if due is not None:
-                config, replication = replicated_config(s, plan.claim_key, plan.protocol, load_preset(preset))
-                reason += f"; {replication} of run {due.latest.id}"
-                say(f"retest {plan.protocol} for {plan.claim_key}: {replication} of run {due.latest.id}")
-        result = run_protocol(plan.protocol, preset=preset, cache_dir=settings.retest_cache_dir,
-                              artifacts_dir=settings.retest_artifacts_dir, progress=say, config=config,
-                              workers=settings.retest_workers)
-        record = to_record(result, reason=reason)  # Ctrl-C inside the run: status "interrupted"
-    except KeyboardInterrupt:  # Ctrl-C before the engine started (while importing it)
-        record, raised = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason), True
-    except Exception:  # the engine records its own crashes; this catches import or set-up errors
-        record = failed_start(plan.protocol, preset, traceback.format_exc(), reason=reason)
-    stopped = raised or record.status == INTERRUPTED
-    if stopped:
-        record = record.model_copy(update={"status": INTERRUPTED, "verdict": None,
-                                           "summary": f"interrupted (Ctrl-C) after {time.monotonic() - t:.0f} s"})
-    with store.write() as s:
-        row = record_run(s, plan.claim_key, record, actor="weekly")
-        run_id = row.id
-        if not stopped:
-            link_plans(s, [plan.plan_id], run_id)
-            due = replication_due(s, plan.claim_key, plan.protocol) if record.status == SUCCEEDED else None
-            if due is not None and due.latest is not None and due.latest.id == run_id:
-                if queue_replication(s, plan.claim_key, plan.protocol, run_id, actor="weekly") is not None:
-                    say(f"retest {plan.protocol} for {plan.claim_key}: run {run_id} says inconsistent; its "
-                        "replication on new seeds is queued as the claim's next retest")
-            if record.status == SUCCEEDED and assess_strength(record.strength)[0]:
-                _queue_other_protocols(s, plan.claim_key, say)
-            propose_for_claim_key(s, plan.claim_key, actor="weekly")
-    may_propose, why = assess_strength(record.strength)
-    out = RetestOutcome(id=run_id, claim=plan.claim_key, protocol=plan.protocol, preset=preset, status=record.status,
-                        verdict=record.verdict, effect_size=record.effect_size, ci_low=record.ci_low,
-                        ci_high=record.ci_high, summary=record.summary, duration_s=round(time.monotonic() - t, 1),
-                        may_propose=may_propose and record.status == "succeeded", strength=why)
+    """Run one queued plan with `agent.retests.run_retest` (run, record, propose: the one function
+    `claims retest run` calls too), on the next block of seeds when a replication is due, linking
+    the plan and queueing what a strong run calls for (its replication, the claim's other protocols)."""
+    done = run_retest(store, settings, RetestRequest(
+        plan.claim_key, plan.protocol, preset, reason=f"planned by the agent (plan #{plan.plan_id})", actor="weekly",
+        replication=Replication.WHEN_DUE, plan_id=plan.plan_id, queue_follow_ups=True), say)
+    record, (may_propose, why) = done.record, done.strong
+    out = RetestOutcome(id=done.run_id, claim=plan.claim_key, protocol=plan.protocol, preset=preset,
+                        status=record.status, verdict=record.verdict, effect_size=record.effect_size,
+                        ci_low=record.ci_low, ci_high=record.ci_high, summary=record.summary,
+                        duration_s=done.seconds, may_propose=may_propose, strength=why)
     say(f"retest {plan.protocol} for {plan.claim_key}: {out.status}, verdict {out.verdict or '-'}")
     return out
-
-
-def _queue_other_protocols(session: Any, claim_key: str, say: Say) -> None:
-    """Queue each protocol that serves the claim with no strong run yet (retests propose only
-    when all of a claim's protocols agree: C4 has two, C5 three)."""
-    missing = protocols_without_strong_run(session, claim_key)
-    if not missing:
-        return
-    served = ", ".join(serving_protocols(missing))  # the whole family: they share the claim's hint
-    for protocol in missing:
-        reason = (f"{claim_key} is tested by several protocols ({served}): {protocol} has no strong run yet, "
-                  "and retests propose only when all of them agree")
-        if queue_retest(session, claim_key, protocol, reason, actor="weekly") is not None:
-            say(f"retest {protocol} for {claim_key}: queued ({reason})")
 
 
 def build_report(store: Store, run_id: int, started: dt.datetime, done: WeeklyState, duration_s: float) -> WeeklyReport:

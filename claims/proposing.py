@@ -36,7 +36,7 @@ from claims.protocols import serving_protocols
 from claims.replication import runs_of, strong_runs
 from claims.screening import screen_paper
 from claims.staleness import EvidenceNow, basis_of, why_stale
-from claims.status_rules import ClaimFacts, EvidenceFact, RunFact, propose_status
+from claims.status_rules import ClaimFacts, EvidenceFact, RunFact, propose_status, why_no_proposal
 
 
 def claim_facts(session: Session, claim: Claim) -> tuple[ClaimFacts, list[EvidenceFact], list[RunFact]]:
@@ -86,19 +86,50 @@ def anchor_fact(anchor: Anchor) -> AnchorFact:
     )
 
 
+def _write_status(session: Session, facts: tuple[ClaimFacts, list[EvidenceFact], list[RunFact]],
+                  actor: str) -> tuple[list[int], list[str]]:
+    draft = propose_status(*facts)
+    return write_proposals(session, [draft] if draft else [], actor=actor)
+
+
+@dataclass(frozen=True)
+class WrittenProposal:
+    id: int
+    proposed_status: str
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What proposing for one claim did: the status proposals written, or why none was."""
+
+    written: tuple[WrittenProposal, ...] = ()
+    why_not: str = ""  # "" when something was written
+
+    @property
+    def ids(self) -> list[int]:
+        return [p.id for p in self.written]
+
+
 def propose_for_claim(session: Session, claim: Claim, actor: str = "agent") -> list[int]:
-    """Write the status proposal a claim's evidence and retest verdicts call for; new ids.
+    """Write the status proposal a claim's evidence and retest verdicts call for; new ids
+    (`propose_status_for`, without the reason)."""
+    return propose_status_for(session, claim, actor).ids
+
+
+def propose_status_for(session: Session, claim: Claim, actor: str = "agent") -> StatusOutcome:
+    """Write the status proposal a claim's evidence and retest verdicts call for: the proposals
+    written, or why none was (`claims.status_rules.why_no_proposal`, or the writer's skip reason).
 
     First the claim's pending status proposals are checked: the stale ones are marked and
-    proposed afresh (`mark_stale`); their fresh proposals are among the ids returned.
+    proposed afresh (`mark_stale`); their fresh proposals are among those written.
     """
     fresh = [i for stale in mark_stale(session, claim_ids=[claim.id], actor=actor) for i in stale.replaced_by]
-    return fresh + _write_status(session, claim, actor)
-
-
-def _write_status(session: Session, claim: Claim, actor: str) -> list[int]:
-    draft = propose_status(*claim_facts(session, claim))
-    return write_proposals(session, [draft] if draft else [], actor=actor)[0]
+    facts = claim_facts(session, claim)
+    ids, skipped = _write_status(session, facts, actor)
+    written = tuple(WrittenProposal(i, session.get(Proposal, i).proposed_status or "") for i in fresh + ids)
+    if written:
+        return StatusOutcome(written)
+    return StatusOutcome(why_not="; ".join(skipped) if skipped else why_no_proposal(*facts))
 
 
 # --- stale proposals (the rule: claims.staleness) ---------------------------------------
@@ -172,7 +203,7 @@ def mark_stale(session: Session, *, claim_ids: Iterable[int] | None = None, evid
                      claim=proposal.claim.key if proposal.claim else None,
                      reason=reason, basis=basis)
         session.flush()
-        fresh = _write_status(session, proposal.claim, "agent") if proposal.claim is not None else []
+        fresh = _write_status(session, claim_facts(session, proposal.claim), "agent")[0] if proposal.claim else []
         for new in session.scalars(select(Proposal).where(Proposal.id.in_(fresh))):
             new.payload = {**(new.payload or {}), "replaces": proposal.id}
         proposal.payload = {**proposal.payload, "stale": {**proposal.payload["stale"], "replaced_by": fresh}}
@@ -183,10 +214,15 @@ def mark_stale(session: Session, *, claim_ids: Iterable[int] | None = None, evid
 
 def propose_for_claim_key(session: Session, key: str, actor: str = "agent") -> list[int]:
     """`propose_for_claim` for the claim with this key; new proposal ids."""
+    return propose_status_for_key(session, key, actor).ids
+
+
+def propose_status_for_key(session: Session, key: str, actor: str = "agent") -> StatusOutcome:
+    """`propose_status_for` the claim with this key: the proposals written, or why none was."""
     claim = session.scalar(select(Claim).where(Claim.key == key))
     if claim is None:
         raise NotFound(f"no claim {key}")
-    return propose_for_claim(session, claim, actor=actor)
+    return propose_status_for(session, claim, actor=actor)
 
 
 def propose_anchor_corrections(session: Session, claim_keys: list[str], actor: str = "agent") -> list[int]:

@@ -39,6 +39,11 @@ def claim_summaries(session: Session, status: str | None = None) -> list[dict[st
     return [claim_row(c) for c in session.scalars(q)]
 
 
+def claim_exists(session: Session, key: str) -> bool:
+    """Whether a claim has this key."""
+    return session.scalar(select(Claim.id).where(Claim.key == key)) is not None
+
+
 def get_claim(session: Session, key: str) -> Claim:
     claim = session.scalar(select(Claim).where(Claim.key == key))
     if claim is None:

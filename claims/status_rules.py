@@ -175,16 +175,10 @@ def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[R
     if claim.status not in SEVERITY:
         return None
     contra = confident_contradictions(claim, evidence)
-    newer = contra.newer
     retests = retests_of(claim, runs)
     failed = retests.failed
-    if len(newer) >= SEVERAL and failed:
-        proposed = "overturned"
-    elif len(newer) >= SEVERAL or (failed and newer):
-        proposed = "weakened"
-    elif failed or contra.all:
-        proposed = "contested"  # a failed retest alone, one or two newer papers, or contemporaneous dissent
-    else:
+    proposed = _called_for(contra, retests)
+    if proposed is None:
         return _propose_holds(claim, evidence, retests)
     if SEVERITY[proposed] <= SEVERITY[claim.status]:
         return None
@@ -198,6 +192,40 @@ def propose_status(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[R
         evidence_ids=tuple(e.id for e in cited),
         run_ids=retests.run_ids if failed else (),
     )
+
+
+def _called_for(contra: Contradictions, retests: Retests) -> str | None:
+    """The severe status the contradictions and a failed retest call for (the module doc's ladder), if any."""
+    newer, failed = contra.newer, retests.failed
+    if len(newer) >= SEVERAL and failed:
+        return "overturned"
+    if len(newer) >= SEVERAL or (failed and newer):
+        return "weakened"
+    if failed or contra.all:
+        return "contested"  # a failed retest alone, one or two newer papers, or contemporaneous dissent
+    return None
+
+
+def why_no_proposal(claim: ClaimFacts, evidence: list[EvidenceFact], runs: list[RunFact]) -> str:
+    """Why `propose_status` proposes nothing for these facts, in one line (pure); "" when it proposes."""
+    if propose_status(claim, evidence, runs) is not None:
+        return ""
+    if claim.status not in SEVERITY:
+        return f"a {claim.status} claim gets no status proposals"
+    contra, retests = confident_contradictions(claim, evidence), retests_of(claim, runs)
+    proposed = _called_for(contra, retests)
+    if proposed is not None:
+        return f"the evidence and retests call for {proposed}, no more severe than the claim's status {claim.status}"
+    why = [f"no confident contradiction (confidence >= {CONFIDENT}) newer than or inside the claim's as-of window"
+           if not contra.all else "", "no failed retest"]
+    if retests.ran:
+        why.append("retests need an inconsistent verdict from every protocol that tests the claim, each replicated "
+                   "on new seeds: " + "; ".join(s.describe() for s in retests.standings))
+    else:
+        why.append("no strong retest run")
+    if claim.status == "unreviewed":
+        why.append("holds needs a confident supporting paper and no contradiction or inconsistent retest")
+    return "; ".join(w for w in why if w)
 
 
 def basis(evidence: tuple[EvidenceFact, ...] | list[EvidenceFact]) -> dict[str, str]:

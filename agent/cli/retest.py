@@ -74,19 +74,22 @@ def run(
                                         "toward a proposal only once replicated so."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json (the stored record)."),
 ) -> None:
-    """Run a protocol and record the result as a retest run of the claim.
+    """Run a protocol, record the result as a retest run of the claim, and propose from it.
 
     Progress per phase goes to stderr; a crashed run is recorded as failed with its log
-    (exit code 1). Cached phases (base model, GRPO run) are reused; a replication's new
-    seeds train new ones.
+    (exit code 1), an interrupted one as interrupted (exit code 130). Cached phases (base
+    model, GRPO run) are reused; a replication's new seeds train new ones. The claim's
+    status proposal goes through the same gate as the weekly job's (`agent.retests.run_retest`:
+    only strong runs, replicated on new seeds, count): the command prints what it proposed,
+    or why nothing was.
 
     Example: claims retest run passk-boundary --claim C1 --preset standard --replicate
     """
-    from agent.retests import to_record
-    from claims.retests import record_run
+    from agent.retests import Replication, RetestRequest, run_retest
+    from claims.queries import claim_exists
+    from claims.strength import describe_strength
     from retest.presets import preset as load_preset
     from retest.protocols import PROTOCOLS
-    from retest.runner import run_protocol
 
     try:  # the gpu preset's model directory and problem file, checked before anything runs
         config = load_preset(preset.value, model_dir=model_dir, problems_file=problems)
@@ -98,48 +101,39 @@ def run(
     settings = load_settings()
     store = open_db(settings)
     with store.read() as s:  # fail fast on an unknown claim, before minutes of training
-        from sqlalchemy import select
-
-        from claims.models import Claim
-
-        if s.scalar(select(Claim.id).where(Claim.key == claim)) is None:
+        if not claim_exists(s, claim):
             raise BadInput(f"no claim {claim!r}: try `claims list`")
-        reason = "run from the command line"
-        if replicate:  # the next block of seeds, recorded in the run's config and strength
-            from agent.retests import replicated_config
-
-            config, replication = replicated_config(s, claim, protocol, config, rl_seeds=seeds)
-            seeds, reason = None, f"{reason}: {replication}"
-            print(replication, file=sys.stderr)
     progress = Progress()
-    result = run_protocol(protocol, preset.value, seeds=seeds, cache_dir=settings.retest_cache_dir,
-                          artifacts_dir=settings.retest_artifacts_dir, progress=progress.log, config=config,
-                          workers=settings.retest_workers)
-    record = to_record(result, reason=reason)
-    with store.write() as s:
-        run_id = record_run(s, claim, record).id
-    from claims.strength import describe_strength
-
+    done = run_retest(store, settings, RetestRequest(
+        claim, protocol, preset.value, reason="run from the command line", actor="retest", config=config,
+        rl_seeds=seeds, replication=Replication.YES if replicate else Replication.NO), progress.log)
+    record, proposal = done.record, done.proposal
     strength = describe_strength(record.strength)
+    proposed = [{"id": p.id, "proposed_status": p.proposed_status} for p in proposal.written]
     if fmt is Format.json:
-        emit_json({"id": run_id, "claim": claim, **record.model_dump(mode="json"), "strength": strength})
+        emit_json({"id": done.run_id, "claim": claim, **record.model_dump(mode="json"), "strength": strength,
+                   "proposals": proposed, "not_proposed": proposal.why_not})
     else:
-        print(f"retest run {run_id} for {claim}: {result.status}", end="")
-        if result.verdict:
-            print(f", verdict {result.verdict}, effect {result.effect_size:+.3f} "
-                  f"[{result.ci_low:+.3f}, {result.ci_high:+.3f}]")
+        print(f"retest run {done.run_id} for {claim}: {record.status}", end="")
+        if record.verdict and record.effect_size is not None:
+            print(f", verdict {record.verdict}, effect {record.effect_size:+.3f} "
+                  f"[{record.ci_low or 0.0:+.3f}, {record.ci_high or 0.0:+.3f}]")
         else:
             print()
-        print(safe_text(result.summary, multiline=True))
+        print(safe_text(record.summary, multiline=True))
         print(f"strength: {strength['label']}, {strength['rl_seeds']} RL seed(s), {strength['pretrain_seeds']} "
               f"pretraining seed(s), seeds {strength['rl_seed_ids']} / {strength['pretrain_seed_ids']}; "
               f"{'strong' if strength['may_propose'] else 'not strong, never counts'}: {safe_text(strength['why'])}")
         if strength["may_propose"]:
             print(f"counts toward a status proposal {strength['counts']}")
-        if result.status == "failed":
-            print(safe_text(result.log[-2000:], multiline=True), file=sys.stderr)
-    if result.status == "interrupted":
+        for p in proposal.written:
+            print(f"proposed: #{p.id} {claim} -> {p.proposed_status} (see `claims review show {p.id}`)")
+        if not proposal.written:
+            print(f"no status proposal: {safe_text(proposal.why_not)}")
+        if record.status == "failed":
+            print(safe_text(record.log[-2000:], multiline=True), file=sys.stderr)
+    if done.interrupted:
         print("interrupted", file=sys.stderr)
         raise typer.Exit(130)
-    if result.status != "succeeded":
+    if record.status != "succeeded":
         raise typer.Exit(1)

@@ -115,13 +115,46 @@ def test_cli_replicate_draws_the_next_block_and_records_it(bundled_store, engine
 
     first = run()
     assert (first["strength"]["rl_seed_ids"], first["strength"]["pretrain_seed_ids"]) == ([0, 1, 2], [0, 1])
+    # strong, but one run: the gate (the weekly job's) proposes nothing and says why
+    assert first["proposals"] == [] and f"(run {first['id']}) verdict inconsistent" in first["not_proposed"]
+    assert "not yet replicated on new seeds" in first["not_proposed"]
     again = run("--replicate")
     assert (again["strength"]["rl_seed_ids"], again["strength"]["pretrain_seed_ids"]) == ([3, 4, 5], [2, 3])
     assert again["config"]["seeds"] == [3, 4, 5] and again["config"]["pretrain_seeds"] == [2, 3]
     assert "replication on new seeds" in again["reason"] and again["strength"]["may_propose"] is True
+    (proposed,) = again["proposals"]  # replicated: the pair proposes, as from the weekly job
+    assert proposed["proposed_status"] == "contested" and again["not_proposed"] == ""
+    with bundled_store.read() as s:
+        proposal = s.get(Proposal, proposed["id"])
+        assert sorted(r.id for r in proposal.retest_runs) == [first["id"], again["id"]]
     third = run("--replicate", "--seeds", "2")  # fewer RL seeds: still after every seed used
     assert (third["strength"]["rl_seed_ids"], third["strength"]["pretrain_seed_ids"]) == ([6, 7], [4, 5])
+    assert third["proposals"] == [] and "same finding already proposed" in third["not_proposed"]
     assert engine == [((0, 1, 2), (0, 1)), ((3, 4, 5), (2, 3)), ((6, 7), (4, 5))]
+
+
+def test_cli_says_why_a_smoke_run_proposes_nothing(bundled_store, engine) -> None:
+    from claims.cli import build_app
+
+    out = CliRunner().invoke(build_app(), ["retest", "run", "passk-boundary", "--claim", "C1"])
+    assert out.exit_code == 0, out.output
+    assert "not strong, never counts: preset smoke (plumbing check)" in out.stdout
+    assert "no status proposal: " in out.stdout and "no strong retest run" in out.stdout
+    with bundled_store.read() as s:
+        assert s.scalar(select(Proposal.id)) is None and queued_retests(bundled_store) == []
+
+
+def test_cli_prints_the_proposal_a_replicated_pair_makes(bundled_store, engine) -> None:
+    from claims.cli import build_app
+
+    args = ["retest", "run", "passk-boundary", "--claim", "C1", "--preset", "standard"]
+    first = CliRunner().invoke(build_app(), args)
+    assert "no status proposal: " in first.stdout and "not yet replicated on new seeds" in first.stdout
+    assert queued_retests(bundled_store) == []  # the command line queues nothing: it says how to replicate
+    again = CliRunner().invoke(build_app(), [*args, "--replicate"])
+    with bundled_store.read() as s:
+        (pid,) = s.scalars(select(Proposal.id))
+    assert f"proposed: #{pid} C1 -> contested" in again.stdout
 
 
 def test_the_caches_key_on_the_seeds() -> None:
