@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,22 +122,25 @@ def binary_reward(completions: list[str], answer: list[int], **_: Any) -> list[f
 
 def brier_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
     """RLCR: y - (c - y)^2 with y the correctness and c the stated confidence; no digit: y - 1."""
-    out = []
-    for c, a in zip(completions, answer):
-        right, digit, _ = judge(c, int(a))
-        y = 1.0 if right else 0.0
-        out.append(y - 1.0 if digit is None else y - (digit / DIGITS - y) ** 2)
-    return out
+    return [rlcr(*judge(c, int(a))[:2]) for c, a in zip(completions, answer)]
+
+
+def rlcr(right: bool, digit: int | None) -> float:
+    """The RLCR reward of one completion: y - (c - y)^2 (y its correctness, c = digit / 10); no digit: y - 1."""
+    y = 1.0 if right else 0.0
+    return y - 1.0 if digit is None else y - (digit / DIGITS - y) ** 2
 
 
 # --- calibration ------------------------------------------------------------------------
 
 
-def table(completions: list[str], answer: int) -> tuple[list[int], list[int], int]:
-    """(samples stating digit d, of those right, right in all) for one problem's samples."""
+def table(completions: list[str], answer: int,
+          judged: Callable[[str, int], tuple[bool, int | None, str]] = judge) -> tuple[list[int], list[int], int]:
+    """(samples stating digit d, of those right, right in all) for one problem's samples, each scored by
+    `judged` (the confidence world's `judge`; a real model's: `retest.answers.judge_stated`)."""
     stated, right, total = [0] * DIGITS, [0] * DIGITS, 0
     for c in completions:
-        ok, digit, _ = judge(c, answer)
+        ok, digit, _ = judged(c, answer)
         total += ok
         if digit is not None:
             stated[digit] += 1

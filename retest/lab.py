@@ -180,17 +180,18 @@ class Lab:
 
     # --- problems and models -----------------------------------------------------------
 
-    def problems(self, world: WorldConfig | None = None) -> tuple[Problems, Problems]:
+    def problems(self, world: WorldConfig | None = None, suffix: str = "") -> tuple[Problems, Problems]:
         """(train, held_out) as (prompt, answer): the world's split, or the problem file's.
 
         A problem file is shuffled with the world seed before the held-out rows are taken; with
         `RetestConfig.chat_template` (the default) its prompts go through the model's chat template.
+        `suffix` is appended to each problem file prompt, inside the user's turn (C5b's confidence request).
         """
         cfg = self.cfg
         if cfg.base_model_dir:
             if not cfg.problems_file:
                 raise ValueError("a local model needs problems_file (a JSONL of prompt/answer)")
-            rows = load_problems(Path(cfg.problems_file))
+            rows = [(p + suffix, a) for p, a in load_problems(Path(cfg.problems_file))]
             if cfg.chat_template:
                 rows = chat_prompts(cfg.base_model_dir, rows)
             random.Random(cfg.world.seed).shuffle(rows)

@@ -14,6 +14,8 @@ completion.
 | ``final-answer`` | `retest.answers.final_answer_reward` | a real model's problem file (gpu preset) |
 | ``confidence-binary`` | `retest.confidence.binary_reward` | C5b, the binary arm |
 | ``brier`` | `retest.confidence.brier_reward` | C5b, the RLCR arm |
+| ``confidence-binary-final`` | `binary_final_reward` | C5b on a problem file, the binary arm |
+| ``brier-final`` | `brier_final_reward` | C5b on a problem file, the RLCR arm |
 | ``majority`` | `retest.majority.majority_reward` | C4a, label-free RL |
 | ``majority-final`` | `majority_final_reward` | C4a on a problem file (real text) |
 | ``open`` | `retest.openworld.mixed_reward` | C4b, the open-ended task |
@@ -24,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from retest.answers import final_answer, final_answer_reward
-from retest.confidence import binary_reward, brier_reward
+from retest.answers import final_answer, final_answer_reward, judge_stated
+from retest.confidence import binary_reward, brier_reward, rlcr
 from retest.majority import majority_reward
 from retest.openworld import mixed_reward
 from retest.world import classify_format, is_correct
@@ -56,12 +58,24 @@ def majority_final_reward(completions: list[str], prompts: list[Any] | None = No
     return majority_reward(completions, prompts, parse=final_answer)
 
 
+def binary_final_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
+    """1 for a right stated answer before the confidence line (`retest.answers.judge_stated`), else 0; the digit is free."""
+    return [1.0 if judge_stated(c, int(a))[0] else 0.0 for c, a in zip(completions, answer)]
+
+
+def brier_final_reward(completions: list[str], answer: list[int], **_: Any) -> list[float]:
+    """RLCR (`retest.confidence.rlcr`) on a real completion's stated answer and confidence digit."""
+    return [rlcr(*judge_stated(c, int(a))[:2]) for c, a in zip(completions, answer)]
+
+
 REWARDS: dict[str, Reward] = {
     "correct": correctness_reward,
     "format-credit": format_credit_reward,
     "final-answer": final_answer_reward,
     "confidence-binary": binary_reward,
     "brier": brier_reward,
+    "confidence-binary-final": binary_final_reward,
+    "brier-final": brier_final_reward,
     "majority": majority_reward,
     "majority-final": majority_final_reward,
     "open": mixed_reward,

@@ -18,6 +18,13 @@ ECE is a ratio over pooled samples, not a mean over problems, so its interval co
 from `resample`, the same hierarchical scheme as `retest.measures.hierarchical_bootstrap`
 (pretraining seeds, RL seeds within them, problems shared by all runs and arms) applied
 to the per-digit tables; accuracy uses `hierarchical_bootstrap` itself.
+
+A local model and its problem file (`measure_local`): every prompt asks for a last line
+``Confidence: d`` (`retest.answers.CONFIDENCE_SUFFIX`, read by `split_confidence`); the
+"format" the digit is calibrated to is whether a completion states a final answer at all;
+the arms' rewards are ``confidence-binary-final`` and ``brier-final``. A model that never (or
+always) answers right is flagged "no signal"; one that never states a digit has no ECE
+(stored as 0 beside the "confidence dropped" flag).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import numpy as np
 
 from retest.confidence import DIGITS, brier, ece
 from retest.measures import hierarchical_bootstrap, hierarchical_resample
-from retest.protocols.spec import Decision, ProtocolSpec
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -67,10 +74,12 @@ class CalibrationMeasurements:
     draws: int = DRAWS
 
 
-def tables_of(texts: list[list[str]], answers: list[int]) -> Tables:
+def tables_of(texts: list[list[str]], answers: list[int],
+              judged: Callable[[str, int], tuple[bool, int | None, str]] | None = None) -> Tables:
+    """Per-digit tables of `texts`, each scored by `judged` (default: the confidence world's `judge`)."""
     from retest.confidence import table
 
-    rows = [table(t, a) for t, a in zip(texts, answers)]
+    rows = [table(t, a) if judged is None else table(t, a, judged) for t, a in zip(texts, answers)]
     return Tables(stated=tuple(tuple(r[0]) for r in rows), right=tuple(tuple(r[1]) for r in rows),
                   correct=tuple(r[2] for r in rows), n=len(texts[0]) if texts else 0)
 
@@ -84,7 +93,7 @@ def measure(lab: Lab) -> CalibrationMeasurements:
 
     cfg = lab.cfg
     if cfg.base_model_dir:
-        raise ValueError("calibration teaches the toy world's confidence digit to its own base: run it without --model-dir")
+        return measure_local(lab)
     world = confidence_world(cfg.world)
     train, all_held = lab.problems(world)
     held = all_held[: cfg.eval.problems]
@@ -137,6 +146,92 @@ def measure(lab: Lab) -> CalibrationMeasurements:
                                    base_model={k: v for k, v in stats.items() if k != "losses"})
 
 
+# --- a local model on its problem file (the gpu and model-smoke presets) ------------------
+
+LOCAL_ARMS = {"binary": "confidence-binary-final", "brier": "brier-final"}  # arm -> reward on real text
+STATES = ("stated", "none")  # a real completion states a final answer or none: its "format" for the digit
+
+
+def state_of(text: str) -> str:
+    """"stated" when the text before the confidence line states a final answer (`retest.answers`), else "none"."""
+    from retest.answers import final_answer, split_confidence
+
+    return "stated" if final_answer(split_confidence(text)[0]) is not None else "none"
+
+
+def stated_accuracy(completions: list[list[str]], answers: list[int]) -> dict[str, float | None]:
+    """Per `STATES` class: the share of the model's own completions in it that are right (None: never seen)."""
+    from retest.answers import judge_stated
+
+    seen = {s: 0 for s in STATES}
+    right = {s: 0 for s in STATES}
+    for texts, answer in zip(completions, answers):
+        for c in texts:
+            seen[state_of(c)] += 1
+            right[state_of(c)] += judge_stated(c, answer)[0]
+    return {s: round(right[s] / seen[s], 4) if seen[s] else None for s in STATES}
+
+
+def stated_pairs(prompts: list[str], completions: list[list[str]],
+                 accuracy: dict[str, float | None]) -> list[tuple[str, str]]:
+    """The model's own completions, any confidence line replaced by ``Confidence: d``, d its measured accuracy
+    in that completion's class in tenths (`stated_accuracy`, on problems it never saw): the local model's
+    `retest.confidence.calibrated_pairs`."""
+    from retest.answers import split_confidence
+
+    digit = {s: min(DIGITS - 1, max(0, round(DIGITS * a))) for s, a in accuracy.items() if a is not None}
+    return [(p, f"{split_confidence(c)[0]}\nConfidence: {digit.get(state_of(c), 0)}")
+            for p, texts in zip(prompts, completions) for c in texts]
+
+
+def _fitting(cfg: Any, model_dir: Any, pairs: list[tuple[str, str]]) -> Any:
+    """`cfg` (an SFTConfig) with rows long enough for the longest pair (SFT packs whole examples)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    longest = max(len(ids) for ids in tok([p + c for p, c in pairs])["input_ids"]) + 1  # + EOS
+    return dataclasses.replace(cfg, row_len=max(cfg.row_len, longest))
+
+
+def measure_local(lab: Lab) -> CalibrationMeasurements:
+    """C5b on a local model: each prompt asks for a stated confidence (`retest.answers.CONFIDENCE_SUFFIX`); the
+    model is taught by SFT on its own completions to state its measured accuracy, then both arms (binary and
+    RLCR rewards on the stated answer and digit) run from it, every model sampled on the held-out problems."""
+    from retest.answers import CONFIDENCE_SUFFIX, judge_stated
+    from retest.completions import draw
+    from retest.rl import checkpoints
+
+    cfg = lab.cfg
+    train, all_held = lab.problems(suffix=CONFIDENCE_SUFFIX)
+    held = all_held[: cfg.eval.problems]
+    prompts, answers = [p for p, _ in held], [a for _, a in held]
+    spare = all_held[cfg.eval.problems:]
+    calib, calib_seed = (spare, 0) if len(spare) >= MIN_CALIBRATION else (held, 1)
+    shared, _ = lab.base()
+    accuracy = stated_accuracy(draw(lab, shared, [p for p, _ in calib], SELF_SAMPLES, seed=calib_seed,
+                                    tag="c5b-calibrate"), [a for _, a in calib])
+    own = train[: SELF_PROMPTS["standard"]]
+    pairs = stated_pairs([p for p, _ in own], draw(lab, shared, [p for p, _ in own], SELF_SAMPLES, tag="c5b-own"),
+                         accuracy)
+    base_dir = lab.sft(shared, pairs, _fitting(cfg.sft, shared, pairs))
+    arm_rl = {arm: dataclasses.replace(cfg.rl, reward=reward) for arm, reward in LOCAL_ARMS.items()}
+    lab.build_all([lab.rl_block(base_dir, train, seed, rl) for rl in arm_rl.values() for seed in cfg.seeds])
+    base = tables_of(draw(lab, base_dir, prompts, cfg.eval.samples, tag="c5b"), answers, judge_stated)
+    arms: dict[str, tuple[tuple[Tables, ...], ...]] = {}
+    rewards: dict[str, tuple[float, ...]] = {}
+    for arm, rl in arm_rl.items():
+        runs = [lab.rl(base_dir, train, seed, rl) for seed in cfg.seeds]
+        arms[arm] = (tuple(tables_of(draw(lab, checkpoints(r)[-1][1], prompts, cfg.eval.samples, tag="c5b"), answers,
+                                     judge_stated) for r, _ in runs),)
+        rewards[arm] = tuple(round(float(np.mean(ts.reward)) if ts.reward else 0.0, 4) for _, ts in runs)
+    stats = {"base": str(shared), "confidence_sft_steps": cfg.sft.steps, "prompt_suffix": CONFIDENCE_SUFFIX,
+             "taught_on": f"its own completions ({len(own)} training prompts x {SELF_SAMPLES})",
+             "measured_accuracy": accuracy, "accuracy_measured_on": f"{len(calib)} " + (
+                 "held-out problems beyond the evaluation slice" if calib is spare else "evaluation problems, "
+                 "another draw")}
+    return CalibrationMeasurements(base=(base,), arms=arms, train_reward=rewards, base_model=stats)
+
+
 # --- the decision -----------------------------------------------------------------------
 
 
@@ -167,6 +262,8 @@ def _pooled(a: np.ndarray, ip: Any, ir: Any, jn: Any) -> np.ndarray:
 
 
 def _ci(x: np.ndarray) -> tuple[float, float]:
+    if np.isnan(x).all():  # no resample had a digit stated: undefined
+        return float("nan"), float("nan")
     lo, hi = np.nanquantile(x, [0.025, 0.975])
     return float(lo), float(hi)
 
@@ -220,10 +317,12 @@ def decide(m: CalibrationMeasurements) -> Decision:
     if k_lo > 0:
         flags.append(f"control failed: the Brier arm degraded calibration too (ECE change over the base "
                      f"{keep:+.3f} [{k_lo:+.3f}, {k_hi:+.3f}]): its reward did not hold the digit in this budget")
+    flags += no_signal([base_acc, *(float(np.mean(np.array(t.correct) / t.n)) for runs in m.arms.values()
+                                    for row in runs for t in row)])
     finding = (
-        f"ECE base {whole['base']:.3f}, binary {whole['binary']:.3f}, Brier {whole['brier']:.3f}: binary minus Brier "
-        f"{effect:+.3f} [{e_lo:+.3f}, {e_hi:+.3f}], binary minus base {degrade:+.3f} [{d_lo:+.3f}, {d_hi:+.3f}]; "
-        f"accuracy base {base_acc:.2f}, binary {acc['binary'].estimate:.2f} [{acc['binary'].low:.2f}, "
+        f"ECE base {_x(whole['base'])}, binary {_x(whole['binary'])}, Brier {_x(whole['brier'])}: binary minus Brier "
+        f"{_x(effect, '+')} [{_x(e_lo, '+')}, {_x(e_hi, '+')}], binary minus base {_x(degrade, '+')} "
+        f"[{_x(d_lo, '+')}, {_x(d_hi, '+')}]; accuracy base {base_acc:.2f}, binary {acc['binary'].estimate:.2f} [{acc['binary'].low:.2f}, "
         f"{acc['binary'].high:.2f}], Brier {acc['brier'].estimate:.2f} [{acc['brier'].low:.2f}, {acc['brier'].high:.2f}]"
     )
     details = {
@@ -241,8 +340,16 @@ def decide(m: CalibrationMeasurements) -> Decision:
         "train_reward": {k: list(v) for k, v in m.train_reward.items()},
         "base_model": dict(m.base_model),
     }
+    if not all(np.isfinite(x) for x in (effect, e_lo, e_hi)):  # no digit stated: ECE undefined (JSON has no NaN)
+        effect, e_lo, e_hi = 0.0, 0.0, 0.0
+        per_seed = tuple(x if np.isfinite(x) else 0.0 for x in per_seed)
     return Decision(verdict, effect, e_lo, e_hi, acc["binary"].over, finding, tuple(flags), per_seed, details,
                     interval_kind=acc["binary"].kind)
+
+
+def _x(value: float, sign: str = "") -> str:
+    """An ECE figure to 3 decimals, or "n/a" where no sample stated a digit (ECE undefined)."""
+    return f"{value:{sign}.3f}" if np.isfinite(value) else "n/a"
 
 
 def _overconfidence(stated: np.ndarray, right: np.ndarray) -> float:
@@ -271,7 +378,10 @@ SPEC = ProtocolSpec(
     "in a stated confidence digit (`>23;7` = 70% sure) equal to its measured accuracy in that format, GRPO it with a binary reward and with a Brier-style reward (RLCR: "
     "correctness minus (confidence - correctness)^2) on the same prompts and seeds, and compare "
     "the expected calibration error of the stated confidence on held-out problems: does the "
-    "binary reward degrade calibration where the Brier reward keeps it?",
+    "binary reward degrade calibration where the Brier reward keeps it? On a local model and its problem file "
+    "(gpu, model-smoke) each prompt asks for a last line `Confidence: d` (`retest.answers.CONFIDENCE_SUFFIX`), the "
+    "model is taught its own measured accuracy (stated answer or none) the same way, and the arms' rewards read the "
+    "stated final answer and digit.",
     decision_rule="Effect: ECE (10 digit bins) of the binary arm minus that of the Brier arm, 95% "
     "hierarchical-bootstrap interval (pretraining seeds, RL seeds, problems; arms paired). consistent "
     "if that interval lies above 0 and the binary arm's ECE change over the base also lies above 0 "
@@ -284,6 +394,7 @@ SPEC = ProtocolSpec(
     measure=measure,
     thresholds={"accuracy_match": ACCURACY_MATCH, "min_stated": MIN_STATED, "overconfident": OVERCONFIDENT, "ece_difference": 0.0},
     validity_flags=(
+        NO_SIGNAL,
         f"accuracy not matched within {ACCURACY_MATCH}: calibration compared at different accuracy",
         f"confidence dropped: an arm states a digit in fewer than {MIN_STATED:.0%} of samples",
         "control failed: the Brier arm degraded calibration too (its ECE change over the base above 0)",
@@ -294,5 +405,5 @@ SPEC = ProtocolSpec(
     "seeds and steps (ECE over digit bins, Brier score and accuracy beside).",
     does_not_test="The 'provably' half (a proof is not an experiment); verbalised confidence in natural "
     "language, or calibration of token probabilities; other proper scoring rules; calibration out of "
-    "distribution; models beyond the toy world's tiny Llama.",
+    "distribution; at the gpu preset, one model size (the local model's).",
 )

@@ -18,6 +18,13 @@ Measured on every open target with `samples` completions: coverage (distinct val
 solutions, as a share of min(samples, solutions)) and pass@1 (valid share); arithmetic
 pass@1 on held-out problems beside. Intervals: hierarchical bootstrap over pretraining
 seeds, RL seeds and targets, paired between arms.
+
+A local model and its problem file (`measure_local`, gpu and model-smoke): one task, the
+preset's reward (the stated final answer, `retest.answers`), the local model as the base (no
+continued pretraining). "ordered" trains half the steps on one half of the training
+problems, then on the other; coverage is whether a held-out problem's one right final answer
+is among its samples (pass@n), pass@1 the share right. A model that never (or always) answers
+right is flagged "no signal".
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import numpy as np
 from retest.measures import hierarchical_bootstrap
 from retest.openworld import OpenTask, coverage, pretraining_pairs, prompt, solutions, validity
 from retest.presets import SFTConfig
-from retest.protocols.spec import Decision, ProtocolSpec
+from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -83,6 +90,7 @@ class ScheduleMeasurements:
     arith: dict[str, list[list[float]]] = field(default_factory=dict)
     train_entropy: dict[str, list[float]] = field(default_factory=dict)  # TRL's last logged entropy per run
     draws: int = 2000
+    task: str = "open"  # "open": the toy world's open task; "problems": a problem file's held-out problems
 
 
 def _open_eval(lab: Lab, model_dir: Any, c4: C4bConfig,
@@ -103,8 +111,7 @@ def measure(lab: Lab) -> ScheduleMeasurements:
 
     cfg = lab.cfg
     if cfg.base_model_dir:
-        raise ValueError("entropy-schedule needs the toy world's own base (the open task is taught by continued "
-                         "pretraining on the char tokenizer); run it at the smoke or standard preset")
+        return measure_local(lab)
     c4 = config_for(cfg.preset)
     train, held = lab.problems()
     held = held[: c4.arith_problems]
@@ -162,6 +169,60 @@ def measure(lab: Lab) -> ScheduleMeasurements:
                                 arith_base=arith_base, arith=out["arith"], train_entropy=ent, draws=c4.draws)
 
 
+def measure_local(lab: Lab) -> ScheduleMeasurements:
+    """The three arms on a local model and its problem file, each sampled `eval.samples` times per held-out problem.
+
+    One task, so "ordered" trains half the steps on one half of the training problems, then half on the other;
+    coverage is whether a problem's one right final answer is among the samples (pass@n), pass@1 the share right.
+    """
+    from retest.completions import draw
+    from retest.lab import answer_of
+    from retest.rl import checkpoints, ensure_rl
+
+    cfg, c4 = lab.cfg, C4bConfig()
+    parse = answer_of(cfg)
+    train, held = lab.problems()
+    held = held[: cfg.eval.problems]
+    first, second = train[: len(train) // 2], train[len(train) // 2 :]
+    rl_joint = cfg.rl
+    half = dataclasses.replace(rl_joint, steps=max(1, rl_joint.steps // 2),
+                               checkpoint_every=max(1, min(rl_joint.checkpoint_every, rl_joint.steps // 2)))
+    rl_entropy = dataclasses.replace(rl_joint, use_adaptive_entropy=True, entropy_coef=c4.entropy_coef,
+                                     entropy_target=c4.entropy_target)
+    base_dir, _ = lab.base()
+
+    def scored(model_dir: Any) -> tuple[list[float], list[float]]:
+        rows = draw(lab, model_dir, [p for p, _ in held], cfg.eval.samples, tag="c4b")
+        right = [[parse(c) == a for c in row] for row, (_, a) in zip(rows, held)]
+        return [float(any(r)) for r in right], [float(np.mean(r)) for r in right]
+
+    lab.build_all([lab.rl_block(base_dir, prompts, seed, rl) for seed in cfg.seeds
+                   for prompts, rl in ((train, rl_joint), (train, rl_entropy), (first, half))])
+    base_cov, base_val = scored(base_dir)
+    out: dict[str, dict[str, list[list[float]]]] = {k: {a: [] for a in ARMS} for k in ("coverage", "valid")}
+    ent: dict[str, list[float]] = {a: [] for a in ARMS}
+    for seed in cfg.seeds:
+        finals: dict[str, Any] = {}
+        for arm, rl in (("joint", rl_joint), ("entropy", rl_entropy)):
+            run, st = lab.rl(base_dir, train, seed, rl)
+            finals[arm] = checkpoints(run)[-1][1]
+            ent[arm].append(st.entropy[-1] if st.entropy else 0.0)
+        run1, _ = lab.rl(base_dir, first, seed, half)
+        lab.say(f"phase grpo: seed {seed}, ordered, the second half of the training problems")
+        with lab.timed("grpo"):
+            run2, st2, _ = ensure_rl(checkpoints(run1)[-1][1], f"{run1.name}-final", second, half, seed,
+                                     lab.cache_dir, lab.say)
+        finals["ordered"] = checkpoints(run2)[-1][1]
+        ent["ordered"].append(st2["entropy"][-1] if st2.get("entropy") else 0.0)
+        for arm in ARMS:
+            cov, val = scored(finals[arm])
+            out["coverage"][arm].append(cov), out["valid"][arm].append(val)
+    return ScheduleMeasurements(samples=cfg.eval.samples, targets=tuple(range(len(held))), base_coverage=[base_cov],
+                                base_valid=[base_val], coverage={a: [v] for a, v in out["coverage"].items()},
+                                valid={a: [v] for a, v in out["valid"].items()}, train_entropy=ent,
+                                draws=cfg.eval.bootstrap, task="problems")
+
+
 def _iv(values: np.ndarray, m: ScheduleMeasurements, level: float = 0.95):  # -> Interval
     return hierarchical_bootstrap(values, draws=m.draws, seed=0, level=level)
 
@@ -190,7 +251,8 @@ def decide(m: ScheduleMeasurements) -> Decision:
     if float(cov["joint"].mean()) >= CEILING:
         flags.append(f"coverage ceiling: joint coverage {cov['joint'].mean():.2f} >= {CEILING}")
     if base_val < BASE_KNOWS:
-        flags.append(f"base does not know the open task: pass@1 {base_val:.2f} < {BASE_KNOWS}")
+        flags.append(f"base does not know the {'open task' if m.task == 'open' else 'problems'}: pass@1 "
+                     f"{base_val:.2f} < {BASE_KNOWS}")
     if np.array_equal(cov["entropy"], cov["joint"]) and np.array_equal(val["entropy"], val["joint"]):
         flags.append("entropy control never engaged: the entropy arm's samples score as joint's on every target "
                      "(TRL's logged entropy stayed above entropy_target, so the bonus was never applied)")
@@ -198,15 +260,18 @@ def decide(m: ScheduleMeasurements) -> Decision:
         if not matched[a]:
             flags.append(f"pass@1 not matched: {a}'s pass@1 minus joint's is {pdiff[a].estimate:+.3f} "
                          f"[{pdiff[a].low:+.3f}, {pdiff[a].high:+.3f}] (allowed down to -{PASS_MATCH})")
+    flags += no_signal([base_val, *(float(x) for a in ARMS for x in val[a].mean(axis=2).ravel())])
     means = {a: (float(cov[a].mean()), float(val[a].mean())) for a in ARMS}
     arms_txt = ", ".join(f"{a} {c:.2f} (pass@1 {v:.2f})" for a, (c, v) in means.items())
-    finding = (f"open-task coverage of {m.samples} samples: base {base_cov.mean():.2f} (pass@1 {base_val:.2f}), "
+    what = (f"open-task coverage of {m.samples} samples" if m.task == "open" else
+            f"coverage of held-out problems (right final answer among {m.samples} samples)")
+    finding = (f"{what}: base {base_cov.mean():.2f} (pass@1 {base_val:.2f}), "
                f"{arms_txt}; coverage minus joint: "
                + "; ".join(f"{a} {gain[a].estimate:+.3f} [{gain[a].low:+.3f}, {gain[a].high:+.3f}] "
                            f"(pass@1 {pdiff[a].estimate:+.3f})" for a in SCHEDULED))
     g = gain[lead]
     details = {
-        "lead_arm": lead, "targets": list(m.targets), "solutions": [len(solutions(t)) for t in m.targets],
+        "lead_arm": lead, "targets": list(m.targets), "solutions": [len(solutions(t)) if m.task == "open" else 1 for t in m.targets],
         "base": {"coverage": round(float(base_cov.mean()), 4), "pass1": round(base_val, 4),
                  "arith_pass1": [round(x, 4) for x in m.arith_base]},
         "arms": {a: {"coverage": round(means[a][0], 4), "pass1": round(means[a][1], 4),
@@ -233,7 +298,9 @@ SPEC = ProtocolSpec(
     interval_days=28,
     description="An open-ended task (write T as a sum of three digits; 21-61 right answers per prompt) beside "
     "the arithmetic: GRPO with both tasks joint, ordered (arithmetic first, then the open task) and joint with "
-    "TRL's adaptive entropy control; coverage (distinct valid solutions among the samples) at matched pass@1.",
+    "TRL's adaptive entropy control; coverage (distinct valid solutions among the samples) at matched pass@1. On a "
+    "local model and its problem file: one task (ordered: one half of the training problems, then the other), "
+    "coverage = a held-out problem's right final answer among the samples (pass@n).",
     decision_rule=f"Effect: coverage of the open task (distinct valid solutions as a share of the most possible) of "
     f"a scheduled arm (ordered, entropy) minus joint's, paired, {LEVEL:.1%} hierarchical-bootstrap interval per arm. "
     f"consistent if some scheduled arm's interval is above 0 while its pass@1 is at most {PASS_MATCH} below joint's "
@@ -244,6 +311,7 @@ SPEC = ProtocolSpec(
     thresholds={"margin": MARGIN, "pass1_match": PASS_MATCH, "coverage_ceiling": CEILING,
                 "base_knows_task": BASE_KNOWS, "interval_level_per_arm": LEVEL},
     validity_flags=(
+        NO_SIGNAL,
         "no collapse: joint RL did not reduce coverage below the base's (interval reaches 0): nothing to preserve",
         f"coverage ceiling: joint coverage >= {CEILING} of the possible",
         f"base does not know the open task: its pass@1 < {BASE_KNOWS}",

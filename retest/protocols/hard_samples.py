@@ -28,7 +28,9 @@ three things are counted per problem:
 
 With a problem file (the gpu preset) there is no world to go outside of and no format to
 credit: the slices come from the training problems, the preset's reward is kept, and both
-draws are on the usual held-out problems.
+draws are on the usual held-out problems. A base that solves none (or all) of its selection
+draw leaves no typical (or hard) slice: nothing is trained, and the verdict is inconclusive
+with the "no signal" flag.
 
 Intervals: `retest.measures.hierarchical_bootstrap` over pretraining seeds, RL seeds
 and problems (arms paired by seed and problem); the base's single evaluation draw is
@@ -46,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retest.measures import Interval, hierarchical_bootstrap
+from retest.measures import Interval, IntervalKind, hierarchical_bootstrap
 from retest.protocols.passk import c1_config, hard_split
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.rewards import FORMAT_CREDIT
@@ -92,6 +94,7 @@ class HardMeasurements:
     usual_base: tuple[Draw, ...] = ()  # the same on the usual held-out problems
     usual_arms: dict[str, tuple[tuple[Draw, ...], ...]] = field(default_factory=dict)  # USUAL_ARMS only
     reward: str = REWARD
+    selection: tuple[float, ...] = ()  # the base's solve rate of each candidate, when it had no signal (no arms)
 
 
 def draw_of(texts: list[list[str]], answers: list[int], parse: Callable[[str], int | None] | None = None) -> Draw:
@@ -164,6 +167,10 @@ def measure(lab: Lab) -> HardMeasurements:
     base_dirs = {ps: lab.base(ps)[0] for ps in pretrain_seeds}
     rate_of = {ps: dict(zip(pool, lab.sample(base_dirs[ps], pool, SELECT_SAMPLES, tag="c5a-select").counts))
                for ps in pretrain_seeds}
+    selection = tuple(c / SELECT_SAMPLES for ps in pretrain_seeds for c in rate_of[ps].values())
+    if no_signal(selection):  # nothing (or everything) solved: no typical (or hard) slice, nothing to train
+        lab.say("no signal: the base solved none (or all) of the selection draw; no arm trained")
+        return HardMeasurements(base=(), arms={}, reward=reward, selection=selection)
     sliced = {ps: slices(hard_pool, [rate_of[ps][p] for p in hard_pool], typical_pool,
                          [rate_of[ps][p] for p in typical_pool], 0 if ps is None else ps) for ps in pretrain_seeds}
     lab.build_all([lab.rl_block(base_dirs[ps], sliced[ps][arm.startswith("typical")], seed, arm_rl[arm])
@@ -296,6 +303,8 @@ def flags_of(m: HardMeasurements, c: dict[str, Any]) -> tuple[str, ...]:
 
 
 def decide(m: HardMeasurements) -> Decision:
+    if not m.arms:
+        return _no_arms(m)
     c = compare(m.base, m.arms, m.draws)
     s, rise = c["shortcut"]["group"], c["shortcut_over_base"]["hard/group"]
     verdict = rule(s, rise)
@@ -323,6 +332,17 @@ def decide(m: HardMeasurements) -> Decision:
     rates = no_signal(r for rs in m.train_reward.values() for r in rs)  # the arms' rewards: no signal, no training
     return Decision(verdict, s.estimate, s.low, s.high, s.over, finding, flags_of(m, c) + rates, s.per_seed, details,
                     interval_kind=s.kind)
+
+
+def _no_arms(m: HardMeasurements) -> Decision:
+    """inconclusive with the no-signal flag: the selection draw solved nothing (or everything), so no slice pair."""
+    rate = float(np.mean(m.selection))
+    missing = "typical slice (problems solved more often than" if rate <= 0 else "hard slice (problems solved at most"
+    finding = (f"the base solved {rate:.2f} of its selection draw ({len(m.selection)} candidate problems x "
+               f"{SELECT_SAMPLES}): no {missing} 1 in {SELECT_SAMPLES}), so no arm was trained and nothing compared")
+    return Decision("inconclusive", 0.0, 0.0, 0.0, "nothing (no arm trained)", finding, no_signal(m.selection),
+                    details={"selection_rate": round(rate, 4), "candidates": len(m.selection), "reward": m.reward},
+                    interval_kind=IntervalKind.ONE_DRAW)
 
 
 SPEC = ProtocolSpec(

@@ -61,3 +61,25 @@ def test_no_signal_is_flagged_when_every_draw_scores_0_or_every_one_1(rates, fla
 
     out = no_signal(rates)
     assert bool(out) == flagged and all(f.startswith(NO_SIGNAL) for f in out)
+
+
+@pytest.mark.parametrize(("text", "body", "digit"), [
+    ("So \\boxed{7}.\nConfidence: 8", "So \\boxed{7}.", 8),
+    ("The answer is 7.\n**Confidence:** 3.\n", "The answer is 7.", 3),
+    ("\\boxed{7}\nConfidence: 75", "\\boxed{7}\nConfidence: 75", None),  # one digit, tenths
+    ("Confidence: 9, and the answer is \\boxed{7}", "Confidence: 9, and the answer is \\boxed{7}", None),  # not last
+    ("\\boxed{7}", "\\boxed{7}", None),
+])
+def test_a_stated_confidence_is_the_last_line_alone(text: str, body: str, digit: int | None) -> None:
+    from retest.answers import split_confidence
+
+    assert split_confidence(text) == (body, digit)
+
+
+def test_the_real_text_calibration_rewards_read_answer_and_confidence() -> None:
+    from retest.rewards import reward
+
+    texts = ["The answer is 7.\nConfidence: 9", "The answer is 6.\nConfidence: 9", "The answer is 7."]
+    # the answer before the confidence line is read ("the answer is 7." is no longer at the very end)
+    assert reward("confidence-binary-final")(texts, [7, 7, 7]) == [1.0, 0.0, 1.0]
+    assert reward("brier-final")(texts, [7, 7, 7]) == pytest.approx([1 - 0.1**2, -(0.9**2), 0.0])

@@ -141,8 +141,8 @@ def test_a_chat_models_prompts_go_through_its_chat_template(tiny_chat, tmp_path:
     assert {p for p, _ in raw_train + raw_held} == written
 
 
-LOCAL = ("passk-boundary", "update-sparsity", "format-collapse", "prior-corruption", "label-free-search")
-TOY_ONLY = ("calibration", "entropy-schedule")  # teach the toy world's char tokenizer: refuse --model-dir
+LOCAL = ("passk-boundary", "update-sparsity", "format-collapse", "hard-samples", "calibration", "prior-corruption",
+         "label-free-search", "entropy-schedule")
 
 
 @pytest.fixture(scope="module")
@@ -188,15 +188,27 @@ def test_every_protocol_runs_at_model_smoke_and_flags_a_model_with_no_signal(smo
         assert opened == 1, result.log
 
 
-@pytest.mark.parametrize("name", TOY_ONLY)
-def test_the_toy_only_protocols_refuse_a_local_model_saying_why(tiny_chat, tmp_path: Path, name: str) -> None:
-    from retest.presets import preset
-    from retest.runner import run_protocol
+def test_every_registered_protocol_is_run_at_model_smoke() -> None:
+    from retest.protocols import PROTOCOLS
 
-    cfg = preset("model-smoke", model_dir=tiny_chat[0], problems_file=tiny_chat[1])
-    result = run_protocol(name, config=cfg, cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "art")
-    assert result.status == "failed" and result.verdict is None  # said before any training, in one line:
-    assert "--model-dir" in result.summary or "smoke or standard preset" in result.summary, result.summary
+    assert set(LOCAL) == set(PROTOCOLS)  # a new protocol must run on a local model too
+
+
+def test_calibration_on_a_local_model_asks_for_a_stated_confidence_and_says_when_none_is_stated(smoke_runs) -> None:
+    from retest.answers import CONFIDENCE_SUFFIX
+
+    result = smoke_runs[0]["calibration"][0]
+    base = result.metrics.details["base_model"]
+    assert base["prompt_suffix"] == CONFIDENCE_SUFFIX and base["measured_accuracy"]["none"] == 0.0
+    assert any(f.startswith("confidence dropped") for f in result.flags)  # the random model states no digit:
+    assert "ECE base n/a" in result.summary and "nan" not in result.summary  # no ECE, said so, stored as 0
+    assert (result.effect_size, result.ci_low, result.ci_high) == (0.0, 0.0, 0.0)
+
+
+def test_hard_samples_trains_nothing_when_the_base_solves_nothing(smoke_runs) -> None:
+    result = smoke_runs[0]["hard-samples"][0]
+    assert result.verdict == "inconclusive" and "no typical slice" in result.summary
+    assert result.metrics.details["selection_rate"] == 0.0 and "phase grpo" not in result.log
 
 
 def test_the_cli_runs_a_protocol_at_model_smoke(smoke_runs, tiny_chat, home: Path, bundled_store) -> None:

@@ -132,3 +132,15 @@ def test_dropped_confidence_and_failed_control_are_flagged() -> None:
                                                                        t(5, 10), t(5, 10))).flags)
     control = decide(measured(t(9, 10), t(7, 10), t(5, 10))).flags  # Brier's ECE rose 0 -> 0.2 too
     assert any(f.startswith("control failed") for f in control)
+
+
+def test_a_local_model_is_taught_its_own_accuracy_with_an_answer_and_without() -> None:
+    from retest.protocols.calibration import stated_accuracy, stated_pairs
+
+    own = [["\\boxed{7}", "\\boxed{6}\nConfidence: 9", "I am not sure"], ["\\boxed{2}", "\\boxed{3}", "hmm"]]
+    accuracy = stated_accuracy(own, [7, 2])
+    assert accuracy == {"stated": 0.5, "none": 0.0}  # 2 of 4 that state an answer are right; the rest never
+    pairs = stated_pairs(["p", "q"], own, accuracy)
+    assert [c for _, c in pairs] == ["\\boxed{7}\nConfidence: 5", "\\boxed{6}\nConfidence: 5",
+                                     "I am not sure\nConfidence: 0", "\\boxed{2}\nConfidence: 5",
+                                     "\\boxed{3}\nConfidence: 5", "hmm\nConfidence: 0"]

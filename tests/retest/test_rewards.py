@@ -10,7 +10,8 @@ import pytest
 
 from retest.rewards import REWARDS, reward
 
-ALL = {"correct", "format-credit", "final-answer", "confidence-binary", "brier", "majority", "majority-final", "open"}
+ALL = {"correct", "format-credit", "final-answer", "confidence-binary", "brier", "confidence-binary-final", "brier-final",
+       "majority", "majority-final", "open"}
 
 
 def test_every_reward_is_named_in_one_table() -> None:
