@@ -1,7 +1,8 @@
 """Evidence: what "newer than the claim" means, recording candidates and judgements.
 
-The agent finds and judges papers; this module is the only writer of the `evidence`
-rows (and of a claim's `last_checked_at`). Its rules:
+The agent finds and judges papers; this module creates the `evidence` rows and writes
+them (and a claim's `last_checked_at`), the stance through `claims.stances` (the one
+writer of a row's stance, which `claims.versions` uses too). Its rules:
 
 - **Newer than the claim** (`claims.window.is_newer_than_claim`): a paper is newer than a claim when
   its first version was published strictly after the last day the claim's as-of date
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from claims import audit, textgate
+from claims import audit, stances, textgate
 from claims.errors import BadInput, NotFound
 from claims.models import REVIEWABLE_STANCES, Claim, Evidence, Paper, utcnow
 from claims.vocabulary import Stance
@@ -124,7 +125,7 @@ def record_candidates(
         row = existing.get(hit.paper_id)
         created = row is None
         if row is None:
-            row = Evidence(claim_id=claim_id, paper_id=hit.paper_id, stance="unjudged", found_at=utcnow())
+            row = Evidence(claim_id=claim_id, paper_id=hit.paper_id, found_at=utcnow())  # stance: unjudged
             session.add(row)
             existing[hit.paper_id] = row
         row.relevance, row.rank, row.method = hit.relevance, hit.rank, hit.method
@@ -142,17 +143,16 @@ SCREENED = "screened: "  # prefix of judge_error on a flagged row
 
 def _apply_screen(session: Session, row: Evidence) -> None:
     """Flag (or, when the rules no longer flag it, unflag) an unreviewed row by its paper's text."""
-    if row.stance_reviewed_by is not None:
+    if stances.reviewed(row):
         return
     paper = session.get(Paper, row.paper_id)
     outcome = screen_paper(paper.title if paper else "", paper.summary if paper else "")
-    if outcome.flagged and row.stance != "flagged":
-        row.stance, row.confidence, row.judged_by, row.prompt_version = "flagged", None, None, None
-        row.rationale, row.quote, row.conditions = "", "", ""
-        row.judge_error = SCREENED + "; ".join(outcome.reasons)
-        audit.record(session, "agent", "flag", "evidence", row.id, paper=row.paper_id, reasons=list(outcome.reasons))
-    elif not outcome.flagged and row.stance == "flagged":
-        row.stance, row.judge_error = "unjudged", None
+    if outcome.flagged:
+        if stances.flag(row, SCREENED + "; ".join(outcome.reasons)):
+            audit.record(session, "agent", "flag", "evidence", row.id, paper=row.paper_id,
+                         reasons=list(outcome.reasons))
+    else:
+        stances.unflag(row)
 
 
 def mark_checked(session: Session, claim_ids: Iterable[int], at: dt.datetime | None = None) -> None:
@@ -208,19 +208,17 @@ def record_judgement(session: Session, evidence_id: int, result: StanceRecord, a
     e = session.get(Evidence, evidence_id)
     if e is None:
         raise NotFound(f"no evidence {evidence_id}")
-    if e.stance_reviewed_by is not None or e.stance == "flagged":
-        return False  # a reviewer decided it, or the screen keeps it from the judge
     revision = claim_revision if claim_revision is not None else session.get(Claim, e.claim_id).revision
     version = paper_version if paper_version is not None else e.paper.version
     if (e.stance not in ("unjudged", "failed") and e.judged_by == result.judged_by
             and e.prompt_version == result.prompt_version
             and e.judged_claim_revision == revision and e.judged_paper_version == version):
         return False
-    e.stance, e.confidence = result.stance, result.confidence
-    e.conditions, e.rationale, e.quote = result.conditions, result.rationale, result.quote
-    e.judged_by, e.prompt_version, e.judge_error = result.judged_by, result.prompt_version, result.judge_error
-    e.judged_claim_revision, e.judged_paper_version = revision, version
-    e.judged_at = utcnow()
+    if not stances.judge(e, result.stance, result.confidence, conditions=result.conditions,
+                         rationale=result.rationale, quote=result.quote, judged_by=result.judged_by,
+                         prompt_version=result.prompt_version, judge_error=result.judge_error,
+                         claim_revision=revision, paper_version=version):
+        return False  # a reviewer decided it, or the screen keeps it from the judge
     if agent_run_id is not None:
         e.agent_run_id = agent_run_id
     audit.record(session, actor, "judge", "evidence", e.id, stance=result.stance, confidence=result.confidence,
@@ -246,7 +244,7 @@ def confirm_stance(session: Session, evidence_id: int, reviewer: str, allowed: S
     if e.stance not in REVIEWABLE_STANCES:
         raise BadInput(f"evidence {evidence_id} has no stance to confirm ({e.stance}); set one with "
                        f"`claims evidence set {evidence_id} --stance S`")
-    e.stance_reviewed_by, e.stance_reviewed_at = name, utcnow()
+    stances.review(e, name)
     audit.record(session, name, "confirm_stance", "evidence", e.id, stance=e.stance, machine=e.judged_by)
     return e
 
@@ -260,10 +258,7 @@ def set_stance(session: Session, evidence_id: int, stance: str, reviewer: str, a
     name, e = row_for_reviewer(session, evidence_id, reviewer, allowed, token)
     audit.record(session, name, "set_stance", "evidence", e.id, stance=stance, before=e.stance,
                  machine=e.judged_by, confidence_before=e.confidence, comment=comment)
-    e.stance, e.confidence, e.judge_error = stance, 1.0, None
-    e.stance_reviewed_by, e.stance_reviewed_at = name, utcnow()
-    if comment:
-        e.rationale = comment
+    stances.review(e, name, stance, comment)
     mark_stale(session, evidence_ids=[e.id], actor=name)  # a pending proposal resting on the old stance is stale
     return e
 

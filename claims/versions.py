@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claims import stances
 from claims.audit import record
 from claims.models import REVIEWABLE_STANCES, AuditEntry, Evidence
 
@@ -43,10 +44,9 @@ def rejudge_changed(session: Session, paper_id: str, old_abstract: str, new_abst
                kept_by_reviewer=row.stance_reviewed_by if kept else None)
         if kept:
             continue
-        was = row.stance
-        row.stance, row.confidence, row.judged_by, row.judged_at = "unjudged", None, None, None
-        row.rationale = f"re-judge: version {new_version} changed the abstract (was {was} on v{old_version})"
-        reset.append(row.id)
+        if stances.send_back(row, f"re-judge: version {new_version} changed the abstract (was {row.stance} on "
+                                  f"v{old_version})"):
+            reset.append(row.id)
     return reset
 
 
