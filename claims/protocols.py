@@ -1,8 +1,10 @@
 """The retest protocols a claim may name, read from the packages that ship them.
 
 The core may not import `retest`; the retest package lists its protocols under the
-`claims.protocols` entry-point group (`retest.protocols:PROTOCOLS`, a dict of specs with
-`name`, `claim_hint`, `interval_days`, `description`). That dict is the one source of the
+`claims.protocols` entry-point group (`retest.protocols:PROTOCOLS`): a mapping of name to
+spec, each spec a `ProtocolEntry` (`name`, `claim_hint`, `interval_days`, `description`,
+typed; `catalog_of` checks them and refuses a listing that breaks the contract, naming
+it). That mapping is the one source of the
 protocols' claim hints: the bundled document's protocols (C1..C3) are derived from it,
 and `claims protocol list` shows the hints as suggestions.
 Protocols with one hint are the parts of one test (`serving_protocols`): a claim's
@@ -12,9 +14,10 @@ agree (`claims.status_rules`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
 
 from claims.errors import BadInput
 
@@ -32,22 +35,44 @@ class ProtocolInfo:
     source: str  # the entry point that listed it, e.g. "retest"
 
 
-def _info(spec: Any, name: str, source: str) -> ProtocolInfo:
-    interval = getattr(spec, "interval_days", None)
-    return ProtocolInfo(name=str(getattr(spec, "name", name)), claim_hint=str(getattr(spec, "claim_hint", "") or ""),
-                        interval_days=int(interval) if interval else None,
-                        description=str(getattr(spec, "description", "") or ""), source=source)
+@runtime_checkable
+class ProtocolEntry(Protocol):
+    """What a package lists for each protocol under the `claims.protocols` entry point (the
+    contract `retest.protocols.spec.ProtocolSpec` meets): the core reads these fields only."""
+
+    name: str
+    claim_hint: str  # the claim key it was written for ("" for none)
+    interval_days: int  # how often it is due (0: never by itself)
+    description: str
+
+
+_FIELDS = {"name": str, "claim_hint": str, "interval_days": int, "description": str}
+
+
+def catalog_of(specs: object, source: str) -> dict[str, ProtocolInfo]:
+    """The `ProtocolInfo` of each spec a package lists (`specs`: name -> `ProtocolEntry`);
+    TypeError naming `source` and the spec when the listing breaks the contract."""
+    if not isinstance(specs, Mapping):
+        raise TypeError(f"protocol listing {source!r}: expected a mapping of name to spec, got {type(specs).__name__}")
+    out: dict[str, ProtocolInfo] = {}
+    for key, spec in specs.items():
+        if not isinstance(spec, ProtocolEntry):
+            raise TypeError(f"protocol listing {source!r}: {key!r} lacks {', '.join(_FIELDS)}")
+        wrong = [f"{f} ({type(getattr(spec, f)).__name__}, not {t.__name__})" for f, t in _FIELDS.items()
+                 if not isinstance(getattr(spec, f), t) or (t is int and isinstance(getattr(spec, f), bool))]
+        if wrong or spec.name != key:
+            raise TypeError(f"protocol listing {source!r}: {key!r} has " + (", ".join(wrong) or f"name {spec.name!r}"))
+        out[key] = ProtocolInfo(name=spec.name, claim_hint=spec.claim_hint, interval_days=spec.interval_days or None,
+                                description=spec.description, source=source)
+    return out
 
 
 def protocol_catalog() -> dict[str, ProtocolInfo]:
-    """The installed protocols by name (empty when no package lists any)."""
-    from importlib.metadata import entry_points
-
+    """The installed protocols by name (empty when no package lists any); the first listing of a name wins."""
     out: dict[str, ProtocolInfo] = {}
     for ep in sorted(entry_points(group="claims.protocols"), key=lambda e: e.name):
-        specs = ep.load()
-        for name, spec in (specs.items() if isinstance(specs, dict) else ((getattr(s, "name", ""), s) for s in specs)):
-            out.setdefault(str(name), _info(spec, str(name), ep.name))
+        for name, info in catalog_of(ep.load(), ep.name).items():
+            out.setdefault(name, info)
     return out
 
 
