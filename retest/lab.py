@@ -222,7 +222,7 @@ class Lab:
 
         rest_sampler(self._sampler)  # a vLLM engine frees the GPU while GRPO trains
         rl = rl or self.cfg.rl
-        self.say(f"phase grpo: seed {seed} ({rl.steps} steps, loss {rl.loss_type}, lr {rl.lr}, reward {rl.reward})")
+        self.say(f"phase grpo: seed {seed} ({rl.steps} steps, loss {rl.loss_type}, lr {rl.lr:.3g}, reward {rl.reward})")
         with self.timed("grpo"):
             run_dir, stats, reused = ensure_rl(base_dir, base_dir.name, prompts, rl, seed, self.cache_dir, self.say)
         self.say(f"grpo seed {seed} {'reused' if reused else 'trained'}: {run_dir}")

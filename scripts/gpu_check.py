@@ -1,13 +1,12 @@
 """C1 and C5 at the gpu preset on a real local model: time and peak memory per phase (scripts/gpu-check).
 
-Runs passk-boundary (C1), then prior-corruption (C5c: it reads C1's draws) and
-hard-samples (C5a) through `retest.runner.run_protocol` with one cache folder, and
+Runs passk-boundary (C1), then prior-corruption (C5c: it reads C1's draws), hard-samples
+(C5a) and calibration (C5b) through `retest.runner.run_protocol` with one cache folder, and
 prints for every phase the protocol's log announces (pretrain, grpo, sample, routing,
 measure, decide) its wall time, the peak GPU memory in use on the machine (nvidia-smi,
 polled every half second: a vLLM engine lives in a process of its own, which torch's
 counters in this one do not see) and the peak resident memory of this process and its
-children. C5b (calibration) is not run: it teaches the toy world's confidence digit and
-refuses a local model.
+children.
 
     scripts/gpu-check MODEL_DIR PROBLEMS.jsonl [--preset gpu] [--cache DIR] [--protocols ...]
 
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-PROTOCOLS = ("passk-boundary", "prior-corruption", "hard-samples")
+PROTOCOLS = ("passk-boundary", "prior-corruption", "hard-samples", "calibration")
 
 
 def gpu_used_mib() -> float | None:

@@ -425,8 +425,10 @@ def decide(m: C1Measurements) -> Decision:
     ci = f["crossover_k_inside"]
     fp, ep = np.mean(f["format_part"]), np.mean(f["execution_part"])
     cross = f["crossover_k"]
+    recovered = (f"recovered {rec.estimate:.2f} [{rec.low:.2f}, {rec.high:.2f}] of" if np.isfinite(rec.estimate)
+                 else "had no gain to recover (the share is undefined) of")
     finding = (
-        f"routing the first {DECIDE_PREFIX} tokens recovered {rec.estimate:.2f} [{rec.low:.2f}, {rec.high:.2f}] of RL's "
+        f"routing the first {DECIDE_PREFIX} tokens {recovered} RL's "
         f"pass@1 gain {g.estimate:+.3f} [{g.low:+.3f}, {g.high:+.3f}] (claimed ~{RECOVERY_CLAIMED}; format selection "
         f"{fp:+.3f}, execution {ep:+.3f}); on {f['hard_problems']} hard problems RL changed reach at k = "
         f"{f['hard_samples']} by {d.estimate:+.3f} [{d.low:+.3f}, {d.high:+.3f}] (base {f['base_reach']:.2f}), "

@@ -6,6 +6,7 @@ and give the entropies of the distribution they sampled from.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -178,14 +179,22 @@ def test_every_protocol_runs_at_model_smoke_and_flags_a_model_with_no_signal(smo
     result, opened, closed = smoke_runs[0][name]
     assert result.status == "succeeded" and result.verdict, result.log[-3000:]
     assert result.preset == "model-smoke" and result.summary.startswith("Local-model result (model-smoke")
-    # the random model never states a right answer: no verdict may stand unflagged
+    # the random model never states a right answer: no verdict may stand unflagged, no figure reads "nan"
     assert result.verdict == "inconclusive" or result.flags, (result.verdict, result.summary)
+    assert not re.search(r"\bnan\b", result.summary), result.summary
     if name != "update-sparsity":  # it samples nothing; its flags say the sweep never moved
         assert any(f.startswith(NO_SIGNAL) for f in result.flags), result.flags
     # one engine for the whole run, every draw through it, closed at the end (later runs find C1's draws cached)
     assert opened <= 1 and closed == opened, (opened, closed)
     if name in ("passk-boundary", "label-free-search"):  # many models drawn, each through the one engine
         assert opened == 1, result.log
+
+
+def test_the_sweep_and_the_recovery_read_as_people_write_them(smoke_runs) -> None:
+    sparsity, passk = smoke_runs[0]["update-sparsity"][0], smoke_runs[0]["passk-boundary"][0]
+    assert sparsity.metrics.details["setting"]["lrs"] == [1e-6, 1e-5, 1e-4]  # around the preset's 1e-5
+    assert "lr 1e-06" in sparsity.summary and "00000" not in sparsity.summary + sparsity.log
+    assert "had no gain to recover" in passk.summary  # the random model gains nothing
 
 
 def test_every_registered_protocol_is_run_at_model_smoke() -> None:

@@ -67,12 +67,17 @@ def test_an_entropy_arm_identical_to_joint_is_flagged_as_never_engaged() -> None
     assert not any(f.startswith("entropy control") for f in decide(measured(entropy=0.31)).flags)
 
 
-def test_a_local_model_is_refused_with_what_to_run_instead(tmp_path) -> None:
+def test_a_problem_file_that_is_never_solved_is_flagged_no_signal_and_said_in_its_words() -> None:
     import dataclasses
 
-    from retest.lab import Lab
-    from retest.presets import preset
+    from retest.protocols.spec import NO_SIGNAL
 
-    cfg = dataclasses.replace(preset("smoke"), base_model_dir=str(tmp_path), problems_file=str(tmp_path / "p.jsonl"))
-    with pytest.raises(ValueError, match="smoke or standard preset"):
-        PROTOCOLS["entropy-schedule"].measure(Lab(cfg, tmp_path))
+    never = dataclasses.replace(measured(joint=0.0, ordered=0.0, entropy=0.0, base=0.0, base_valid=0.0,
+                                         valid={"joint": 0.0, "ordered": 0.0, "entropy": 0.0}), task="problems")
+    d = decide(never)
+    assert any(f.startswith(NO_SIGNAL) for f in d.flags) and "does not know the problems" in " | ".join(d.flags)
+    assert d.finding.startswith("coverage of held-out problems") and d.details["solutions"] == [1] * N
+    # a model right some of the time: no such flag (the toy world's open task likewise)
+    assert not any(f.startswith(NO_SIGNAL) for f in decide(dataclasses.replace(measured(), task="problems")).flags)
+    assert not any(f.startswith(NO_SIGNAL) for f in decide(measured()).flags)
+

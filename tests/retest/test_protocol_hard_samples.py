@@ -139,3 +139,13 @@ def test_slices_take_the_hard_problems_and_as_many_others() -> None:
     hard, typical = slices(outside, (0, limit + 1, 0, 3), train, counts, seed=0)
     assert sorted(hard) == [("q0", 0), ("q2", 2)] and len(typical) == 2
     assert all(c > limit for p, c in zip(train, counts) if p in typical)
+
+
+def test_a_base_that_solves_nothing_is_inconclusive_with_no_signal_and_no_arms() -> None:
+    from retest.protocols.spec import NO_SIGNAL
+
+    out = decide(HardMeasurements(base=(), arms={}, reward="final-answer", selection=(0.0,) * 16))
+    assert out.verdict == "inconclusive" and (out.effect_size, out.ci_low, out.ci_high) == (0.0, 0.0, 0.0)
+    assert len(out.flags) == 1 and out.flags[0].startswith(NO_SIGNAL) and "no typical slice" in out.finding
+    solved = decide(HardMeasurements(base=(), arms={}, selection=(1.0,) * 16))
+    assert "no hard slice" in solved.finding and solved.flags[0].startswith(NO_SIGNAL)

@@ -191,13 +191,13 @@ def test_vllm_stops_at_the_generation_configs_end_of_turn(tiny_chat, ends_turn, 
     assert back is chat_engine and {s.tokens for s in back.sample([CHAT_PROMPT], 8, 1.0, 6, seed=0)[0]} != {1}
 
 
-def test_passk_boundary_runs_at_model_smoke_through_one_vllm_engine(tiny_chat, tmp_path, monkeypatch) -> None:
-    from retest.presets import preset
-    from retest.protocols.spec import NO_SIGNAL
-    from retest.runner import run_protocol
+@pytest.fixture
+def vllm_engines(monkeypatch) -> tuple[list[str], list[str]]:
+    """(model directories engines were opened on, closed on): every `VllmSampler` counted."""
     from retest.sampler import VllmSampler
 
-    opened, closed = [], []
+    opened: list[str] = []
+    closed: list[str] = []
     real_init, real_close = VllmSampler.__init__, VllmSampler.close
 
     def init(self, model_dir, *args, **kwargs):
@@ -210,9 +210,18 @@ def test_passk_boundary_runs_at_model_smoke_through_one_vllm_engine(tiny_chat, t
 
     monkeypatch.setattr(VllmSampler, "__init__", init)
     monkeypatch.setattr(VllmSampler, "close", close)
+    return opened, closed
+
+
+@pytest.mark.parametrize("name", ["passk-boundary", "calibration"])
+def test_a_protocol_runs_at_model_smoke_through_one_vllm_engine(tiny_chat, tmp_path, vllm_engines, name) -> None:
+    from retest.presets import preset
+    from retest.protocols.spec import NO_SIGNAL
+    from retest.runner import run_protocol
+
     cfg = dataclasses.replace(preset("model-smoke", model_dir=tiny_chat[0], problems_file=tiny_chat[1]), sampler="vllm")
-    result = run_protocol("passk-boundary", config=cfg, cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "art",
-                          workers=1)
+    result = run_protocol(name, config=cfg, cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "art", workers=1)
     assert result.status == "succeeded" and result.verdict, result.log[-3000:]
     assert any(f.startswith(NO_SIGNAL) for f in result.flags), result.flags  # the random model is never right
-    assert (len(opened), len(closed)) == (1, 1), (opened, closed)  # base, checkpoints, final: one engine
+    # base, checkpoints, final (calibration: the taught model and both arms too): one engine, closed at the end
+    assert (len(vllm_engines[0]), len(vllm_engines[1])) == (1, 1), vllm_engines
