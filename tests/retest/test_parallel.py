@@ -112,8 +112,11 @@ def test_ctrl_c_while_workers_train_stops_them_and_leaves_no_half_built_entry(tm
         lines.append(line)
         if line.startswith("building 4 blocks 2 at a time"):
             break
-    time.sleep(4)  # the workers are training (400 steps each: far from done)
-    assert list(tmp_path.glob(".rl-*.partial"))
+    deadline = time.monotonic() + 120  # spawned workers import torch first: seconds, more on a loaded machine
+    while not list(tmp_path.glob(".rl-*.partial")) and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.5)
+    assert list(tmp_path.glob(".rl-*.partial")) and p.poll() is None  # training (400 steps each: far from done)
+    time.sleep(1)
     children = [int(x) for x in subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True,
                                                text=True).stdout.split()]
     assert len(children) >= 2  # the two workers (and multiprocessing's resource tracker)
