@@ -41,7 +41,10 @@ from retest.measures import hierarchical_bootstrap, hierarchical_resample
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from retest.lab import Lab
+    from retest.presets import SFTConfig
 
 ARMS = {"binary": "confidence-binary", "brier": "brier"}  # arm -> reward name in retest.rewards.REWARDS
 ACCURACY_MATCH = 0.05  # |accuracy(binary) - accuracy(brier)| above this: calibration compared at different accuracy
@@ -184,7 +187,7 @@ def stated_pairs(prompts: list[str], completions: list[list[str]],
             for p, texts in zip(prompts, completions) for c in texts]
 
 
-def _fitting(cfg: Any, model_dir: Any, pairs: list[tuple[str, str]]) -> Any:
+def _fitting(cfg: SFTConfig, model_dir: Path, pairs: list[tuple[str, str]]) -> SFTConfig:
     """`cfg` (an SFTConfig) with rows long enough for the longest pair (SFT packs whole examples)."""
     from transformers import AutoTokenizer
 
