@@ -220,7 +220,9 @@ def test_hard_samples_trains_nothing_when_the_base_solves_nothing(smoke_runs) ->
     assert result.metrics.details["selection_rate"] == 0.0 and "phase grpo" not in result.log
 
 
-def test_the_cli_runs_a_protocol_at_model_smoke(smoke_runs, tiny_chat, home: Path, bundled_store) -> None:
+@pytest.mark.parametrize(("name", "claim"), [("update-sparsity", "C2"), ("calibration", "C5")])
+def test_the_cli_runs_a_protocol_at_model_smoke(smoke_runs, tiny_chat, home: Path, bundled_store, name: str,
+                                               claim: str) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -228,13 +230,15 @@ def test_the_cli_runs_a_protocol_at_model_smoke(smoke_runs, tiny_chat, home: Pat
     from claims.cli import build_app
 
     (home / "cache").mkdir(parents=True, exist_ok=True)
-    (home / "cache" / "retest").symlink_to(smoke_runs[1])  # C2's sweep was trained above: cached, not retrained
-    out = CliRunner().invoke(build_app(), ["retest", "run", "update-sparsity", "--claim", "C2", "--preset",
+    (home / "cache" / "retest").symlink_to(smoke_runs[1])  # trained above: cached, not retrained
+    out = CliRunner().invoke(build_app(), ["retest", "run", name, "--claim", claim, "--preset",
                                            "model-smoke", "--model-dir", str(tiny_chat[0]), "--problems",
                                            str(tiny_chat[1]), "--format", "json"])
     assert out.exit_code == 0, out.output
     record = json.loads(out.stdout)
     assert record["status"] == "succeeded" and record["verdict"] and record["strength"]["may_propose"] is False
+    if name == "calibration":  # on a local model now, flagged as the random model deserves
+        assert any(f.startswith("no signal") for f in record["strength"]["flags"]), record["strength"]
 
 
 def test_a_checkpoint_saved_again_by_transformers_is_the_same_model_for_one_engine(tiny_chat, tmp_path: Path) -> None:
