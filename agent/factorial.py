@@ -24,6 +24,7 @@ from claims.factorial import (HEADLINE, FactorialRecord, StoredFactorial, find_i
 from claims.models import utcnow
 from claims.retests import RunStrength
 from claims.store import Store
+from retest.factorial import EXECUTORS, FACTORIAL_PRESETS, OUTCOMES
 
 if TYPE_CHECKING:
     from retest.factorial import FactorialResult
@@ -54,8 +55,6 @@ def validity_flags(result: FactorialResult) -> tuple[str, ...]:
     the run in its config (they stand beside the answer and in a proposal's rationale; the
     weekly preset cannot propose anyway), nor a note on an outcome other than the headline
     ones (pass@256, pass@1), whose shares the finding does not use."""
-    from retest.factorial import OUTCOMES
-
     stated = set(result.config.get("confounds") or ())
     side = {*OUTCOMES, *(f"{o}_gain" for o in OUTCOMES)} - set(HEADLINE)
     return tuple(f for f in result.flags if f not in stated and f.split(":", 1)[0] not in side)
@@ -109,8 +108,6 @@ def _naive(value: Any) -> Any:
 
 def check_request(preset: str, executor: str) -> None:
     """Refuse an unknown preset or executor, or Ray asked for but not installed (BadInput: exit 2)."""
-    from retest.factorial import EXECUTORS, FACTORIAL_PRESETS
-
     if preset not in FACTORIAL_PRESETS:
         raise BadInput(f"unknown factorial preset {preset!r}: choose one of {', '.join(FACTORIAL_PRESETS)}")
     if executor not in EXECUTORS:
@@ -140,7 +137,7 @@ def run_and_store(store: Store, cache_dir: Path, *, preset: str = "weekly", exec
     say(f"factorial grid: preset {preset}, executor {executor}" + (f" at {ray_address}" if ray_address else ""))
     started, t0 = utcnow(), time.monotonic()
     try:
-        if grid is None:
+        if grid is None:  # imported here: an engine that cannot be imported is recorded as a crashed grid
             from retest.factorial import run_factorial as grid
         result = grid(preset=preset, executor=executor, ray_address=ray_address, cache_dir=cache_dir, progress=say)
         record = to_record(result, reason=reason)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from retest.lab import Lab
 from retest.presets import config_hash
+from retest.sampler import stop_ids
 
 
 def draw(lab: Lab, model_dir: Path, prompts: list[str], n: int, seed: int = 0, tag: str = "draw") -> list[list[str]]:
@@ -40,7 +41,6 @@ def greedy(lab: Lab, model_dir: Path, prompts: list[str], tag: str = "greedy") -
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from retest.sampler import stop_ids
 
     lab.say(f"phase sample: greedy {Path(model_dir).name} ({len(prompts)} prompts)")
     with lab.timed("sample"):

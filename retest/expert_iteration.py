@@ -23,6 +23,8 @@ from typing import Any
 
 from retest.cache import cached_build
 from retest.presets import SFTConfig, config_hash
+from retest.sampler import TransformersSampler
+from retest.sft import train_sft
 from retest.world import is_correct
 
 
@@ -62,9 +64,6 @@ def kept_pairs(prompts: list[tuple[str, int]], completions: list[list[str]]) -> 
 def train_expert_iteration(base_dir: Path, prompts: list[tuple[str, int]], cfg: ExpertIterationConfig, seed: int,
                            out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run `cfg.rounds` rounds of sample, filter, fine-tune from `base_dir`; checkpoints in out_dir."""
-    from retest.sampler import TransformersSampler
-    from retest.sft import train_sft
-
     say = progress or (lambda _m: None)
     root = out_dir / "checkpoints"
     # the base, as a GRPO run's step 0 (its measurements, cached beside it, stay behind)

@@ -18,8 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from retest.answers import final_answer, parse_final
 from retest.measures import changed_mask, format_shares, relative_update, update_ranks, update_sparsity
-from retest.parallel import Block
+from retest.model import base_name, ensure_base
+from retest.parallel import Block, build_all, workers
 from retest.presets import RetestConfig, RLConfig, SFTConfig, config_hash
 from retest.results import (
     FORMAT_NAMES,
@@ -32,8 +34,10 @@ from retest.results import (
     TrainStats,
     WeightChange,
 )
-from retest.sampler import Sampler
-from retest.world import WorldConfig, load_problems, parse, split
+from retest.rl import checkpoints, ensure_rl, rl_name
+from retest.sampler import Sampler, close_sampler, open_sampler, rest_sampler
+from retest.sft import ensure_sft, sft_name
+from retest.world import WorldConfig, load_problems, parse, parse_answer, split
 
 Problems = list[tuple[str, int]]  # (prompt, answer)
 
@@ -69,10 +73,7 @@ def answer_of(cfg: RetestConfig) -> Callable[[str], int | None]:
     """The one answer parser of a config: a problem file's completions (a real model's text) by their
     stated final answer (`retest.answers.final_answer`), the toy world's by its strict parse."""
     if cfg.problems_file:
-        from retest.answers import final_answer
-
         return final_answer
-    from retest.world import parse_answer
 
     return parse_answer
 
@@ -94,8 +95,6 @@ def chat_prompts(model_dir: Path | str, rows: Problems) -> Problems:
 def scorer_of(cfg: RetestConfig) -> Callable[[str], tuple[str, int | None]]:
     """How a config's completions are scored: a problem file by its stated final answer, the toy world by format."""
     if cfg.problems_file:
-        from retest.answers import parse_final
-
         return parse_final
     return parse
 
@@ -145,21 +144,15 @@ class Lab:
     def engine(self, model_dir: Path | str) -> Sampler:
         """The Lab's one sampler, serving `model_dir`: every draw of a run goes through it (a vLLM
         engine swaps in each checkpoint's weights, `retest.sampler.open_sampler`); `close` frees it."""
-        from retest.sampler import open_sampler
-
         self._sampler = open_sampler(self.cfg.sampler, model_dir, self.cfg.eval.batch_size, previous=self._sampler)
         return self._sampler
 
     def rest(self) -> None:
         """Free the engine's GPU memory until its next draw (before training or routing beside it)."""
-        from retest.sampler import rest_sampler
-
         rest_sampler(self._sampler)
 
     def close(self) -> None:
         """Shut the engine down (the end of a run)."""
-        from retest.sampler import close_sampler
-
         close_sampler(self._sampler)
         self._sampler = None
 
@@ -205,7 +198,6 @@ class Lab:
         cfg = self.cfg
         if cfg.base_model_dir:
             return Path(cfg.base_model_dir), {"local_model": cfg.base_model_dir}
-        from retest.model import ensure_base
 
         seed = cfg.pretrain.seed if pretrain_seed is None else pretrain_seed
         pre = dataclasses.replace(cfg.pretrain, seed=seed)
@@ -217,9 +209,6 @@ class Lab:
 
     def rl(self, base_dir: Path, prompts: Problems, seed: int, rl: RLConfig | None = None) -> tuple[Path, TrainStats]:
         """The cached GRPO run of (base, prompts, RL config, seed); checkpoints under it."""
-        from retest.rl import ensure_rl
-        from retest.sampler import rest_sampler
-
         rest_sampler(self._sampler)  # a vLLM engine frees the GPU while GRPO trains
         rl = rl or self.cfg.rl
         self.say(f"phase grpo: seed {seed} ({rl.steps} steps, loss {rl.loss_type}, lr {rl.lr:.3g}, reward {rl.reward})")
@@ -230,9 +219,6 @@ class Lab:
 
     def sft(self, base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig | None = None) -> Path:
         """The cached SFT model of (base, pairs, config)."""
-        from retest.sampler import rest_sampler
-        from retest.sft import ensure_sft
-
         rest_sampler(self._sampler)
         cfg = cfg or self.cfg.sft
         self.say(f"phase sft: {len(pairs)} examples, {cfg.steps} steps, seed {cfg.seed}")
@@ -247,7 +233,6 @@ class Lab:
         """The pretraining of one base as a block (None with a local model: nothing to train)."""
         if self.cfg.base_model_dir:
             return None
-        from retest.model import base_name, ensure_base
 
         cfg = self.cfg
         pre = dataclasses.replace(cfg.pretrain, seed=pretrain_seed)
@@ -258,8 +243,6 @@ class Lab:
                  base_key: str | None = None) -> Block:
         """The GRPO run `rl(base_dir, prompts, seed, rl)` would train (`retest.rl.ensure_rl` with
         `base_key`, the base directory's name by default), as a block."""
-        from retest.rl import ensure_rl, rl_name
-
         rl = rl or self.cfg.rl
         key = base_key or base_dir.name
         return Block("grpo", rl_name(key, prompts, rl, seed), f"grpo seed {seed} (lr {rl.lr:g}, "
@@ -268,8 +251,6 @@ class Lab:
 
     def sft_block(self, base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig | None = None) -> Block:
         """The SFT run `sft(base_dir, pairs, cfg)` would train, as a block."""
-        from retest.sft import ensure_sft, sft_name
-
         cfg = cfg or self.cfg.sft
         return Block("sft", sft_name(base_dir.name, pairs, cfg), f"sft seed {cfg.seed} ({cfg.steps} steps, "
                      f"lr {cfg.lr:g})", ensure_sft, (base_dir, base_dir.name, pairs, cfg, self.cache_dir))
@@ -277,9 +258,6 @@ class Lab:
     def build_all(self, blocks: list[Block | None]) -> None:
         """Train independent blocks side by side where the machine gains from it; the next
         `base` / `rl` / `sft` call for each finds it built. Their wall time counts to their phase."""
-        from retest.parallel import build_all, workers
-        from retest.sampler import rest_sampler
-
         todo = [b for b in blocks if b is not None and not b.built(self.cache_dir)]
         if len(todo) < 2 or workers(self.workers) < 2:
             return  # built in order by the caller (a vLLM engine is not put to sleep for nothing)
@@ -302,8 +280,6 @@ class Lab:
 
     def checkpoint_series(self, run_dir: Path, problems: Problems) -> tuple[Checkpoint, ...]:
         """Format shares, entropy and accuracy at every checkpoint of a GRPO run (step 0 the base)."""
-        from retest.rl import checkpoints
-
         n = self.cfg.eval.checkpoint_samples
         series = []
         for step, ckpt in checkpoints(run_dir):
@@ -323,7 +299,6 @@ class Lab:
     def _measure(self) -> Measurements:
         from transformers.utils import logging as hf_logging
 
-        from retest.rl import checkpoints
 
         hf_logging.disable_progress_bar()  # per-phase progress is ours; no weight-loading bars
         cfg = self.cfg

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retest.cache import DONE, sweep_partials
+
 @dataclass(frozen=True)
 class Block:
     """One cached build: `build(*args)` (an `ensure_*` function) makes `cache_dir / name`."""
@@ -36,8 +38,6 @@ class Block:
     args: tuple[Any, ...]
 
     def built(self, cache_dir: Path) -> bool:
-        from retest.cache import DONE
-
         return (Path(cache_dir) / self.name / DONE).exists()
 
 
@@ -105,8 +105,6 @@ def build_all(blocks: Sequence[Block], cache_dir: Path, say: Callable[[str], Non
 
 
 def _sweep(cache_dir: Path, blocks: Sequence[Block]) -> None:
-    from retest.cache import sweep_partials
-
     for b in blocks:
         sweep_partials(cache_dir, b.name)
 

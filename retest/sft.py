@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from retest.cache import cached_build
+from retest.model import pack
 from retest.presets import SFTConfig, config_hash
 
 
@@ -24,7 +25,6 @@ def train_sft(base_dir: Path, pairs: list[tuple[str, str]], cfg: SFTConfig, out_
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from retest.model import pack
 
     if not pairs:
         raise ValueError("SFT needs at least one (prompt, completion) pair")

@@ -26,7 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retest.measures import changed_mask, numerical_rank, relative_update, update_sparsity
+from retest.cache import cached_build
+from retest.lab import load_weights
+from retest.measures import changed_mask, numerical_rank, relative_update, to_bf16, update_sparsity
+from retest.rl import checkpoints
+from retest.world import solve, split
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -146,8 +150,6 @@ def smallest_magnitude(base: dict[str, np.ndarray], count: int) -> np.ndarray:
 
 def visible_rank_fraction(base: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> float:
     """Mean over 2-D weights (not embeddings) of rank(bf16(new) - bf16(base)) / full rank."""
-    from retest.measures import to_bf16
-
     fractions = []
     for name, b in base.items():
         b = np.asarray(b)
@@ -193,8 +195,6 @@ def bf16_grid_base(lab: Lab, base_dir: Path) -> Path:
     """The base model with every weight rounded to bf16 (kept in fp32), cached: a released
     bf16 checkpoint sits on that grid, so a weight reads as changed only if its update
     crosses half an ulp (an fp32 base would show changes from tiny updates near a tie)."""
-    from retest.cache import cached_build
-
     def build(out: Path) -> dict[str, Any]:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -214,8 +214,6 @@ def bf16_grid_base(lab: Lab, base_dir: Path) -> Path:
 def sft_pairs(train: list[tuple[str, int]], cfg: RetestConfig) -> list[tuple[str, str]]:
     """Correct completions, in formats drawn by the corpus mixture, for as many RL prompts and
     completions as the GRPO run sees (steps x prompts a step x group size)."""
-    from retest.world import solve, split
-
     rng = random.Random(cfg.world.seed + 7)
     by_prompt = {p.prompt: p for p in split(cfg.world)[0]}
     prompts = [p for p, _ in train]
@@ -231,8 +229,6 @@ def measure(lab: Lab, c2: C2Config | None = None) -> Sweep:
     per pretraining seed and seed, measured against the bf16-grid base."""
     from transformers.utils import logging as hf_logging
 
-    from retest.lab import load_weights
-    from retest.rl import checkpoints
 
     hf_logging.disable_progress_bar()  # per-phase progress is ours; no weight-loading bars
     cfg = lab.cfg

@@ -20,6 +20,10 @@ import typer
 
 from claims.errors import ClaimsError
 
+# Our modules that a command needs are imported inside its function, not here: the CLI then
+# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
+# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
+
 
 def build_app() -> typer.Typer:
     app = typer.Typer(

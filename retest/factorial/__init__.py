@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from retest.factorial.grid import run_grid
 from retest.factorial.results import OUTCOMES, Cell, FactorialResult, OutcomeShares, Share
 
 FACTORIAL_PRESETS: tuple[str, ...] = ("weekly", "full", "gpu")
@@ -33,8 +34,6 @@ def run_factorial(
     Raises ValueError for an unknown preset or executor; "ray" without Ray installed runs
     the same cells with the local executor and says so in `flags`.
     """
-    from retest.factorial.grid import run_grid
-
     return run_grid(preset, executor, ray_address, Path(cache_dir), progress)
 
 

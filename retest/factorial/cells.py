@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from retest.expert_iteration import ensure_expert_iteration
 from retest.factorial.design import (
     BaseSpec,
     CellSpec,
@@ -40,7 +41,10 @@ from retest.factorial.design import (
     prior_config,
     rollouts,
 )
+from retest.lab import Lab
 from retest.measures import pass_at_k
+from retest.rl import checkpoints
+from retest.sampler import close_sampler, open_sampler
 from retest.world import is_correct
 
 K = 256
@@ -70,7 +74,6 @@ def _write(cache_dir: Path, kind: str, key: str, data: dict[str, Any]) -> None:
 def _lab(fc: FactorialConfig, spec: BaseSpec, cache_dir: Path):  # -> Lab
     import dataclasses
 
-    from retest.lab import Lab
 
     cfg = prior_config(fc, spec.mixture, spec.amount, spec.pretrain_seed)
     cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, problems=fc.problems, samples=fc.samples))
@@ -128,16 +131,12 @@ def run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[st
 
 
 def _run_cell(fc: FactorialConfig, spec: CellSpec, cache_dir: Path, base: dict[str, Any]) -> dict[str, Any]:
-    from retest.rl import checkpoints
-
     key = spec.key(fc)
     t0, c0 = time.monotonic(), time.process_time()
     lab = _lab(fc, spec.base, cache_dir)
     base_dir = Path(base["dir"])
     train, held = lab.problems()
     if family(spec.optimizer) == "expert_iteration":
-        from retest.expert_iteration import ensure_expert_iteration
-
         run_dir, ei, _ = ensure_expert_iteration(base_dir, base_dir.name, train, ei_config(fc, spec.optimizer),
                                                  spec.rl_seed, Path(cache_dir))
         train_seconds, reward_tail = ei["seconds"], ei["kept_share"][-1]  # the last round's verified share
@@ -174,7 +173,6 @@ def solve_counts(sampler: str, model_dir: Path, problems: list[tuple[str, int]],
     draws; `Lab.sample` always draws with seed 0)."""
     if not problems:
         return []
-    from retest.sampler import close_sampler, open_sampler
 
     s = open_sampler(sampler, model_dir, fc.base.eval.batch_size)
     try:

@@ -36,15 +36,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retest.confidence import DIGITS, brier, ece
+from retest.answers import CONFIDENCE_SUFFIX, final_answer, judge_stated, split_confidence
+from retest.completions import draw
+from retest.confidence import DIGITS, brier, calibrated_pairs, confidence_world, ece, format_accuracy, table
 from retest.measures import hierarchical_bootstrap, hierarchical_resample
+from retest.presets import SFTConfig
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
+from retest.rl import checkpoints
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from retest.lab import Lab
-    from retest.presets import SFTConfig
 
 ARMS = {"binary": "confidence-binary", "brier": "brier"}  # arm -> reward name in retest.rewards.REWARDS
 ACCURACY_MATCH = 0.05  # |accuracy(binary) - accuracy(brier)| above this: calibration compared at different accuracy
@@ -80,8 +83,6 @@ class CalibrationMeasurements:
 def tables_of(texts: list[list[str]], answers: list[int],
               judged: Callable[[str, int], tuple[bool, int | None, str]] | None = None) -> Tables:
     """Per-digit tables of `texts`, each scored by `judged` (default: the confidence world's `judge`)."""
-    from retest.confidence import table
-
     rows = [table(t, a) if judged is None else table(t, a, judged) for t, a in zip(texts, answers)]
     return Tables(stated=tuple(tuple(r[0]) for r in rows), right=tuple(tuple(r[1]) for r in rows),
                   correct=tuple(r[2] for r in rows), n=len(texts[0]) if texts else 0)
@@ -89,11 +90,6 @@ def tables_of(texts: list[list[str]], answers: list[int],
 
 def measure(lab: Lab) -> CalibrationMeasurements:
     """Base and both arms on the confidence world, each sampled on the held-out problems."""
-    from retest.completions import draw
-    from retest.confidence import calibrated_pairs, confidence_world, format_accuracy
-    from retest.presets import SFTConfig
-    from retest.rl import checkpoints
-
     cfg = lab.cfg
     if cfg.base_model_dir:
         return measure_local(lab)
@@ -157,15 +153,11 @@ STATES = ("stated", "none")  # a real completion states a final answer or none: 
 
 def state_of(text: str) -> str:
     """"stated" when the text before the confidence line states a final answer (`retest.answers`), else "none"."""
-    from retest.answers import final_answer, split_confidence
-
     return "stated" if final_answer(split_confidence(text)[0]) is not None else "none"
 
 
 def stated_accuracy(completions: list[list[str]], answers: list[int]) -> dict[str, float | None]:
     """Per `STATES` class: the share of the model's own completions in it that are right (None: never seen)."""
-    from retest.answers import judge_stated
-
     seen = {s: 0 for s in STATES}
     right = {s: 0 for s in STATES}
     for texts, answer in zip(completions, answers):
@@ -180,8 +172,6 @@ def stated_pairs(prompts: list[str], completions: list[list[str]],
     """The model's own completions, any confidence line replaced by ``Confidence: d``, d its measured accuracy
     in that completion's class in tenths (`stated_accuracy`, on problems it never saw): the local model's
     `retest.confidence.calibrated_pairs`."""
-    from retest.answers import split_confidence
-
     digit = {s: min(DIGITS - 1, max(0, round(DIGITS * a))) for s, a in accuracy.items() if a is not None}
     return [(p, f"{split_confidence(c)[0]}\nConfidence: {digit.get(state_of(c), 0)}")
             for p, texts in zip(prompts, completions) for c in texts]
@@ -200,10 +190,6 @@ def measure_local(lab: Lab) -> CalibrationMeasurements:
     """C5b on a local model: each prompt asks for a stated confidence (`retest.answers.CONFIDENCE_SUFFIX`); the
     model is taught by SFT on its own completions to state its measured accuracy, then both arms (binary and
     RLCR rewards on the stated answer and digit) run from it, every model sampled on the held-out problems."""
-    from retest.answers import CONFIDENCE_SUFFIX, judge_stated
-    from retest.completions import draw
-    from retest.rl import checkpoints
-
     cfg = lab.cfg
     train, all_held = lab.problems(suffix=CONFIDENCE_SUFFIX)
     held = all_held[: cfg.eval.problems]

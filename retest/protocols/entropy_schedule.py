@@ -36,10 +36,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retest.completions import draw
+from retest.lab import answer_of
 from retest.measures import hierarchical_bootstrap
 from retest.openworld import OpenTask, coverage, pretraining_pairs, prompt, solutions, validity
 from retest.presets import SFTConfig
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
+from retest.rl import checkpoints, ensure_rl
+from retest.world import is_correct
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -95,9 +99,6 @@ class ScheduleMeasurements:
 
 def _open_eval(lab: Lab, model_dir: Any, c4: C4bConfig,
                held: list[tuple[str, int]]) -> tuple[list[float], list[float], float]:
-    from retest.completions import draw
-    from retest.world import is_correct
-
     targets = c4.task.targets
     rows = draw(lab, model_dir, [prompt(t) for t in targets], c4.samples, tag="open")
     arith = draw(lab, model_dir, [p for p, _ in held], c4.arith_samples, tag="arith")
@@ -107,8 +108,6 @@ def _open_eval(lab: Lab, model_dir: Any, c4: C4bConfig,
 
 def measure(lab: Lab) -> ScheduleMeasurements:
     """Continued pretraining, three GRPO arms per (pretraining seed, RL seed), sampled."""
-    from retest.rl import checkpoints, ensure_rl
-
     cfg = lab.cfg
     if cfg.base_model_dir:
         return measure_local(lab)
@@ -175,10 +174,6 @@ def measure_local(lab: Lab) -> ScheduleMeasurements:
     One task, so "ordered" trains half the steps on one half of the training problems, then half on the other;
     coverage is whether a problem's one right final answer is among the samples (pass@n), pass@1 the share right.
     """
-    from retest.completions import draw
-    from retest.lab import answer_of
-    from retest.rl import checkpoints, ensure_rl
-
     cfg, c4 = lab.cfg, C4bConfig()
     parse = answer_of(cfg)
     train, held = lab.problems()

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict
 from retest.measures import hierarchical_bootstrap
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.results import Measurements, Sampled, SeedRun
+from retest.rl import checkpoints
 from retest.world import FORMATS, solve, split
 
 if TYPE_CHECKING:
@@ -113,8 +114,6 @@ def demonstrations(cfg: RetestConfig, seed: int, demos: str = "uniform") -> list
 
 def measure(lab: Lab) -> FormatMeasurements:
     """Base, RL (with checkpoints) and SFT arms per (pretraining seed, RL seed), sampled."""
-    from retest.rl import checkpoints
-
     cfg = lab.cfg
     train, held = lab.problems()
     eval_p, ckpt_p = held[: cfg.eval.problems], held[: cfg.eval.checkpoint_problems]

@@ -48,10 +48,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retest.completions import draw
+from retest.lab import answer_of
 from retest.measures import Interval, IntervalKind, hierarchical_bootstrap
 from retest.protocols.passk import c1_config, hard_split
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.rewards import FORMAT_CREDIT
+from retest.rl import checkpoints
+from retest.world import classify_format, parse_answer
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -100,8 +104,6 @@ class HardMeasurements:
 def draw_of(texts: list[list[str]], answers: list[int], parse: Callable[[str], int | None] | None = None) -> Draw:
     """Counts of right, shortcut and repeated-wrong samples per problem; answers read by `parse` (the toy
     world's strict parse by default; a real model's stated answer: `retest.lab.answer_of`)."""
-    from retest.world import classify_format, parse_answer
-
     parse = parse or parse_answer
     correct, shortcut, repeat = [], [], []
     for samples, answer in zip(texts, answers):
@@ -144,10 +146,6 @@ def pools(lab: Lab) -> tuple[list, list, list, list]:
 
 def measure(lab: Lab) -> HardMeasurements:
     """Select the slices on each base, run the four arms per seed, sample everything on both held-out sets."""
-    from retest.completions import draw
-    from retest.lab import answer_of
-    from retest.rl import checkpoints
-
     cfg = lab.cfg
     parse = answer_of(cfg)  # the toy world's strict parse, or a real model's stated answer
     hard_pool, typical_pool, held_hard, usual = pools(lab)

@@ -25,9 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retest.completions import draw, greedy
+from retest.lab import answer_of
 from retest.majority import agreement, maj_at_k, majority, reach
 from retest.measures import hierarchical_bootstrap
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
+from retest.rl import checkpoints
 
 if TYPE_CHECKING:
     from retest.lab import Lab
@@ -82,9 +85,6 @@ class LabelFreeMeasurements:
 
 
 def _scores(lab: Lab, model_dir: Any, held: list[tuple[str, int]], c4: C4aConfig) -> dict[str, list[float]]:
-    from retest.completions import draw, greedy
-    from retest.lab import answer_of
-
     parse = answer_of(lab.cfg)  # the toy world's strict parse, or a real model's stated answer
     prompts = [p for p, _ in held]
     rows = draw(lab, model_dir, prompts, c4.samples, tag="c4a")
@@ -100,8 +100,6 @@ def _scores(lab: Lab, model_dir: Any, held: list[tuple[str, int]], c4: C4aConfig
 
 def search(lab: Lab, base_dir: Any, prompts: list[str], c4: C4aConfig, seed: int) -> list[tuple[str, list[str]]]:
     """Branch on the first token: per prompt, [(first token, leaf completions)]; leaves include the token."""
-    from retest.completions import draw
-
     probes = draw(lab, base_dir, prompts, c4.probe, seed=seed, tag="c4a-probe")
     firsts = [[t for t, _ in Counter(c[:1] for c in row if c).most_common(c4.branches)] for row in probes]
     flat = [p + t for p, ts in zip(prompts, firsts) for t in ts]
@@ -114,10 +112,6 @@ def search(lab: Lab, base_dir: Any, prompts: list[str], c4: C4aConfig, seed: int
 
 
 def measure(lab: Lab) -> LabelFreeMeasurements:
-    from retest.completions import draw
-    from retest.lab import answer_of
-    from retest.rl import checkpoints
-
     cfg = lab.cfg
     c4 = config_for(cfg.preset)
     train, held = lab.problems()

@@ -42,9 +42,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retest.lab import evaluate, scorer_of
 from retest.measures import Interval, hierarchical_bootstrap, hierarchical_resample, interval_kind, interval_over
+from retest.presets import config_hash
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
-from retest.results import FORMAT_NAMES, Measurements, Sampled
+from retest.results import FORMAT_NAMES, Measurements, SAMPLED_VERSION, Sampled
+from retest.rl import checkpoints
+from retest.routing import RoutedSampler
 from retest.world import TEMPLATES, Problem, WorldConfig
 
 if TYPE_CHECKING:
@@ -132,10 +136,6 @@ class _Seeded:
 def _draw(lab: Lab, where: Path, tag: str, problems: list[tuple[str, int]], n: int, make: Any, key: Any,
           phase: str = "sample") -> Sampled:
     """`evaluate` with the sampler `make()` gives, cached as JSON in `where` under (tag, key, problems, n)."""
-    from retest.lab import evaluate, scorer_of
-    from retest.presets import config_hash
-    from retest.results import SAMPLED_VERSION
-
     cfg = lab.cfg
     h = config_hash(cfg.eval, key, problems, n, cfg.rl.max_completion_length, SAMPLED_VERSION)
     cached = Path(where) / f"c1-{tag}-{h}.json"
@@ -153,9 +153,6 @@ def measure(lab: Lab) -> C1Measurements:
 
     Every draw is cached beside its model, so C5c (`prior_corruption`) reads the same ones for free.
     """
-    from retest.rl import checkpoints
-    from retest.routing import RoutedSampler
-
     cfg, c1 = lab.cfg, c1_config(lab.cfg.preset)
     m = lab.measurements()
     train, held = lab.problems()
