@@ -37,10 +37,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retest.completions import draw
-from retest.lab import answer_of
+from retest.lab import Problems, answer_of
 from retest.measures import hierarchical_bootstrap
 from retest.openworld import OpenTask, coverage, pretraining_pairs, prompt, solutions, validity
-from retest.presets import SFTConfig
+from retest.presets import RLConfig, SFTConfig
 from retest.protocols.spec import NO_SIGNAL, Decision, ProtocolSpec, no_signal
 from retest.rl import checkpoints, ensure_rl
 from retest.world import is_correct
@@ -106,6 +106,30 @@ def _open_eval(lab: Lab, model_dir: Any, c4: C4bConfig,
     return ([coverage(r, t) for r, t in zip(rows, targets)], [validity(r, t) for r, t in zip(rows, targets)], a_pass)
 
 
+def _train_arms(lab: Lab, base_dir: Any, seed: int, joint: Problems, ordered: tuple[Problems, Problems],
+                rls: tuple[RLConfig, RLConfig, RLConfig], ent: dict[str, list[float]],
+                ordered_label: str) -> dict[str, Any]:
+    """One RL seed's three arms on one base: each arm's final checkpoint; each arm's last entropy appended to `ent`.
+
+    `joint` and `entropy` train on `joint` with `rls[0]` and `rls[1]`; `ordered` trains `rls[2]` (half the steps)
+    on `ordered[0]`, then from its final checkpoint on `ordered[1]`.
+    """
+    rl_joint, rl_entropy, half = rls
+    finals: dict[str, Any] = {}
+    for arm, rl in (("joint", rl_joint), ("entropy", rl_entropy)):
+        run, st = lab.rl(base_dir, joint, seed, rl)
+        finals[arm] = checkpoints(run)[-1][1]
+        ent[arm].append(st.entropy[-1] if st.entropy else 0.0)
+    run1, _ = lab.rl(base_dir, ordered[0], seed, half)
+    lab.say(f"phase grpo: seed {seed}, {ordered_label}")
+    with lab.timed("grpo"):
+        run2, st2, _ = ensure_rl(checkpoints(run1)[-1][1], f"{run1.name}-final", ordered[1], half, seed,
+                                 lab.cache_dir, lab.say)
+    finals["ordered"] = checkpoints(run2)[-1][1]
+    ent["ordered"].append(st2["entropy"][-1] if st2.get("entropy") else 0.0)
+    return finals
+
+
 def measure(lab: Lab) -> ScheduleMeasurements:
     """Continued pretraining, three GRPO arms per (pretraining seed, RL seed), sampled."""
     cfg = lab.cfg
@@ -145,18 +169,8 @@ def measure(lab: Lab) -> ScheduleMeasurements:
         base_cov.append(cov), base_val.append(val), arith_base.append(ar)
         per = {k: {a: [] for a in ARMS} for k in out}
         for seed in cfg.seeds:
-            finals: dict[str, Any] = {}
-            for arm, rl in (("joint", rl_joint), ("entropy", rl_entropy)):
-                run, st = lab.rl(base_dir, joint, seed, rl)
-                finals[arm] = checkpoints(run)[-1][1]
-                ent[arm].append(st.entropy[-1] if st.entropy else 0.0)
-            run1, _ = lab.rl(base_dir, arith_prompts, seed, half)
-            lab.say(f"phase grpo: seed {seed}, ordered curriculum, open task after arithmetic")
-            with lab.timed("grpo"):
-                run2, st2, _ = ensure_rl(checkpoints(run1)[-1][1], f"{run1.name}-final", open_prompts, half, seed,
-                                         lab.cache_dir, lab.say)
-            finals["ordered"] = checkpoints(run2)[-1][1]
-            ent["ordered"].append(st2["entropy"][-1] if st2.get("entropy") else 0.0)
+            finals = _train_arms(lab, base_dir, seed, joint, (arith_prompts, open_prompts),
+                                 (rl_joint, rl_entropy, half), ent, "ordered curriculum, open task after arithmetic")
             for arm in ARMS:
                 cov, val, ar = _open_eval(lab, finals[arm], c4, held)
                 per["coverage"][arm].append(cov), per["valid"][arm].append(val), per["arith"][arm].append(ar)
@@ -197,18 +211,8 @@ def measure_local(lab: Lab) -> ScheduleMeasurements:
     out: dict[str, dict[str, list[list[float]]]] = {k: {a: [] for a in ARMS} for k in ("coverage", "valid")}
     ent: dict[str, list[float]] = {a: [] for a in ARMS}
     for seed in cfg.seeds:
-        finals: dict[str, Any] = {}
-        for arm, rl in (("joint", rl_joint), ("entropy", rl_entropy)):
-            run, st = lab.rl(base_dir, train, seed, rl)
-            finals[arm] = checkpoints(run)[-1][1]
-            ent[arm].append(st.entropy[-1] if st.entropy else 0.0)
-        run1, _ = lab.rl(base_dir, first, seed, half)
-        lab.say(f"phase grpo: seed {seed}, ordered, the second half of the training problems")
-        with lab.timed("grpo"):
-            run2, st2, _ = ensure_rl(checkpoints(run1)[-1][1], f"{run1.name}-final", second, half, seed,
-                                     lab.cache_dir, lab.say)
-        finals["ordered"] = checkpoints(run2)[-1][1]
-        ent["ordered"].append(st2["entropy"][-1] if st2.get("entropy") else 0.0)
+        finals = _train_arms(lab, base_dir, seed, train, (first, second), (rl_joint, rl_entropy, half), ent,
+                             "ordered, the second half of the training problems")
         for arm in ARMS:
             cov, val = scored(finals[arm])
             out["coverage"][arm].append(cov), out["valid"][arm].append(val)
