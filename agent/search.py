@@ -33,7 +33,7 @@ import numpy as np
 from sqlalchemy import select
 
 from agent.citing import add_citing
-from agent.embeddings import DIM, MODEL_NAME, embed_texts, from_blob, paper_text, to_blob
+from agent.embeddings import DIM, MODEL_NAME, embed_texts, from_blob, from_shipped, paper_text, to_blob
 from agent.feedback import features, model_version, rerank
 from agent.queries import embed_queries, load_queries, score
 from agent.ranking import DEFAULT_METHOD, fuse, top_candidates
@@ -299,9 +299,16 @@ def _paper_vectors(
                 papers[-1]["cached"] = True
             else:
                 todo.append(i)
+    texts = {i: paper_text(papers[i]["title"], papers[i]["summary"]) for i in todo}
+    shipped = {todo[j]: v for j, v in from_shipped(list(texts.values())).items()}
+    rest = [i for i in todo if i not in shipped]
     if todo:
-        say(f"embedding {len(todo)} papers ({len(ids) - len(todo)} cached)")
-        vectors[todo] = embed_texts([paper_text(papers[i]["title"], papers[i]["summary"]) for i in todo])
+        say(f"embedding {len(rest)} papers ({len(ids) - len(todo)} cached"
+            + (f", {len(shipped)} from the shipped demo vectors)" if shipped else ")"))
+    for i, v in shipped.items():
+        vectors[i] = v
+    if rest:
+        vectors[rest] = embed_texts([texts[i] for i in rest])
     return vectors, papers
 
 

@@ -17,6 +17,17 @@ BUNDLED_DOC = REPO / "claims" / "data" / "rl-prior-vs-optimizer.txt"
 DEV_LABELS = REPO.parent / "shared" / "eval" / "dev" / "labels.jsonl"
 
 
+def unshipped_corpus(folder: Path) -> Path:
+    """The demo corpus with every abstract changed by a word: its vectors are not shipped, so a run embeds them
+    all (a long phase, for tests that interrupt one; `agent.embeddings.from_shipped`)."""
+    import json
+
+    rows = [json.loads(line) for line in DEMO_CORPUS.read_text().splitlines() if line.strip()]
+    path = folder / "unshipped-corpus.jsonl"
+    path.write_text("".join(json.dumps({**r, "summary": f"{r.get('summary') or ''} Unshipped."}) + "\n" for r in rows))
+    return path
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Never reach a model hub, whatever a library defaults to.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

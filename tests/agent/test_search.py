@@ -69,7 +69,7 @@ def test_corpus_search_ranks_and_records_evidence(embedded_store: Store, setting
             paper.embedding = paper.embedding_model = None
     lines: list[str] = []
     report = search_claims(embedded_store, settings, corpus=DEMO_CORPUS, progress=lines.append)
-    assert "embedding 20 papers (139 cached)" in lines
+    assert "embedding 0 papers (139 cached, 20 from the shipped demo vectors)" in lines  # agent.embeddings
     assert list(report.candidates) == ["C1", "C2", "C3", "C4", "C5"]
     assert report.requests == 0 and report.papers_seen == len(PAPERS)
     for key, cands in report.candidates.items():

@@ -144,10 +144,12 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     import subprocess
 
     from tests.cli.conftest import REPO
+    from tests.conftest import unshipped_corpus
 
     env = clean_env(tmp_path / "home")
     assert claims("import", "--bundled", env=env).returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "claims", "search", "--corpus", "demo"], cwd=REPO, env=env,
+    corpus = unshipped_corpus(tmp_path)  # embedded for real: a phase long enough to interrupt
+    proc = subprocess.Popen([sys.executable, "-m", "claims", "search", "--corpus", str(corpus)], cwd=REPO, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
     for line in proc.stderr:  # wait until the long phase has started

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from claims.lock import run_lock
+from tests.conftest import unshipped_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -66,8 +67,9 @@ def test_a_second_run_exits_at_once_while_one_holds_the_lock(env, home):
     assert "another weekly run holds" in r.stderr and str(os.getpid()) in r.stderr
 
 
-def test_killed_run_is_finished_by_the_next(env, home):
-    proc = subprocess.Popen([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--corpus", "demo"],
+def test_killed_run_is_finished_by_the_next(env, home, tmp_path):
+    corpus = str(unshipped_corpus(tmp_path))  # embedded for real: a phase long enough to kill it in
+    proc = subprocess.Popen([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--corpus", corpus],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     seen = []
     for line in proc.stderr:  # wait until the agent is under way, then kill it hard
@@ -76,7 +78,7 @@ def test_killed_run_is_finished_by_the_next(env, home):
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    r = weekly(env, "--corpus", "demo")
+    r = weekly(env, "--corpus", corpus)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "stale lock" in r.stderr
     report = json.loads(r.stdout)
@@ -147,8 +149,9 @@ def test_an_unreachable_judge_is_said_loudly_in_the_report(env, home):
     assert report["mode"] == "rank-only" and report["judge_status"].startswith("rank only (no LLM judge: ")
 
 
-def test_ctrl_c_during_the_agent_closes_both_runs_and_the_next_run_resumes(env, home):
-    proc = subprocess.Popen([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--corpus", "demo",
+def test_ctrl_c_during_the_agent_closes_both_runs_and_the_next_run_resumes(env, home, tmp_path):
+    corpus = str(unshipped_corpus(tmp_path))  # embedded for real: a phase long enough to interrupt
+    proc = subprocess.Popen([sys.executable, "-m", "claims", "weekly", "--no-llm", "--max-retests", "0", "--corpus", corpus,
                              "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     seen = []
     for line in proc.stderr:  # interrupt while the agent embeds or ranks the papers
@@ -162,7 +165,7 @@ def test_ctrl_c_during_the_agent_closes_both_runs_and_the_next_run_resumes(env, 
     assert report["status"] == "interrupted" and report["mode"] == "none"
     assert [(kind, status) for _, kind, status in agent_runs(home)] == [("weekly", "interrupted"), ("agent", "interrupted")]
 
-    again = weekly(env, "--corpus", "demo")
+    again = weekly(env, "--corpus", corpus)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "resuming interrupted agent run" in again.stderr
     assert json.loads(again.stdout)["claims_checked"] == ["C1", "C2", "C3", "C4", "C5"]
