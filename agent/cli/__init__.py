@@ -11,10 +11,6 @@ import os
 
 import typer
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 HF_DEFAULTS = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 """The Hugging Face libraries' own switches, defaulted once for the `claims` process (a user's
 value wins). Every model the agent loads is local (the bundled embedder, cached retest models),

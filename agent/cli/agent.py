@@ -8,10 +8,6 @@ import typer
 
 from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, parse_date_option, resolve_corpus, safe_text
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 if TYPE_CHECKING:
     from agent.run import AgentSummary
 

@@ -11,10 +11,6 @@ import typer
 from claims.cli.context import Format, cell, console, emit_json, load_settings, open_db, resolve_corpus
 from claims.errors import BadInput
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 eval_app = typer.Typer(help="Measure the evidence search on your own labelled papers.", no_args_is_help=True)
 
 LAST_EVAL = "eval/last-search.json"  # under the home folder: the UI shows the last evaluation

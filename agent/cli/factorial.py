@@ -13,10 +13,6 @@ import typer
 from claims.cli.context import Format, Progress, emit_json, load_settings, open_db, safe_text
 from retest.factorial import EXECUTORS, FACTORIAL_PRESETS
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 # The choices come from the engine's one list of names (an unknown one is a usage error: exit 2).
 FactorialPreset = Enum("FactorialPreset", {n: n for n in FACTORIAL_PRESETS}, type=str)  # type: ignore[misc]
 Executor = Enum("Executor", {n: n for n in EXECUTORS}, type=str)  # type: ignore[misc]

@@ -14,10 +14,6 @@ from claims.cli.context import Format, Progress, emit_json, load_settings, open_
 from claims.errors import BadInput
 from retest.presets import PRESETS
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 MAX_SEEDS = 50  # RL seeds a command line may ask for (the standard preset uses 3): more is a typo, not a plan
 
 retest_app = typer.Typer(

@@ -10,10 +10,6 @@ import typer
 from claims.cli.context import REVIEWER_TOKEN, load_settings, open_db
 from claims.models import REVIEWABLE_STANCES
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 evidence_app = typer.Typer(help="Confirm or correct the stance the LLM judge suggested for a paper; mark a "
                            "paper relevant or not.",
                            no_args_is_help=True)

@@ -10,10 +10,6 @@ import typer
 from claims.cli.context import REVIEWER_TOKEN, Format, emit_json, open_db
 from claims.reviewers import ROLES
 
-# Our modules that a command needs are imported inside its function, not here: the CLI then
-# starts in 0.6 s (`claims --help`); importing every module the commands defer adds 1.0 s
-# (measured 2026-12-05 on the 2-core machine). import-linter counts these imports too.
-
 Role = Enum("Role", {r: r for r in ROLES}, type=str)  # type: ignore[misc]
 
 reviewers_app = typer.Typer(help="Reviewer accounts: a secret token per reviewer, so a typed name is not enough.",
